@@ -1,0 +1,459 @@
+//! Settings are read in layers, each overriding the one before:
+//! built-in defaults, the TOML file (`--config` or `FAWKES_PORTAL_CONFIG`), environment variables
+//! (`FAWKES_PORTAL_<SECTION>__<KEY>`, e.g. `FAWKES_PORTAL_SERVER__LISTEN`), then command-line flags.
+//! The raw [`Settings`] are checked once by [`Settings::validate`] into a typed [`Config`]; every
+//! problem names the setting, so a bad value stops the server at start with a message, never a panic.
+//! `config/fawkes-portal.example.toml` documents every setting and its default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The environment variable naming the configuration file.
+pub const CONFIG_PATH_ENV: &str = "FAWKES_PORTAL_CONFIG";
+/// Prefix of every setting's environment variable.
+pub const ENV_PREFIX: &str = "FAWKES_PORTAL";
+/// The SQLite file created in the data directory when no database URL is configured.
+pub const SQLITE_FILE: &str = "fawkes-portal.db";
+
+/// A configuration problem: which setting (or file) and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Settings as written by the operator, before validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Directory for the SQLite database and other local state.
+    pub data_dir: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub max_body_bytes: u64,
+    pub request_timeout: String,
+    pub shutdown_timeout: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Empty: SQLite in the data directory. Otherwise `sqlite://PATH` or `postgres://...`.
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` (readable on a terminal) or `json` (one object per line).
+    pub format: String,
+    /// A tracing filter such as `info` or `fawkes_portal=debug,info`; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: "./data".into(),
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7007".into(),
+            max_body_bytes: 1024 * 1024,
+            request_timeout: "60s".into(),
+            shutdown_timeout: "30s".into(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+            acquire_timeout: "5s".into(),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// Flags given on the command line; they override every other layer.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<String>,
+    pub log_format: Option<String>,
+}
+
+/// Validated configuration, as the rest of the server uses it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+/// Which database, decided by the URL's scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Settings {
+    /// Reads the layers: defaults, then `path` (if any), then the given environment, then `overrides`.
+    /// `env` is passed in (rather than read here) so tests do not race on the process environment.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder().add_source(
+            config::Config::try_from(&Settings::default())
+                .map_err(|e| ConfigError::new("defaults", e.to_string()))?,
+        );
+        if let Some(path) = path {
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    CONFIG_PATH_ENV,
+                    format!("configuration file {} does not exist", path.display()),
+                ));
+            }
+            builder = builder.add_source(
+                config::File::from(path)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with(ENV_PREFIX) && key != CONFIG_PATH_ENV)
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let set = |builder: config::ConfigBuilder<_>, key: &str, value: &Option<String>| match value
+        {
+            Some(v) => builder.set_override(key, v.as_str()),
+            None => Ok(builder),
+        };
+        let builder = set(builder, "server.listen", &overrides.listen)
+            .and_then(|b| set(b, "data_dir", &overrides.data_dir))
+            .and_then(|b| set(b, "log.format", &overrides.log_format))
+            .map_err(|e| ConfigError::new("command line", e.to_string()))?;
+        let layered = builder.build().map_err(from_config_crate)?;
+        layered
+            .try_deserialize::<Settings>()
+            .map_err(from_config_crate)
+    }
+
+    /// Checks every setting and converts it to its typed form.
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        if self.data_dir.trim().is_empty() {
+            return Err(ConfigError::new("data_dir", "must not be empty"));
+        }
+        let data_dir = PathBuf::from(&self.data_dir);
+        let listen = self.server.listen.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                "server.listen",
+                format!(
+                    "'{}' is not an address with a port, such as 127.0.0.1:7007",
+                    self.server.listen
+                ),
+            )
+        })?;
+        if self.server.max_body_bytes < 1024 {
+            return Err(ConfigError::new(
+                "server.max_body_bytes",
+                format!(
+                    "{} is too small; use at least 1024 bytes",
+                    self.server.max_body_bytes
+                ),
+            ));
+        }
+        let max_body_bytes = usize::try_from(self.server.max_body_bytes)
+            .map_err(|_| ConfigError::new("server.max_body_bytes", "is too large"))?;
+        let format = match self.log.format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "log.format",
+                    format!("'{other}' is not one of: text, json"),
+                ));
+            }
+        };
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        Ok(Config {
+            server: ServerConfig {
+                listen,
+                max_body_bytes,
+                request_timeout: duration("server.request_timeout", &self.server.request_timeout)?,
+                shutdown_timeout: duration(
+                    "server.shutdown_timeout",
+                    &self.server.shutdown_timeout,
+                )?,
+            },
+            database: DatabaseConfig {
+                url: database_url(&self.database.url, &data_dir)?,
+                max_connections: self.database.max_connections,
+                acquire_timeout: duration(
+                    "database.acquire_timeout",
+                    &self.database.acquire_timeout,
+                )?,
+            },
+            log: LogConfig {
+                format,
+                level: self.log.level.clone(),
+            },
+            data_dir,
+        })
+    }
+
+    /// The effective settings as TOML, with secrets (the database password) replaced by `***`.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = redact_url(&shown.database.url);
+        toml::to_string_pretty(&shown)
+            .unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
+    }
+}
+
+impl Config {
+    /// Loads and validates in one step, as `serve`, `migrate` and tests do.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        Settings::load(path, env, overrides)?.validate()
+    }
+
+    /// Defaults with the data directory (and so the SQLite file) at `data_dir`; for tests and tools.
+    pub fn with_data_dir(data_dir: &Path) -> Config {
+        let settings = Settings {
+            data_dir: data_dir.display().to_string(),
+            ..Settings::default()
+        };
+        settings.validate().expect("default settings are valid")
+    }
+}
+
+fn duration(setting: &str, value: &str) -> Result<Duration, ConfigError> {
+    let parsed = humantime::parse_duration(value.trim()).map_err(|e| {
+        ConfigError::new(
+            setting,
+            format!("'{value}' is not a duration such as 30s or 5m ({e})"),
+        )
+    })?;
+    if parsed.is_zero() {
+        return Err(ConfigError::new(setting, "must be longer than zero"));
+    }
+    Ok(parsed)
+}
+
+fn database_url(url: &str, data_dir: &Path) -> Result<DatabaseUrl, ConfigError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(DatabaseUrl::Sqlite(data_dir.join(SQLITE_FILE)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url::Url::parse(url).map_err(|e| {
+            ConfigError::new(
+                "database.url",
+                format!("'{}' is not a valid URL: {e}", redact_url(url)),
+            )
+        })?;
+        return Ok(DatabaseUrl::Postgres(url.to_owned()));
+    }
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(ConfigError::new(
+                "database.url",
+                "a sqlite URL needs a file path, e.g. sqlite://data/portal.db",
+            ));
+        }
+        return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+    }
+    Err(ConfigError::new(
+        "database.url",
+        format!(
+            "'{}' must start with postgres://, postgresql:// or sqlite://",
+            redact_url(url)
+        ),
+    ))
+}
+
+/// Hides the password of a URL, if it has one.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn from_config_crate(err: config::ConfigError) -> ConfigError {
+    match err {
+        config::ConfigError::FileParse { uri, cause } => ConfigError::new(
+            uri.unwrap_or_else(|| "configuration file".into()),
+            format!("not valid TOML: {cause}"),
+        ),
+        config::ConfigError::Type {
+            origin,
+            unexpected,
+            expected,
+            key,
+        } => ConfigError::new(
+            key.unwrap_or_else(|| "setting".into()),
+            format!(
+                "expected {expected}, found {unexpected}{}",
+                origin.map(|o| format!(" (in {o})")).unwrap_or_default()
+            ),
+        ),
+        config::ConfigError::At { error, origin, key } => {
+            let inner = from_config_crate(*error);
+            let setting = key.unwrap_or(inner.setting);
+            let problem = match origin {
+                Some(origin) => format!("{} (in {origin})", inner.problem),
+                None => inner.problem,
+            };
+            ConfigError::new(setting, problem)
+        }
+        config::ConfigError::Message(message) => unknown_field_message(&message)
+            .unwrap_or_else(|| ConfigError::new("configuration", message)),
+        other => ConfigError::new("configuration", other.to_string()),
+    }
+}
+
+/// serde's "unknown field `x`, expected one of ..." becomes a message naming the bad key.
+fn unknown_field_message(message: &str) -> Option<ConfigError> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, tail) = rest.split_once('`')?;
+    Some(ConfigError::new(
+        field,
+        format!("unknown setting{}", tail.trim_start_matches(',')),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_sqlite_in_the_data_dir() {
+        let config = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:7007");
+        assert_eq!(
+            config.database.url,
+            DatabaseUrl::Sqlite(PathBuf::from("./data/fawkes-portal.db"))
+        );
+        assert_eq!(config.server.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.server.shutdown_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+    }
+
+    #[test]
+    fn rejects_a_database_url_of_another_kind() {
+        let mut settings = Settings::default();
+        settings.database.url = "mysql://u:pw@db/x".into();
+        let err = settings.validate().unwrap_err();
+        assert_eq!(err.setting, "database.url");
+        assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+}

@@ -1,0 +1,232 @@
+//! One [`Database`] handle for either backend. Features define a store trait each, with a SQLite and
+//! a PostgreSQL implementation (see [`lease`] for the pattern); the same contract tests run against
+//! both real databases (`tests/suite/store_contract.rs`).
+
+pub mod lease;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::config::{DatabaseConfig, DatabaseUrl, redact_url};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A connection pool to the configured database.
+#[derive(Clone, Debug)]
+pub enum Database {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Failures while opening or migrating the database, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the SQLite database at {path}: {source}")]
+    Sqlite { path: String, source: sqlx::Error },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to PostgreSQL at {url}: {source}")]
+    Postgres { url: String, source: sqlx::Error },
+    #[error("applying database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What a store call can fail with. Stores map constraint violations to their own domain results,
+/// so only these two remain: the database is not reachable now, or something unexpected happened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Backend(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(err),
+            other => StoreError::Backend(other),
+        }
+    }
+}
+
+/// Connection pool numbers for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
+impl Database {
+    /// Opens the pool; SQLite files (and their directory) are created if missing, in WAL mode with
+    /// foreign keys on.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Database, DbError> {
+        match &config.url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .acquire_timeout(config.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| DbError::Sqlite {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                Ok(Database::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let fail = |source| DbError::Postgres {
+                    url: redact_url(url),
+                    source,
+                };
+                let options = PgConnectOptions::from_str(url).map_err(fail)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .acquire_timeout(config.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(fail)?;
+                Ok(Database::Postgres(pool))
+            }
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Database::Sqlite(_) => "sqlite",
+            Database::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies the embedded migrations of this backend. PostgreSQL takes an advisory lock, so
+    /// replicas starting together apply them once.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Database::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Database::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Ready means: the database answers within `timeout` and every embedded migration is applied.
+    /// The error is the reason, safe to show on the public `/readyz`.
+    pub async fn check_ready(&self, timeout: Duration) -> Result<(), String> {
+        let applied = tokio::time::timeout(timeout, self.applied_migrations()).await;
+        let applied = match applied {
+            Err(_) => {
+                return Err(format!(
+                    "database did not answer within {}s",
+                    timeout.as_secs_f32()
+                ));
+            }
+            Ok(Err(err)) if is_missing_table(&err) => Vec::new(),
+            Ok(Err(err)) => return Err(format!("database unreachable: {}", describe(&err))),
+            Ok(Ok(applied)) => applied,
+        };
+        let migrator = match self {
+            Database::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Database::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let pending = migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+            .count();
+        if pending > 0 {
+            return Err(format!(
+                "{pending} database migration(s) not applied; run `fawkes-portal migrate`"
+            ));
+        }
+        Ok(())
+    }
+
+    async fn applied_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+        match self {
+            Database::Sqlite(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await,
+            Database::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await,
+        }
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        match self {
+            Database::Sqlite(pool) => PoolStats {
+                open: pool.size(),
+                idle: pool.num_idle(),
+                max: pool.options().get_max_connections(),
+            },
+            Database::Postgres(pool) => PoolStats {
+                open: pool.size(),
+                idle: pool.num_idle(),
+                max: pool.options().get_max_connections(),
+            },
+        }
+    }
+
+    /// Waits for checked-out connections to return, then closes them all.
+    pub async fn close(&self) {
+        match self {
+            Database::Sqlite(pool) => pool.close().await,
+            Database::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The lease store on this database.
+    pub fn leases(&self) -> std::sync::Arc<dyn lease::LeaseStore> {
+        match self {
+            Database::Sqlite(pool) => {
+                std::sync::Arc::new(lease::SqliteLeaseStore::new(pool.clone()))
+            }
+            Database::Postgres(pool) => std::sync::Arc::new(lease::PgLeaseStore::new(pool.clone())),
+        }
+    }
+}
+
+fn is_missing_table(err: &sqlx::Error) -> bool {
+    let message = err
+        .as_database_error()
+        .map(|e| e.message().to_owned())
+        .unwrap_or_default();
+    message.contains("no such table") || message.contains("does not exist")
+}
+
+/// A short, credential-free description of a connection failure.
+fn describe(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Io(io) => io.kind().to_string(),
+        sqlx::Error::PoolTimedOut => "no connection available in time".into(),
+        sqlx::Error::PoolClosed => "connection pool closed".into(),
+        sqlx::Error::Database(db) => db
+            .code()
+            .map(|c| format!("database error {c}"))
+            .unwrap_or_else(|| "database error".into()),
+        _ => "connection failed".into(),
+    }
+}

@@ -1,0 +1,183 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::StoreError;
+
+/// Result alias for handlers and services.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Every failure a request can end in. The variant decides the status; the message is what the
+/// caller reads, so it must say what to change. `Internal` carries the cause for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
+    #[error("{0}")]
+    BadGateway(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The body of every error response: `{"error": "..."}` (500s add `requestId`).
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// What went wrong, for a person to act on.
+    pub error: String,
+    /// Present on 500 responses: quote it when reporting the problem; the cause is logged under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Put on a 500 response so the observing middleware can log the cause once, with the request id,
+/// and add the id to the body. The cause never reaches the client.
+#[derive(Clone, Debug)]
+pub struct InternalCause(pub Arc<anyhow::Error>);
+
+/// The client-facing message of every 500.
+pub const INTERNAL_MESSAGE: &str = "Internal server error";
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            AppError::Internal(cause) => {
+                let mut response = error_response(status, INTERNAL_MESSAGE);
+                response
+                    .extensions_mut()
+                    .insert(InternalCause(Arc::new(cause)));
+                response
+            }
+            AppError::TooManyRequests {
+                message,
+                retry_after_secs,
+            } => {
+                let mut response = error_response(status, &message);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs.into());
+                response
+            }
+            AppError::Unauthorized(message) => {
+                let mut response = error_response(status, &message);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="fawkes-portal""#),
+                );
+                response
+            }
+            other => error_response(status, &other.to_string()),
+        }
+    }
+}
+
+/// A JSON error response with the given status and message.
+pub fn error_response(status: StatusCode, message: &str) -> Response {
+    let body = ErrorBody {
+        error: message.to_owned(),
+        request_id: None,
+    };
+    (status, Json(body)).into_response()
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => AppError::Unavailable("Database unavailable".into()),
+            StoreError::Backend(cause) => AppError::Internal(cause.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_maps_to_its_status() {
+        let cases = [
+            (AppError::BadRequest("x".into()), 400),
+            (AppError::Unauthorized("x".into()), 401),
+            (AppError::Forbidden("x".into()), 403),
+            (AppError::NotFound("x".into()), 404),
+            (AppError::Conflict("x".into()), 409),
+            (AppError::PayloadTooLarge("x".into()), 413),
+            (AppError::UnsupportedMediaType("x".into()), 415),
+            (
+                AppError::TooManyRequests {
+                    message: "x".into(),
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
+            (AppError::BadGateway("x".into()), 502),
+            (AppError::Unavailable("x".into()), 503),
+            (AppError::Internal(anyhow::anyhow!("secret detail")), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.into_response().status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn internal_errors_keep_their_cause_out_of_the_message() {
+        let response = AppError::Internal(anyhow::anyhow!("password=hunter2")).into_response();
+        let cause = response
+            .extensions()
+            .get::<InternalCause>()
+            .expect("cause attached");
+        assert!(cause.0.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn too_many_requests_sets_retry_after() {
+        let response = AppError::TooManyRequests {
+            message: "slow down".into(),
+            retry_after_secs: 7,
+        }
+        .into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+}

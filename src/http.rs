@@ -1,0 +1,74 @@
+//! The HTTP edge. [`api_routes`] is the one list of routes; [`router`] wraps it in the middleware
+//! stack. Every route is added through `utoipa_axum::routes!`, which puts it in the OpenAPI document
+//! too, so the router cannot serve an undocumented route (the only exception is the documentation
+//! UI itself, under [`DOCS_UI_PATH`]); `tests/suite/openapi.rs` checks both directions.
+
+pub mod envelope;
+pub mod extract;
+pub mod observe;
+pub mod openapi;
+pub mod system;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use openapi::{ApiDoc, OpenApiJson};
+
+/// Where the interactive API reference (Swagger UI, served from the binary) lives.
+pub const DOCS_UI_PATH: &str = "/api/docs";
+
+/// Every documented route of the server.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+        .routes(routes!(system::api_index))
+        .routes(routes!(system::openapi_json))
+}
+
+/// The complete application: routes, documentation UI, 404 fallback and middleware, outermost first:
+/// observe (request id, log line, metrics, 500 logging) → panic catcher → JSON error bodies →
+/// request timeout → body size limit → handler.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (api, doc) = api_routes().split_for_parts();
+    let json = serde_json::to_vec(&doc).expect("the OpenAPI document serialises");
+    let docs_ui = utoipa_swagger_ui::SwaggerUi::new(DOCS_UI_PATH)
+        .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"]));
+    let server = &state.config.server;
+    let middleware = ServiceBuilder::new()
+        .layer(from_fn(observe::observe))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn(envelope::json_errors))
+        .layer(from_fn_with_state(
+            server.request_timeout,
+            envelope::timeout,
+        ))
+        .layer(DefaultBodyLimit::max(server.max_body_bytes));
+    let router = api
+        .merge(Router::from(docs_ui))
+        .fallback(envelope::not_found)
+        .layer(axum::Extension(OpenApiJson(json.into())))
+        .layer(middleware)
+        .with_state(state);
+    (router, doc)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".into());
+    axum::response::IntoResponse::into_response(AppError::Internal(anyhow::anyhow!(
+        "handler panicked: {detail}"
+    )))
+}

@@ -1,0 +1,48 @@
+//! The OpenAPI document's fixed parts; every route adds its own path through `utoipa_axum::routes!`.
+
+use axum::body::Bytes;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::ErrorBody;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fawkes Portal API",
+        description = "Backend of the Fawkes internal developer platform's Backstage plugins. \
+            Errors are always `{\"error\": \"...\"}`; 500s add a `requestId` to quote.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Health, readiness, metrics and API documentation"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// Name of the bearer-token security scheme that authenticated routes declare.
+pub const BEARER: &str = "bearer";
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A Backstage user token, a service token, or one from `fawkes-portal token issue`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The serialised document, shared with the handler that serves it.
+#[derive(Clone)]
+pub struct OpenApiJson(pub Bytes);

@@ -1,0 +1,124 @@
+//! Public system endpoints: liveness, readiness, metrics, the API index and the OpenAPI document.
+
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{AppError, ErrorBody};
+use crate::http::openapi::OpenApiJson;
+
+/// How long readiness waits for the database before it reports it unreachable.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` while the process serves requests.
+    status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    status: &'static str,
+    /// `sqlite` or `postgres`.
+    database: &'static str,
+}
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "system", operation_id = "get_health",
+    responses((status = 200, description = "The server is alive", body = Health)))]
+pub async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}
+
+/// Readiness: 200 only when the database answers and all migrations are applied.
+#[utoipa::path(get, path = "/readyz", tag = "system", operation_id = "get_readiness",
+    responses(
+        (status = 200, description = "Ready to serve traffic", body = Ready),
+        (status = 503, description = "Not ready; the error says why", body = ErrorBody),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Ready>, AppError> {
+    match state.db.check_ready(READY_TIMEOUT).await {
+        Ok(()) => Ok(axum::Json(Ready {
+            status: "ready",
+            database: state.db.kind(),
+        })),
+        Err(reason) => Err(AppError::Unavailable(format!("Not ready: {reason}"))),
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "system", operation_id = "get_metrics",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let stats = state.db.pool_stats();
+    let backend = state.db.kind();
+    metrics::gauge!("db_pool_connections", "state" => "open", "backend" => backend)
+        .set(f64::from(stats.open));
+    metrics::gauge!("db_pool_connections", "state" => "idle", "backend" => backend)
+        .set(stats.idle as f64);
+    metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(stats.max));
+    let body = crate::telemetry::prometheus().render();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiIndex {
+    name: &'static str,
+    version: &'static str,
+    description: &'static str,
+    /// Where to find the rest.
+    links: Links,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Links {
+    openapi: &'static str,
+    docs: &'static str,
+    health: &'static str,
+    ready: &'static str,
+    metrics: &'static str,
+}
+
+/// What this server is, and where its documentation lives.
+#[utoipa::path(get, path = "/api", tag = "system", operation_id = "get_api_index",
+    responses((status = 200, description = "Name, version and links", body = ApiIndex)))]
+pub async fn api_index() -> axum::Json<ApiIndex> {
+    axum::Json(ApiIndex {
+        name: "fawkes-portal",
+        version: env!("CARGO_PKG_VERSION"),
+        description: "Backend of the Fawkes Backstage plugins: catalog, Che launcher, DevLake DORA metrics",
+        links: Links {
+            openapi: "/api/openapi.json",
+            docs: "/api/docs/",
+            health: "/healthz",
+            ready: "/readyz",
+            metrics: "/metrics",
+        },
+    })
+}
+
+/// This API's OpenAPI 3.1 document, generated from the code.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", operation_id = "get_openapi",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.0,
+    )
+        .into_response()
+}

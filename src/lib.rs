@@ -1,0 +1,18 @@
+//! Fawkes Portal: the backend of the Fawkes internal developer platform's Backstage plugins.
+//!
+//! Read the modules in this order (see also `docs/ARCHITECTURE.md`):
+
+/// The composition root: builds state, the router and background tasks; serves with graceful shutdown.
+pub mod app;
+/// Command line: `serve`, `migrate`, `config check`.
+pub mod cli;
+/// Settings: defaults, TOML file, `FAWKES_PORTAL_*` environment, flags; validated once at start.
+pub mod config;
+/// Database connection (SQLite or PostgreSQL), migrations, readiness, and the shared stores.
+pub mod db;
+/// The one error type every handler returns, and its mapping to status codes and `{"error": ...}`.
+pub mod error;
+/// HTTP edge: the route list, middleware stack, extractors and system endpoints.
+pub mod http;
+/// Logging setup (text or JSON) and the Prometheus recorder.
+pub mod telemetry;

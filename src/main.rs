@@ -1,0 +1,5 @@
+//! The `fawkes-portal` binary: everything lives in the library; this only hands over to the CLI.
+
+fn main() -> std::process::ExitCode {
+    fawkes_portal::cli::main()
+}
