@@ -10,6 +10,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::db::{Database, DbError};
@@ -67,11 +68,16 @@ impl App {
 
     /// Builds the app over an already opened (and migrated) database.
     pub fn with_database(config: Config, db: Database) -> App {
+        Self::with_routes(config, db, crate::http::api_routes())
+    }
+
+    /// Builds the app serving `routes` (normally [`crate::http::api_routes`]; tests add their own).
+    pub fn with_routes(config: Config, db: Database, routes: OpenApiRouter<AppState>) -> App {
         let state = AppState {
             config: Arc::new(config),
             db,
         };
-        let (router, _) = crate::http::router(state.clone());
+        let (router, _) = crate::http::build(routes, state.clone());
         App {
             state,
             router,

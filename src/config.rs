@@ -393,7 +393,14 @@ fn from_config_crate(err: config::ConfigError) -> ConfigError {
         ),
         config::ConfigError::At { error, origin, key } => {
             let inner = from_config_crate(*error);
-            let setting = key.unwrap_or(inner.setting);
+            let setting = match key {
+                // An unknown key is reported by its section; name the key in full.
+                Some(section) if inner.problem.starts_with("unknown setting") => {
+                    format!("{section}.{}", inner.setting)
+                }
+                Some(key) => key,
+                None => inner.setting,
+            };
             let problem = match origin {
                 Some(origin) => format!("{} (in {origin})", inner.problem),
                 None => inner.problem,
@@ -410,10 +417,8 @@ fn from_config_crate(err: config::ConfigError) -> ConfigError {
 fn unknown_field_message(message: &str) -> Option<ConfigError> {
     let rest = message.strip_prefix("unknown field `")?;
     let (field, tail) = rest.split_once('`')?;
-    Some(ConfigError::new(
-        field,
-        format!("unknown setting{}", tail.trim_start_matches(',')),
-    ))
+    let expected = tail.trim_start_matches(',').trim();
+    Some(ConfigError::new(field, format!("unknown setting; {expected}")))
 }
 
 #[cfg(test)]

@@ -35,11 +35,16 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::openapi_json))
 }
 
-/// The complete application: routes, documentation UI, 404 fallback and middleware, outermost first:
+/// The complete application over [`api_routes`].
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    build(api_routes(), state)
+}
+
+/// Wraps `api` in the documentation UI, the 404 fallback and the middleware, outermost first:
 /// observe (request id, log line, metrics, 500 logging) → panic catcher → JSON error bodies →
 /// request timeout → body size limit → handler.
-pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (api, doc) = api_routes().split_for_parts();
+pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (api, doc) = api.split_for_parts();
     let json = serde_json::to_vec(&doc).expect("the OpenAPI document serialises");
     let docs_ui = utoipa_swagger_ui::SwaggerUi::new(DOCS_UI_PATH)
         .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"]));

@@ -1,0 +1,63 @@
+//! Graceful shutdown on a real SIGTERM. This is its own test binary because it signals its own
+//! process; the server under test installs the handler, exactly as `fawkes-portal serve` does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use fawkes_portal::app::{App, shutdown_signal};
+use fawkes_portal::config::Settings;
+use fawkes_portal::db::Database;
+use utoipa_axum::routes;
+
+/// Test route: takes a while, like a catalog fetch of a slow location.
+#[utoipa::path(get, path = "/api/test/slow", responses((status = 200)))]
+async fn slow() -> &'static str {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    "finished"
+}
+
+async fn app(shutdown_timeout: &str, dir: &tempfile::TempDir) -> App {
+    let settings = Settings {
+        data_dir: dir.path().display().to_string(),
+        server: fawkes_portal::config::ServerSettings { shutdown_timeout: shutdown_timeout.into(), ..Default::default() },
+        ..Settings::default()
+    };
+    let config = settings.validate().unwrap();
+    let db = Database::connect(&config.database).await.unwrap();
+    db.migrate().await.unwrap();
+    App::with_routes(config, db, fawkes_portal::http::api_routes().routes(routes!(slow)))
+}
+
+fn sigterm_self() {
+    let status = std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_requests_finish_then_stops_everything() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let app = app("10s", &dir).await;
+    let background_stopped = Arc::new(AtomicBool::new(false));
+    let flag = background_stopped.clone();
+    app.background().spawn(|cancel| async move {
+        cancel.cancelled().await;
+        flag.store(true, Ordering::SeqCst);
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(app.serve(listener, shutdown_signal()));
+
+    let in_flight = tokio::spawn(reqwest::get(format!("http://{address}/api/test/slow")));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let signalled = Instant::now();
+    sigterm_self();
+
+    let response = in_flight.await.unwrap().expect("the in-flight request is answered");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "finished");
+    tokio::time::timeout(Duration::from_secs(5), server).await.expect("server stops").unwrap().unwrap();
+    assert!(signalled.elapsed() >= Duration::from_millis(900), "the server waited for the request");
+    assert!(background_stopped.load(Ordering::SeqCst), "background tasks were told to stop");
+    assert!(reqwest::get(format!("http://{address}/healthz")).await.is_err(), "no longer accepting");
+}

@@ -1,0 +1,11 @@
+//! The integration suite: one binary, so it links once. Each module tests one area through the
+//! public API (HTTP in-process, the binary, or a store trait).
+
+mod support;
+
+mod cli;
+mod config;
+mod errors;
+mod openapi;
+mod readiness;
+mod store_contract;

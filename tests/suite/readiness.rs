@@ -1,0 +1,82 @@
+//! `/healthz` and `/readyz` against real databases: readiness follows the database.
+
+use axum::http::StatusCode;
+use fawkes_portal::app::App;
+use fawkes_portal::config::Settings;
+use fawkes_portal::db::Database;
+use tower::ServiceExt;
+
+use crate::support::TestApp;
+use crate::support::postgres::PgServer;
+
+#[tokio::test]
+async fn liveness_and_readiness_on_sqlite() {
+    let app = TestApp::new().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json(), serde_json::json!({"status": "ok"}));
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.json(), serde_json::json!({"status": "ready", "database": "sqlite"}));
+}
+
+#[tokio::test]
+async fn readiness_is_503_until_migrations_are_applied() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = crate::support::settings(&dir).validate().unwrap();
+    let db = Database::connect(&config.database).await.unwrap();
+    let app = App::with_database(config, db.clone());
+    let status = |app: &App| {
+        let router = app.router();
+        async move {
+            let response = router.oneshot(axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+            let status = response.status();
+            let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap())
+        }
+    };
+    let (code, body) = status(&app).await;
+    assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"], "Not ready: 1 database migration(s) not applied; run `fawkes-portal migrate`");
+    db.migrate().await.unwrap();
+    assert_eq!(status(&app).await.0, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_a_postgres_server_that_stops_and_comes_back() {
+    let Some(server) = PgServer::start() else {
+        crate::skip_without!("PostgreSQL binaries (FAWKES_TEST_PG_BIN) and a non-root user (FAWKES_TEST_PG_USER)");
+    };
+    let routes = fawkes_portal::http::api_routes();
+    let app = TestApp::build(
+        |s: &mut Settings| {
+            s.database.url = server.url();
+            s.database.acquire_timeout = "1s".into();
+        },
+        routes,
+    )
+    .await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text());
+    assert_eq!(ready.json()["database"], "postgres");
+
+    server.stop();
+    let down = app.get("/readyz").await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    let reason = down.json()["error"].as_str().unwrap().to_owned();
+    assert!(reason.starts_with("Not ready: database"), "{reason}");
+    assert!(!reason.contains("postgres://"), "no connection details leak: {reason}");
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK, "liveness does not depend on the database");
+
+    server.start_again();
+    let mut last = None;
+    for _ in 0..50 {
+        let response = app.get("/readyz").await;
+        if response.status == StatusCode::OK {
+            return;
+        }
+        last = Some(response.text());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("not ready again after the server came back: {last:?}");
+}

@@ -1,0 +1,178 @@
+//! Test support: an in-process app over a fresh database, databases for store contract tests, and
+//! private PostgreSQL servers. External services are optional on a developer machine (tests that
+//! need one print a notice and return) and required in CI (`FAWKES_TEST_REQUIRE_SERVICES=1`).
+
+pub mod postgres;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use fawkes_portal::app::{App, AppState};
+use fawkes_portal::config::{Config, Settings};
+use fawkes_portal::db::Database;
+use http_body_util::BodyExt;
+use tempfile::TempDir;
+use tower::ServiceExt;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Skips the calling test with a notice, or fails it when CI requires every service.
+#[macro_export]
+macro_rules! skip_without {
+    ($what:expr) => {{
+        if std::env::var("FAWKES_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+            panic!("{} is required (FAWKES_TEST_REQUIRE_SERVICES=1) but not available", $what);
+        }
+        eprintln!("notice: skipping {}: {} is not available", module_path!(), $what);
+        return;
+    }};
+}
+
+/// Settings for a test: defaults with a private data directory.
+pub fn settings(dir: &TempDir) -> Settings {
+    Settings { data_dir: dir.path().display().to_string(), ..Settings::default() }
+}
+
+/// The app on a fresh SQLite database in a temporary directory, driven in-process.
+pub struct TestApp {
+    pub app: App,
+    router: Router,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::build(|_| {}, fawkes_portal::http::api_routes()).await
+    }
+
+    /// With settings changed by `edit` and the given routes (the real ones plus test routes).
+    pub async fn build(edit: impl FnOnce(&mut Settings), routes: OpenApiRouter<AppState>) -> TestApp {
+        let dir = TempDir::new().unwrap();
+        let mut settings = settings(&dir);
+        edit(&mut settings);
+        let config: Config = settings.validate().expect("test settings are valid");
+        let db = Database::connect(&config.database).await.unwrap();
+        db.migrate().await.unwrap();
+        let app = App::with_routes(config, db, routes);
+        TestApp { router: app.router(), app, _dir: dir }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        TestResponse { status: parts.status, headers: parts.headers, body: body.collect().await.unwrap().to_bytes() }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// A request with a body and a content type.
+    pub async fn call(&self, method: Method, path: &str, content_type: &str, body: impl Into<Body>) -> TestResponse {
+        let request =
+            Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, content_type).body(body.into());
+        self.send(request.unwrap()).await
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).unwrap_or_else(|| panic!("no {name} header")).to_str().unwrap()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A migrated database for one store contract test: a SQLite file in a temporary directory, or a
+/// new PostgreSQL database on the server at `FAWKES_TEST_DATABASE_URL`, dropped afterwards.
+pub struct TestDb {
+    pub db: Database,
+    cleanup: Option<(String, String)>,
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = TempDir::new().unwrap();
+        let config = Config::with_data_dir(dir.path());
+        let db = Database::connect(&config.database).await.unwrap();
+        db.migrate().await.unwrap();
+        TestDb { db, cleanup: None, _dir: Some(dir) }
+    }
+
+    /// `None` when no PostgreSQL server is configured.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = std::env::var("FAWKES_TEST_DATABASE_URL").ok()?;
+        let name = format!("fawkes_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to FAWKES_TEST_DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&admin).await.unwrap();
+        admin.close().await;
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        let mut settings = Settings::default();
+        settings.database.url = url.to_string();
+        let config = settings.validate().unwrap();
+        let db = Database::connect(&config.database).await.unwrap();
+        db.migrate().await.unwrap();
+        Some(TestDb { db, cleanup: Some((admin_url, name)), _dir: None })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.cleanup.take() else { return };
+        let db = self.db.clone();
+        // Async work cannot run in `drop`; a short-lived runtime on its own thread can.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                db.close().await;
+                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs each named `async fn(&Database)` as two tests, `sqlite::<name>` and `postgres::<name>`.
+#[macro_export]
+macro_rules! store_contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test_db = $crate::support::TestDb::sqlite().await;
+                    super::$name(&test_db.db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(test_db) = $crate::support::TestDb::postgres().await else {
+                        $crate::skip_without!("PostgreSQL (FAWKES_TEST_DATABASE_URL)");
+                    };
+                    super::$name(&test_db.db).await;
+                }
+            )*
+        }
+    };
+}
