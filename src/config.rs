@@ -418,7 +418,10 @@ fn unknown_field_message(message: &str) -> Option<ConfigError> {
     let rest = message.strip_prefix("unknown field `")?;
     let (field, tail) = rest.split_once('`')?;
     let expected = tail.trim_start_matches(',').trim();
-    Some(ConfigError::new(field, format!("unknown setting; {expected}")))
+    Some(ConfigError::new(
+        field,
+        format!("unknown setting; {expected}"),
+    ))
 }
 
 #[cfg(test)]

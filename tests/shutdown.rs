@@ -20,17 +20,27 @@ async fn slow() -> &'static str {
 async fn app(shutdown_timeout: &str, dir: &tempfile::TempDir) -> App {
     let settings = Settings {
         data_dir: dir.path().display().to_string(),
-        server: fawkes_portal::config::ServerSettings { shutdown_timeout: shutdown_timeout.into(), ..Default::default() },
+        server: fawkes_portal::config::ServerSettings {
+            shutdown_timeout: shutdown_timeout.into(),
+            ..Default::default()
+        },
         ..Settings::default()
     };
     let config = settings.validate().unwrap();
     let db = Database::connect(&config.database).await.unwrap();
     db.migrate().await.unwrap();
-    App::with_routes(config, db, fawkes_portal::http::api_routes().routes(routes!(slow)))
+    App::with_routes(
+        config,
+        db,
+        fawkes_portal::http::api_routes().routes(routes!(slow)),
+    )
 }
 
 fn sigterm_self() {
-    let status = std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -53,11 +63,29 @@ async fn sigterm_lets_in_flight_requests_finish_then_stops_everything() {
     let signalled = Instant::now();
     sigterm_self();
 
-    let response = in_flight.await.unwrap().expect("the in-flight request is answered");
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "finished");
-    tokio::time::timeout(Duration::from_secs(5), server).await.expect("server stops").unwrap().unwrap();
-    assert!(signalled.elapsed() >= Duration::from_millis(900), "the server waited for the request");
-    assert!(background_stopped.load(Ordering::SeqCst), "background tasks were told to stop");
-    assert!(reqwest::get(format!("http://{address}/healthz")).await.is_err(), "no longer accepting");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops")
+        .unwrap()
+        .unwrap();
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(900),
+        "the server waited for the request"
+    );
+    assert!(
+        background_stopped.load(Ordering::SeqCst),
+        "background tasks were told to stop"
+    );
+    assert!(
+        reqwest::get(format!("http://{address}/healthz"))
+            .await
+            .is_err(),
+        "no longer accepting"
+    );
 }

@@ -7,7 +7,12 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_fawkes-portal");
 
 fn portal(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("FAWKES_PORTAL_CONFIG").env("RUST_LOG", "info").output().unwrap()
+    Command::new(BIN)
+        .args(args)
+        .env_remove("FAWKES_PORTAL_CONFIG")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -22,7 +27,10 @@ fn stderr(output: &Output) -> String {
 fn version_and_help() {
     let version = portal(&["--version"]);
     assert!(version.status.success());
-    assert_eq!(stdout(&version).trim(), format!("fawkes-portal {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("fawkes-portal {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = stdout(&portal(&["--help"]));
     for command in ["serve", "migrate", "config"] {
         assert!(help.contains(command), "{help}");
@@ -39,7 +47,10 @@ fn version_and_help() {
 fn config_check_prints_effective_settings_with_secrets_redacted() {
     let output = Command::new(BIN)
         .args(["config", "check"])
-        .env("FAWKES_PORTAL_DATABASE__URL", "postgres://portal:topsecret@db:5432/portal")
+        .env(
+            "FAWKES_PORTAL_DATABASE__URL",
+            "postgres://portal:topsecret@db:5432/portal",
+        )
         .env("FAWKES_PORTAL_SERVER__LISTEN", "0.0.0.0:9000")
         .output()
         .unwrap();
@@ -47,7 +58,10 @@ fn config_check_prints_effective_settings_with_secrets_redacted() {
     let shown = stdout(&output);
     assert!(shown.starts_with("# configuration is valid"), "{shown}");
     assert!(shown.contains("listen = \"0.0.0.0:9000\""), "{shown}");
-    assert!(shown.contains("postgres://portal:***@db:5432/portal"), "{shown}");
+    assert!(
+        shown.contains("postgres://portal:***@db:5432/portal"),
+        "{shown}"
+    );
     assert!(!shown.contains("topsecret"));
 }
 
@@ -59,7 +73,12 @@ fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
     let output = portal(&["--config", config.to_str().unwrap(), "serve"]);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
-    assert!(message.starts_with("error: invalid configuration: server.shutdown_timeout: 'forever' is not a duration"), "{message}");
+    assert!(
+        message.starts_with(
+            "error: invalid configuration: server.shutdown_timeout: 'forever' is not a duration"
+        ),
+        "{message}"
+    );
     assert!(!message.contains("panicked"), "{message}");
 }
 
@@ -70,9 +89,19 @@ fn an_unopenable_database_stops_start_up_with_a_message() {
     std::fs::write(&blocker, "").unwrap();
     // The data directory would have to be created inside a regular file.
     let data_dir = blocker.join("data");
-    let output = portal(&["serve", "--data-dir", data_dir.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let output = portal(&[
+        "serve",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("cannot create the data directory"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot create the data directory"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -83,13 +112,24 @@ fn migrate_creates_the_sqlite_database() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(data_dir.join("fawkes-portal.db").is_file());
     // Running it again is harmless.
-    assert!(portal(&["migrate", "--data-dir", data_dir.to_str().unwrap()]).status.success());
+    assert!(
+        portal(&["migrate", "--data-dir", data_dir.to_str().unwrap()])
+            .status
+            .success()
+    );
 }
 
 /// Starts `serve` on a free port and returns the child and its address, read from its JSON log.
 fn spawn_server(data_dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env_remove("FAWKES_PORTAL_CONFIG")
         .env("RUST_LOG", "info")
@@ -99,7 +139,10 @@ fn spawn_server(data_dir: &std::path::Path) -> (Child, String) {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
         let event: serde_json::Value = serde_json::from_str(&line).expect("log lines are JSON");
         if let Some(address) = event["address"].as_str() {
             break address.to_owned();
@@ -116,7 +159,10 @@ fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatu
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(started.elapsed() < within, "server did not exit within {within:?}");
+        assert!(
+            started.elapsed() < within,
+            "server did not exit within {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -125,14 +171,24 @@ fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatu
 async fn serve_answers_on_the_embedded_default_and_stops_on_sigterm() {
     let dir = tempfile::TempDir::new().unwrap();
     let (mut child, address) = spawn_server(dir.path());
-    let health = reqwest::get(format!("http://{address}/healthz")).await.unwrap();
+    let health = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     assert!(health.headers().contains_key("x-request-id"));
-    let ready = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
+    let ready = reqwest::get(format!("http://{address}/readyz"))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
-    assert!(dir.path().join("fawkes-portal.db").is_file(), "SQLite file in the data dir");
+    assert!(
+        dir.path().join("fawkes-portal.db").is_file(),
+        "SQLite file in the data dir"
+    );
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = wait_for_exit(&mut child, Duration::from_secs(10));
     assert!(exit.success(), "{exit:?}");
@@ -143,7 +199,17 @@ fn a_busy_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
     let dir = tempfile::TempDir::new().unwrap();
-    let output = portal(&["serve", "--listen", &address, "--data-dir", dir.path().to_str().unwrap()]);
+    let output = portal(&[
+        "serve",
+        "--listen",
+        &address,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains(&format!("cannot listen on {address} (server.listen)")), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("cannot listen on {address} (server.listen)")),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -11,7 +11,10 @@ fn file(contents: &str) -> tempfile::NamedTempFile {
 }
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 const FILE: &str = r#"
@@ -30,7 +33,10 @@ fn the_file_sets_values() {
     assert_eq!(config.server.listen.to_string(), "0.0.0.0:8080");
     assert_eq!(config.server.max_body_bytes, 4096);
     assert_eq!(config.data_dir.display().to_string(), "/var/lib/fawkes");
-    assert_eq!(config.database.url, DatabaseUrl::Postgres("postgres://portal:s3cret@db.internal:5432/portal".into()));
+    assert_eq!(
+        config.database.url,
+        DatabaseUrl::Postgres("postgres://portal:s3cret@db.internal:5432/portal".into())
+    );
 }
 
 #[test]
@@ -48,7 +54,11 @@ fn the_environment_overrides_the_file_and_flags_override_both() {
     assert_eq!(config.server.max_body_bytes, 8192);
     assert_eq!(config.data_dir.display().to_string(), "/srv/env");
 
-    let flags = Overrides { listen: Some("127.0.0.1:9999".into()), data_dir: Some("/srv/flag".into()), log_format: Some("json".into()) };
+    let flags = Overrides {
+        listen: Some("127.0.0.1:9999".into()),
+        data_dir: Some("/srv/flag".into()),
+        log_format: Some("json".into()),
+    };
     let config = Config::load(Some(file.path()), vars, &flags).unwrap();
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:9999");
     assert_eq!(config.data_dir.display().to_string(), "/srv/flag");
@@ -56,19 +66,32 @@ fn the_environment_overrides_the_file_and_flags_override_both() {
 
 #[test]
 fn sqlite_defaults_to_the_data_dir() {
-    let config = Config::load(None, env(&[("FAWKES_PORTAL_DATA_DIR", "/tmp/x")]), &Overrides::default()).unwrap();
-    assert_eq!(config.database.url, DatabaseUrl::Sqlite("/tmp/x/fawkes-portal.db".into()));
+    let config = Config::load(
+        None,
+        env(&[("FAWKES_PORTAL_DATA_DIR", "/tmp/x")]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.database.url,
+        DatabaseUrl::Sqlite("/tmp/x/fawkes-portal.db".into())
+    );
 }
 
 fn load_error(toml: &str, vars: &[(&str, &str)]) -> String {
     let file = file(toml);
-    Config::load(Some(file.path()), env(vars), &Overrides::default()).unwrap_err().to_string()
+    Config::load(Some(file.path()), env(vars), &Overrides::default())
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
 fn a_bad_address_names_the_setting() {
     let error = load_error("[server]\nlisten = \"localhost\"\n", &[]);
-    assert_eq!(error, "invalid configuration: server.listen: 'localhost' is not an address with a port, such as 127.0.0.1:7007");
+    assert_eq!(
+        error,
+        "invalid configuration: server.listen: 'localhost' is not an address with a port, such as 127.0.0.1:7007"
+    );
 }
 
 #[test]
@@ -93,13 +116,21 @@ fn an_unknown_setting_is_named() {
 #[test]
 fn a_bad_duration_names_the_setting() {
     let error = load_error("[server]\nshutdown_timeout = \"soon\"\n", &[]);
-    assert!(error.starts_with("invalid configuration: server.shutdown_timeout: 'soon' is not a duration"), "{error}");
+    assert!(
+        error.starts_with(
+            "invalid configuration: server.shutdown_timeout: 'soon' is not a duration"
+        ),
+        "{error}"
+    );
 }
 
 #[test]
 fn a_bad_log_format_names_the_setting() {
     let error = load_error("[log]\nformat = \"xml\"\n", &[]);
-    assert_eq!(error, "invalid configuration: log.format: 'xml' is not one of: text, json");
+    assert_eq!(
+        error,
+        "invalid configuration: log.format: 'xml' is not one of: text, json"
+    );
 }
 
 #[test]
@@ -110,8 +141,18 @@ fn invalid_toml_is_reported_with_its_file() {
 
 #[test]
 fn a_missing_file_is_reported() {
-    let error = Config::load(Some("/nonexistent/portal.toml".as_ref()), env(&[]), &Overrides::default()).unwrap_err();
-    assert!(error.to_string().contains("/nonexistent/portal.toml does not exist"), "{error}");
+    let error = Config::load(
+        Some("/nonexistent/portal.toml".as_ref()),
+        env(&[]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("/nonexistent/portal.toml does not exist"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -119,13 +160,19 @@ fn the_redacted_view_hides_the_database_password() {
     let file = file(FILE);
     let settings = Settings::load(Some(file.path()), env(&[]), &Overrides::default()).unwrap();
     let shown = settings.to_redacted_toml();
-    assert!(shown.contains("postgres://portal:***@db.internal:5432/portal"), "{shown}");
+    assert!(
+        shown.contains("postgres://portal:***@db.internal:5432/portal"),
+        "{shown}"
+    );
     assert!(!shown.contains("s3cret"));
 }
 
 #[test]
 fn the_example_file_is_valid_and_documents_every_setting() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/fawkes-portal.example.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/fawkes-portal.example.toml"
+    );
     let example = std::fs::read_to_string(path).unwrap();
     let settings = Settings::load(Some(path.as_ref()), env(&[]), &Overrides::default()).unwrap();
     settings.validate().unwrap();
@@ -134,17 +181,27 @@ fn the_example_file_is_valid_and_documents_every_setting() {
     let mut missing = Vec::new();
     collect_keys(&all, "", &mut |key| {
         let leaf = key.rsplit('.').next().unwrap();
-        if !example.lines().any(|l| l.trim_start().starts_with(&format!("{leaf} ="))) {
+        if !example
+            .lines()
+            .any(|l| l.trim_start().starts_with(&format!("{leaf} =")))
+        {
             missing.push(key.to_owned());
         }
     });
-    assert!(missing.is_empty(), "settings missing from the example file: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "settings missing from the example file: {missing:?}"
+    );
 }
 
 fn collect_keys(value: &toml::Value, prefix: &str, found: &mut dyn FnMut(&str)) {
     if let toml::Value::Table(table) = value {
         for (key, child) in table {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             match child {
                 toml::Value::Table(_) => collect_keys(child, &path, found),
                 _ => found(&path),

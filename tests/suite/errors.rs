@@ -74,7 +74,13 @@ async fn app() -> TestApp {
 }
 
 async fn post_widget(app: &TestApp, body: &str) -> crate::support::TestResponse {
-    app.call(Method::POST, "/api/test/widgets", "application/json", body.to_owned()).await
+    app.call(
+        Method::POST,
+        "/api/test/widgets",
+        "application/json",
+        body.to_owned(),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -82,16 +88,28 @@ async fn unknown_route_is_404_naming_method_and_path() {
     let app = app().await;
     let response = app.get("/api/nope").await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
-    assert_eq!(response.json(), json!({"error": "Not found: GET /api/nope"}));
-    assert!(response.header("content-type").starts_with("application/json"));
+    assert_eq!(
+        response.json(),
+        json!({"error": "Not found: GET /api/nope"})
+    );
+    assert!(
+        response
+            .header("content-type")
+            .starts_with("application/json")
+    );
 }
 
 #[tokio::test]
 async fn wrong_method_is_405_with_allow_header() {
     let app = app().await;
-    let response = app.call(Method::DELETE, "/healthz", "application/json", "").await;
+    let response = app
+        .call(Method::DELETE, "/healthz", "application/json", "")
+        .await;
     assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.json(), json!({"error": "Method not allowed: DELETE /healthz"}));
+    assert_eq!(
+        response.json(),
+        json!({"error": "Method not allowed: DELETE /healthz"})
+    );
     assert_eq!(response.header("allow"), "GET,HEAD");
 }
 
@@ -129,7 +147,10 @@ async fn wrong_type_is_400_naming_the_field_and_type() {
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     let error = response.json()["error"].as_str().unwrap().to_owned();
     assert!(error.contains("size"), "{error}");
-    assert!(error.contains("invalid type: string \"large\", expected u32"), "{error}");
+    assert!(
+        error.contains("invalid type: string \"large\", expected u32"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +166,14 @@ async fn body_over_the_limit_is_413() {
 #[tokio::test]
 async fn wrong_content_type_is_415() {
     let app = app().await;
-    let response = app.call(Method::POST, "/api/test/widgets", "text/plain", r#"{"name":"w","size":1}"#).await;
+    let response = app
+        .call(
+            Method::POST,
+            "/api/test/widgets",
+            "text/plain",
+            r#"{"name":"w","size":1}"#,
+        )
+        .await;
     assert_eq!(response.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let error = response.json()["error"].as_str().unwrap().to_owned();
     assert!(error.contains("application/json"), "{error}");
@@ -167,23 +195,43 @@ async fn internal_error_is_500_with_request_id_and_no_internals() {
     let response = app.get("/api/test/broken").await;
     assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
     let id = response.header("x-request-id").to_owned();
-    assert_eq!(response.json(), json!({"error": "Internal server error", "requestId": id}));
+    assert_eq!(
+        response.json(),
+        json!({"error": "Internal server error", "requestId": id})
+    );
     assert!(!response.text().contains("hunter2"));
 }
 
 #[test]
 fn internal_error_cause_is_logged_once_with_the_request_id() {
     let logs = LogCapture::default();
-    let subscriber = tracing_subscriber::fmt().with_writer(logs.clone()).with_ansi(false).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let response = runtime.block_on(async { app().await.get("/api/test/broken").await });
     let id = response.header("x-request-id").to_owned();
     let text = logs.text();
-    let failures: Vec<&str> = text.lines().filter(|l| l.contains("request failed")).collect();
+    let failures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("request failed"))
+        .collect();
     assert_eq!(failures.len(), 1, "{text}");
-    assert!(failures[0].contains(&id) && failures[0].contains("password=hunter2"), "{}", failures[0]);
-    assert!(text.lines().any(|l| l.contains(" request ") && l.contains("status=500") && l.contains(&id)), "{text}");
+    assert!(
+        failures[0].contains(&id) && failures[0].contains("password=hunter2"),
+        "{}",
+        failures[0]
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" request ") && l.contains("status=500") && l.contains(&id)),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +240,10 @@ async fn a_panicking_handler_is_500_and_the_server_keeps_serving() {
     let response = app.get("/api/test/panic").await;
     assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(response.json()["error"], "Internal server error");
-    assert_eq!(response.json()["requestId"], response.header("x-request-id"));
+    assert_eq!(
+        response.json()["requestId"],
+        response.header("x-request-id")
+    );
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
 
@@ -208,7 +259,9 @@ async fn a_request_over_the_timeout_is_503() {
 #[tokio::test]
 async fn a_sane_request_id_is_echoed() {
     let app = app().await;
-    let request = axum::http::Request::get("/healthz").header("x-request-id", "trace-42.a:b_c").body(axum::body::Body::empty());
+    let request = axum::http::Request::get("/healthz")
+        .header("x-request-id", "trace-42.a:b_c")
+        .body(axum::body::Body::empty());
     let response = app.send(request.unwrap()).await;
     assert_eq!(response.header("x-request-id"), "trace-42.a:b_c");
 }
@@ -217,7 +270,9 @@ async fn a_sane_request_id_is_echoed() {
 async fn an_insane_request_id_is_replaced_and_a_missing_one_generated() {
     let app = app().await;
     for bad in ["has space", "<script>", &"x".repeat(129)] {
-        let request = axum::http::Request::get("/api/nope").header("x-request-id", bad).body(axum::body::Body::empty());
+        let request = axum::http::Request::get("/api/nope")
+            .header("x-request-id", bad)
+            .body(axum::body::Body::empty());
         let response = app.send(request.unwrap()).await;
         let id = response.header("x-request-id");
         assert_ne!(id, bad);

@@ -26,7 +26,9 @@ fn served_paths<S>(router: &axum::Router<S>) -> BTreeSet<String> {
     let mut rest = routes;
     while let Some(at) = rest.find("RouteId(") {
         rest = &rest[at..];
-        let Some(open) = rest.find("): \"") else { break };
+        let Some(open) = rest.find("): \"") else {
+            break;
+        };
         let tail = &rest[open + 4..];
         let end = tail.find('"').unwrap();
         paths.insert(tail[..end].to_owned());
@@ -40,7 +42,10 @@ fn every_served_route_is_documented_and_every_documented_route_is_served() {
     let (router, doc) = fawkes_portal::http::api_routes().split_for_parts();
     let documented = documented_paths(&serde_json::to_value(&doc).unwrap());
     let served = served_paths(&router);
-    assert!(served.contains("/healthz"), "route listing could not be read: {served:?}");
+    assert!(
+        served.contains("/healthz"),
+        "route listing could not be read: {served:?}"
+    );
     assert_eq!(served, documented);
 }
 
@@ -59,14 +64,24 @@ async fn the_full_router_serves_only_documented_routes_besides_the_docs_ui() {
                 .unwrap();
             let response = app.send(request).await;
             assert_ne!(response.status, StatusCode::NOT_FOUND, "{method} {path}");
-            assert_ne!(response.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert_ne!(
+                response.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
         }
     }
     let state = app.app.state().clone();
     let (full, _) = fawkes_portal::http::build(fawkes_portal::http::api_routes(), state);
     let served = served_paths(&full);
-    let extra: Vec<_> = served.difference(&documented_paths(&doc)).cloned().collect();
-    assert!(extra.iter().all(|p| p.starts_with(DOCS_UI_PATH)), "undocumented routes: {extra:?}");
+    let extra: Vec<_> = served
+        .difference(&documented_paths(&doc))
+        .cloned()
+        .collect();
+    assert!(
+        extra.iter().all(|p| p.starts_with(DOCS_UI_PATH)),
+        "undocumented routes: {extra:?}"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +91,10 @@ async fn the_document_is_served_and_describes_the_bearer_scheme() {
     assert_eq!(response.status, StatusCode::OK);
     let doc = response.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert_eq!(doc, document());
 }
 
@@ -93,7 +111,10 @@ async fn the_docs_ui_works_offline_from_the_binary() {
     let bundle = app.get("/api/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status, StatusCode::OK);
     assert!(bundle.body.len() > 100_000, "the UI bundle is embedded");
-    assert!(!page.text().contains("https://"), "the page loads nothing from the network");
+    assert!(
+        !page.text().contains("https://"),
+        "the page loads nothing from the network"
+    );
 }
 
 #[test]
@@ -103,9 +124,19 @@ fn the_document_is_valid_openapi_3_1_by_an_independent_validator() {
     };
     let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
     std::fs::write(file.path(), serde_json::to_vec_pretty(&document()).unwrap()).unwrap();
-    let output = std::process::Command::new(&validator).arg(file.path()).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the validator refused the document:\n{text}");
+    let output = std::process::Command::new(&validator)
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "the validator refused the document:\n{text}"
+    );
     assert!(text.contains("OK"), "{text}");
 }
 
@@ -115,9 +146,13 @@ fn the_validator_is_not_a_rubber_stamp() {
         crate::skip_without!("the OpenAPI validator (FAWKES_OPENAPI_VALIDATOR)");
     };
     let mut doc = document();
-    doc["paths"]["/healthz"]["get"]["responses"] = serde_json::json!({"200": {"content": "nonsense"}});
+    doc["paths"]["/healthz"]["get"]["responses"] =
+        serde_json::json!({"200": {"content": "nonsense"}});
     let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
     std::fs::write(file.path(), serde_json::to_vec(&doc).unwrap()).unwrap();
-    let output = std::process::Command::new(&validator).arg(file.path()).output().unwrap();
+    let output = std::process::Command::new(&validator)
+        .arg(file.path())
+        .output()
+        .unwrap();
     assert!(!output.status.success());
 }

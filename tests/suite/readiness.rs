@@ -17,7 +17,10 @@ async fn liveness_and_readiness_on_sqlite() {
     assert_eq!(health.json(), serde_json::json!({"status": "ok"}));
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::OK);
-    assert_eq!(ready.json(), serde_json::json!({"status": "ready", "database": "sqlite"}));
+    assert_eq!(
+        ready.json(),
+        serde_json::json!({"status": "ready", "database": "sqlite"})
+    );
 }
 
 #[tokio::test]
@@ -29,15 +32,31 @@ async fn readiness_is_503_until_migrations_are_applied() {
     let status = |app: &App| {
         let router = app.router();
         async move {
-            let response = router.oneshot(axum::http::Request::get("/readyz").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+            let response = router
+                .oneshot(
+                    axum::http::Request::get("/readyz")
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
             let status = response.status();
-            let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
-            (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap())
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            )
         }
     };
     let (code, body) = status(&app).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body["error"], "Not ready: 1 database migration(s) not applied; run `fawkes-portal migrate`");
+    assert_eq!(
+        body["error"],
+        "Not ready: 1 database migration(s) not applied; run `fawkes-portal migrate`"
+    );
     db.migrate().await.unwrap();
     assert_eq!(status(&app).await.0, StatusCode::OK);
 }
@@ -45,7 +64,9 @@ async fn readiness_is_503_until_migrations_are_applied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_a_postgres_server_that_stops_and_comes_back() {
     let Some(server) = PgServer::start() else {
-        crate::skip_without!("PostgreSQL binaries (FAWKES_TEST_PG_BIN) and a non-root user (FAWKES_TEST_PG_USER)");
+        crate::skip_without!(
+            "PostgreSQL binaries (FAWKES_TEST_PG_BIN) and a non-root user (FAWKES_TEST_PG_USER)"
+        );
     };
     let routes = fawkes_portal::http::api_routes();
     let app = TestApp::build(
@@ -65,8 +86,15 @@ async fn readiness_follows_a_postgres_server_that_stops_and_comes_back() {
     assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
     let reason = down.json()["error"].as_str().unwrap().to_owned();
     assert!(reason.starts_with("Not ready: database"), "{reason}");
-    assert!(!reason.contains("postgres://"), "no connection details leak: {reason}");
-    assert_eq!(app.get("/healthz").await.status, StatusCode::OK, "liveness does not depend on the database");
+    assert!(
+        !reason.contains("postgres://"),
+        "no connection details leak: {reason}"
+    );
+    assert_eq!(
+        app.get("/healthz").await.status,
+        StatusCode::OK,
+        "liveness does not depend on the database"
+    );
 
     server.start_again();
     let mut last = None;

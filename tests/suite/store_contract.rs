@@ -9,30 +9,78 @@ const MINUTE: Duration = Duration::from_secs(60);
 
 async fn a_free_lease_is_taken_and_others_are_refused(db: &Database) {
     let leases = db.leases();
-    assert!(leases.try_acquire("refresh:loc-1", "replica-a", 1_000, MINUTE).await.unwrap());
-    assert!(!leases.try_acquire("refresh:loc-1", "replica-b", 2_000, MINUTE).await.unwrap());
-    let current = leases.current("refresh:loc-1", 2_000).await.unwrap().unwrap();
+    assert!(
+        leases
+            .try_acquire("refresh:loc-1", "replica-a", 1_000, MINUTE)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !leases
+            .try_acquire("refresh:loc-1", "replica-b", 2_000, MINUTE)
+            .await
+            .unwrap()
+    );
+    let current = leases
+        .current("refresh:loc-1", 2_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(current.holder, "replica-a");
     assert_eq!(current.expires_at_ms, 61_000);
     // Other names are independent.
-    assert!(leases.try_acquire("refresh:loc-2", "replica-b", 2_000, MINUTE).await.unwrap());
+    assert!(
+        leases
+            .try_acquire("refresh:loc-2", "replica-b", 2_000, MINUTE)
+            .await
+            .unwrap()
+    );
 }
 
 async fn the_holder_renews_its_lease(db: &Database) {
     let leases = db.leases();
     assert!(leases.try_acquire("job", "a", 0, MINUTE).await.unwrap());
-    assert!(leases.try_acquire("job", "a", 30_000, MINUTE).await.unwrap());
-    assert_eq!(leases.current("job", 30_000).await.unwrap().unwrap().expires_at_ms, 90_000);
+    assert!(
+        leases
+            .try_acquire("job", "a", 30_000, MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        leases
+            .current("job", 30_000)
+            .await
+            .unwrap()
+            .unwrap()
+            .expires_at_ms,
+        90_000
+    );
     // Past the first expiry but within the renewed one, others are still refused.
-    assert!(!leases.try_acquire("job", "b", 70_000, MINUTE).await.unwrap());
+    assert!(
+        !leases
+            .try_acquire("job", "b", 70_000, MINUTE)
+            .await
+            .unwrap()
+    );
 }
 
 async fn an_expired_lease_passes_to_another_holder(db: &Database) {
     let leases = db.leases();
     assert!(leases.try_acquire("job", "a", 0, MINUTE).await.unwrap());
-    assert!(leases.current("job", 60_000).await.unwrap().is_none(), "expired leases are not current");
-    assert!(leases.try_acquire("job", "b", 60_000, MINUTE).await.unwrap());
-    assert_eq!(leases.current("job", 60_001).await.unwrap().unwrap().holder, "b");
+    assert!(
+        leases.current("job", 60_000).await.unwrap().is_none(),
+        "expired leases are not current"
+    );
+    assert!(
+        leases
+            .try_acquire("job", "b", 60_000, MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        leases.current("job", 60_001).await.unwrap().unwrap().holder,
+        "b"
+    );
 }
 
 async fn only_the_holder_releases(db: &Database) {
@@ -49,7 +97,12 @@ async fn concurrent_claims_have_exactly_one_winner(db: &Database) {
     let leases = db.leases();
     let claims = (0..16).map(|i| {
         let leases = leases.clone();
-        tokio::spawn(async move { leases.try_acquire("contended", &format!("replica-{i}"), 5, MINUTE).await.unwrap() })
+        tokio::spawn(async move {
+            leases
+                .try_acquire("contended", &format!("replica-{i}"), 5, MINUTE)
+                .await
+                .unwrap()
+        })
     });
     let mut winners = 0;
     for claim in claims {

@@ -20,16 +20,26 @@ use utoipa_axum::router::OpenApiRouter;
 macro_rules! skip_without {
     ($what:expr) => {{
         if std::env::var("FAWKES_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("{} is required (FAWKES_TEST_REQUIRE_SERVICES=1) but not available", $what);
+            panic!(
+                "{} is required (FAWKES_TEST_REQUIRE_SERVICES=1) but not available",
+                $what
+            );
         }
-        eprintln!("notice: skipping {}: {} is not available", module_path!(), $what);
+        eprintln!(
+            "notice: skipping {}: {} is not available",
+            module_path!(),
+            $what
+        );
         return;
     }};
 }
 
 /// Settings for a test: defaults with a private data directory.
 pub fn settings(dir: &TempDir) -> Settings {
-    Settings { data_dir: dir.path().display().to_string(), ..Settings::default() }
+    Settings {
+        data_dir: dir.path().display().to_string(),
+        ..Settings::default()
+    }
 }
 
 /// The app on a fresh SQLite database in a temporary directory, driven in-process.
@@ -45,7 +55,10 @@ impl TestApp {
     }
 
     /// With settings changed by `edit` and the given routes (the real ones plus test routes).
-    pub async fn build(edit: impl FnOnce(&mut Settings), routes: OpenApiRouter<AppState>) -> TestApp {
+    pub async fn build(
+        edit: impl FnOnce(&mut Settings),
+        routes: OpenApiRouter<AppState>,
+    ) -> TestApp {
         let dir = TempDir::new().unwrap();
         let mut settings = settings(&dir);
         edit(&mut settings);
@@ -53,23 +66,41 @@ impl TestApp {
         let db = Database::connect(&config.database).await.unwrap();
         db.migrate().await.unwrap();
         let app = App::with_routes(config, db, routes);
-        TestApp { router: app.router(), app, _dir: dir }
+        TestApp {
+            router: app.router(),
+            app,
+            _dir: dir,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
-        TestResponse { status: parts.status, headers: parts.headers, body: body.collect().await.unwrap().to_bytes() }
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.collect().await.unwrap().to_bytes(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     /// A request with a body and a content type.
-    pub async fn call(&self, method: Method, path: &str, content_type: &str, body: impl Into<Body>) -> TestResponse {
-        let request =
-            Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, content_type).body(body.into());
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into());
         self.send(request.unwrap()).await
     }
 }
@@ -82,12 +113,20 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).unwrap_or_else(|| panic!("no {name} header")).to_str().unwrap()
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .unwrap()
     }
 
     pub fn text(&self) -> String {
@@ -109,15 +148,24 @@ impl TestDb {
         let config = Config::with_data_dir(dir.path());
         let db = Database::connect(&config.database).await.unwrap();
         db.migrate().await.unwrap();
-        TestDb { db, cleanup: None, _dir: Some(dir) }
+        TestDb {
+            db,
+            cleanup: None,
+            _dir: Some(dir),
+        }
     }
 
     /// `None` when no PostgreSQL server is configured.
     pub async fn postgres() -> Option<TestDb> {
         let admin_url = std::env::var("FAWKES_TEST_DATABASE_URL").ok()?;
         let name = format!("fawkes_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to FAWKES_TEST_DATABASE_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&admin).await.unwrap();
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("connect to FAWKES_TEST_DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&admin)
+            .await
+            .unwrap();
         admin.close().await;
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&name);
@@ -126,17 +174,26 @@ impl TestDb {
         let config = settings.validate().unwrap();
         let db = Database::connect(&config.database).await.unwrap();
         db.migrate().await.unwrap();
-        Some(TestDb { db, cleanup: Some((admin_url, name)), _dir: None })
+        Some(TestDb {
+            db,
+            cleanup: Some((admin_url, name)),
+            _dir: None,
+        })
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.cleanup.take() else { return };
+        let Some((admin_url, name)) = self.cleanup.take() else {
+            return;
+        };
         let db = self.db.clone();
         // Async work cannot run in `drop`; a short-lived runtime on its own thread can.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 db.close().await;
                 if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {

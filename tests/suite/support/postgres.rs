@@ -17,23 +17,51 @@ pub struct PgServer {
 impl PgServer {
     /// Initialises and starts a server; `None` when the binaries (or a non-root user) are missing.
     pub fn start() -> Option<PgServer> {
-        let bin = PathBuf::from(std::env::var("FAWKES_TEST_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into()));
+        let bin = PathBuf::from(
+            std::env::var("FAWKES_TEST_PG_BIN")
+                .unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into()),
+        );
         if !bin.join("postgres").exists() {
             return None;
         }
-        let is_root = Command::new("id").arg("-u").output().ok().is_some_and(|o| o.stdout.starts_with(b"0\n"));
-        let user = std::env::var("FAWKES_TEST_PG_USER").ok().filter(|u| u != "root");
+        let is_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .ok()
+            .is_some_and(|o| o.stdout.starts_with(b"0\n"));
+        let user = std::env::var("FAWKES_TEST_PG_USER")
+            .ok()
+            .filter(|u| u != "root");
         if is_root && user.is_none() {
             return None;
         }
         let dir = TempDir::new().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let server = PgServer { dir, bin, user: if is_root { user } else { None }, port };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = PgServer {
+            dir,
+            bin,
+            user: if is_root { user } else { None },
+            port,
+        };
         if let Some(user) = &server.user {
-            assert!(Command::new("chown").args(["-R", user]).arg(server.dir.path()).status().unwrap().success());
+            assert!(
+                Command::new("chown")
+                    .args(["-R", user])
+                    .arg(server.dir.path())
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         }
         let data = server.data_dir();
-        server.run("initdb", &["-D", &data, "-U", "postgres", "--auth=trust", "--no-sync"]);
+        server.run(
+            "initdb",
+            &["-D", &data, "-U", "postgres", "--auth=trust", "--no-sync"],
+        );
         server.start_again();
         Some(server)
     }
@@ -73,7 +101,10 @@ impl PgServer {
     }
 
     pub fn stop(&self) {
-        self.run("pg_ctl", &["-D", &self.data_dir(), "-m", "fast", "-w", "stop"]);
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data_dir(), "-m", "fast", "-w", "stop"],
+        );
     }
 
     pub fn start_again(&self) {
@@ -83,13 +114,28 @@ impl PgServer {
             self.dir.path().display()
         );
         let log = self.dir.path().join("server.log").display().to_string();
-        self.run("pg_ctl", &["-D", &self.data_dir(), "-o", &options, "-l", &log, "-w", "start"]);
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data_dir(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        );
     }
 }
 
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.data_dir();
-        let _ = self.command("pg_ctl").args(["-D", &data, "-m", "immediate", "stop"]).output();
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .output();
     }
 }
