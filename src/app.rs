@@ -12,14 +12,52 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::Authenticator;
+use crate::auth::issuer::BuiltInIssuer;
 use crate::config::Config;
-use crate::db::{Database, DbError};
+use crate::db::Database;
+use crate::rate_limit::{Clock, RateLimiter, SystemClock};
 
 /// What every handler can reach. Cheap to clone: a few `Arc`s and a pool handle.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Database,
+    pub auth: Arc<Authenticator>,
+    pub limiter: Arc<RateLimiter>,
+    /// The built-in token issuer, when enabled.
+    pub issuer: Option<Arc<BuiltInIssuer>>,
+}
+
+impl AppState {
+    /// Wires the shared services from `config` over an opened (and migrated) database.
+    pub fn new(config: Config, db: Database) -> anyhow::Result<AppState> {
+        Self::with_clock(config, db, Arc::new(SystemClock))
+    }
+
+    /// As [`AppState::new`], with the rate limiter on `clock` (tests move time by hand).
+    pub fn with_clock(
+        config: Config,
+        db: Database,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<AppState> {
+        let issuer = match &config.auth.issuer {
+            Some(issuer_config) => Some(Arc::new(BuiltInIssuer::load_or_create(
+                &config.data_dir,
+                issuer_config,
+            )?)),
+            None => None,
+        };
+        let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
+        let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock)?);
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            auth,
+            limiter,
+            issuer,
+        })
+    }
 }
 
 /// Background tasks: spawned with a cancellation token, awaited at shutdown.
@@ -58,25 +96,20 @@ pub struct App {
 }
 
 impl App {
-    /// Opens and migrates the database, then builds the router. Fails with an operator-readable
-    /// error if the database cannot be opened or migrated.
-    pub async fn build(config: Config) -> Result<App, DbError> {
+    /// Opens and migrates the database, then wires state and routes. Fails with an
+    /// operator-readable error if the database cannot be opened or migrated, or a key file is bad.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
         let db = Database::connect(&config.database).await?;
         db.migrate().await?;
-        Ok(Self::with_database(config, db))
+        Ok(App::new(
+            AppState::new(config, db)?,
+            crate::http::api_routes(),
+        ))
     }
 
-    /// Builds the app over an already opened (and migrated) database.
-    pub fn with_database(config: Config, db: Database) -> App {
-        Self::with_routes(config, db, crate::http::api_routes())
-    }
-
-    /// Builds the app serving `routes` (normally [`crate::http::api_routes`]; tests add their own).
-    pub fn with_routes(config: Config, db: Database, routes: OpenApiRouter<AppState>) -> App {
-        let state = AppState {
-            config: Arc::new(config),
-            db,
-        };
+    /// The app over `state`, serving `routes` (normally [`crate::http::api_routes`]; tests add
+    /// their own).
+    pub fn new(state: AppState, routes: OpenApiRouter<AppState>) -> App {
         let (router, _) = crate::http::build(routes, state.clone());
         App {
             state,

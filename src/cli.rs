@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, shutdown_signal};
+use crate::auth::issuer::{BuiltInIssuer, TokenSubject};
 use crate::config::{CONFIG_PATH_ENV, Config, Overrides, Settings};
 use crate::db::Database;
 
@@ -49,6 +50,29 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Tokens from the built-in issuer.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a token this server accepts: a Backstage-format user token, or a service token.
+    ///
+    /// Uses the signing key in the data directory, so give the same --config/--data-dir as `serve`.
+    /// Example: curl -H "Authorization: Bearer $(fawkes-portal token issue --user jdoe)" ...
+    #[command(group(clap::ArgGroup::new("who").required(true).args(["user", "service"])))]
+    Issue {
+        /// A user name (jdoe) or user entity ref (user:default/jdoe).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// A service name (ci-bot).
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
+        /// Lifetime such as 1h or 30m [default: auth.issuer.default_ttl, 1h].
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +111,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => runtime()?.block_on(migrate(config)),
+        Command::Token(TokenCommand::Issue { user, service, ttl }) => {
+            println!(
+                "{}",
+                issue_token(&config, user.as_deref(), service.as_deref(), ttl.as_deref())?
+            );
+            Ok(())
+        }
         Command::Serve { .. } => runtime()?.block_on(serve(config)),
     }
 }
@@ -118,4 +149,31 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(address = %local, database = app.state().db.kind(), "listening on http://{local}");
     app.serve(listener, shutdown_signal()).await?;
     Ok(())
+}
+
+fn issue_token(
+    config: &Config,
+    user: Option<&str>,
+    service: Option<&str>,
+    ttl: Option<&str>,
+) -> anyhow::Result<String> {
+    let issuer_config = config.auth.issuer.as_ref().ok_or_else(|| {
+        anyhow::anyhow!("the built-in issuer is disabled (auth.issuer.enabled = false)")
+    })?;
+    let subject = match (user, service) {
+        (Some(user), _) => TokenSubject::user(user),
+        (None, Some(service)) => TokenSubject::service(service),
+        (None, None) => Err("name a --user or a --service".to_owned()),
+    }
+    .map_err(anyhow::Error::msg)?;
+    let ttl = ttl
+        .map(|t| {
+            humantime::parse_duration(t)
+                .map_err(|e| anyhow::anyhow!("--ttl '{t}' is not a duration such as 1h: {e}"))
+        })
+        .transpose()?;
+    let issuer = BuiltInIssuer::load_or_create(&config.data_dir, issuer_config)?;
+    issuer
+        .issue(&subject, ttl, jsonwebtoken::get_current_timestamp())
+        .map_err(anyhow::Error::msg)
 }

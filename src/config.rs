@@ -11,6 +11,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod auth;
+pub mod rate_limit;
+
+pub use auth::AuthConfig;
+pub use rate_limit::RateLimitConfig;
+
 /// The environment variable naming the configuration file.
 pub const CONFIG_PATH_ENV: &str = "FAWKES_PORTAL_CONFIG";
 /// Prefix of every setting's environment variable.
@@ -27,7 +33,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
         Self {
             setting: setting.into(),
             problem: problem.into(),
@@ -44,6 +50,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub auth: auth::AuthSettings,
+    pub rate_limit: rate_limit::RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,6 +88,8 @@ impl Default for Settings {
             server: ServerSettings::default(),
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
+            auth: auth::AuthSettings::default(),
+            rate_limit: rate_limit::RateLimitSettings::default(),
         }
     }
 }
@@ -129,6 +139,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -216,8 +228,17 @@ impl Settings {
             .map_err(from_config_crate)
     }
 
-    /// Checks every setting and converts it to its typed form.
+    /// Checks every setting and converts it to its typed form; `token_env` names are looked up in
+    /// the process environment.
     pub fn validate(&self) -> Result<Config, ConfigError> {
+        self.validate_with_env(&|name| std::env::var(name).ok())
+    }
+
+    /// As [`Settings::validate`], looking environment variables up with `env`.
+    pub fn validate_with_env(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         if self.data_dir.trim().is_empty() {
             return Err(ConfigError::new("data_dir", "must not be empty"));
         }
@@ -280,6 +301,8 @@ impl Settings {
                 format,
                 level: self.log.level.clone(),
             },
+            auth: self.auth.validate(env)?,
+            rate_limit: self.rate_limit.validate()?,
             data_dir,
         })
     }
@@ -288,6 +311,12 @@ impl Settings {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
+        shown.rate_limit.redis_url = redact_url(&shown.rate_limit.redis_url);
+        for token in &mut shown.auth.static_tokens {
+            if !token.token.is_empty() {
+                token.token = "***".into();
+            }
+        }
         toml::to_string_pretty(&shown)
             .unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
     }
@@ -300,7 +329,9 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
         overrides: &Overrides,
     ) -> Result<Config, ConfigError> {
-        Settings::load(path, env, overrides)?.validate()
+        let env: std::collections::HashMap<String, String> = env.into_iter().collect();
+        let settings = Settings::load(path, env.clone(), overrides)?;
+        settings.validate_with_env(&|name| env.get(name).cloned())
     }
 
     /// Defaults with the data directory (and so the SQLite file) at `data_dir`; for tests and tools.
@@ -313,7 +344,7 @@ impl Config {
     }
 }
 
-fn duration(setting: &str, value: &str) -> Result<Duration, ConfigError> {
+pub(crate) fn duration(setting: &str, value: &str) -> Result<Duration, ConfigError> {
     let parsed = humantime::parse_duration(value.trim()).map_err(|e| {
         ConfigError::new(
             setting,

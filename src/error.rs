@@ -17,8 +17,12 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
+    /// No usable credentials were sent.
     #[error("{0}")]
     Unauthorized(String),
+    /// Credentials were sent but are not valid (adds `error="invalid_token"` to the challenge).
+    #[error("{0}")]
+    InvalidToken(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -65,7 +69,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_) | AppError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -108,6 +112,16 @@ impl IntoResponse for AppError {
                 );
                 response
             }
+            AppError::InvalidToken(message) => {
+                let mut response = error_response(status, &message);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        r#"Bearer realm="fawkes-portal", error="invalid_token""#,
+                    ),
+                );
+                response
+            }
             other => error_response(status, &other.to_string()),
         }
     }
@@ -140,6 +154,7 @@ mod tests {
         let cases = [
             (AppError::BadRequest("x".into()), 400),
             (AppError::Unauthorized("x".into()), 401),
+            (AppError::InvalidToken("x".into()), 401),
             (AppError::Forbidden("x".into()), 403),
             (AppError::NotFound("x".into()), 404),
             (AppError::Conflict("x".into()), 409),

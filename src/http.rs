@@ -5,6 +5,7 @@
 
 pub mod envelope;
 pub mod extract;
+pub mod guard;
 pub mod observe;
 pub mod openapi;
 pub mod system;
@@ -33,6 +34,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::metrics))
         .routes(routes!(system::api_index))
         .routes(routes!(system::openapi_json))
+        .routes(routes!(crate::auth::http::jwks))
+        .routes(routes!(crate::auth::http::userinfo))
 }
 
 /// The complete application over [`api_routes`].
@@ -42,9 +45,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 
 /// Wraps `api` in the documentation UI, the 404 fallback and the middleware, outermost first:
 /// observe (request id, log line, metrics, 500 logging) → panic catcher → JSON error bodies →
-/// request timeout → body size limit → handler.
+/// guard (authentication and rate limits) → request timeout → body size limit → handler.
 pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (api, doc) = api.split_for_parts();
+    let (api, mut doc) = api.split_for_parts();
+    crate::auth::document(&mut doc, &state.config.auth);
     let json = serde_json::to_vec(&doc).expect("the OpenAPI document serialises");
     let docs_ui = utoipa_swagger_ui::SwaggerUi::new(DOCS_UI_PATH)
         .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"]));
@@ -53,6 +57,7 @@ pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::
         .layer(from_fn(observe::observe))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn(envelope::json_errors))
+        .layer(from_fn_with_state(state.clone(), guard::guard))
         .layer(from_fn_with_state(
             server.request_timeout,
             envelope::timeout,

@@ -4,6 +4,8 @@
 
 /// The composition root: builds state, the router and background tasks; serves with graceful shutdown.
 pub mod app;
+/// Bearer-token authentication: principals, token verification, the built-in issuer.
+pub mod auth;
 /// Command line: `serve`, `migrate`, `config check`.
 pub mod cli;
 /// Settings: defaults, TOML file, `FAWKES_PORTAL_*` environment, flags; validated once at start.
@@ -12,7 +14,11 @@ pub mod config;
 pub mod db;
 /// The one error type every handler returns, and its mapping to status codes and `{"error": ...}`.
 pub mod error;
+/// Outbound HTTP with timeouts and size caps.
+pub mod fetch;
 /// HTTP edge: the route list, middleware stack, extractors and system endpoints.
 pub mod http;
+/// Per-principal rate limits, counted in process or in Redis.
+pub mod rate_limit;
 /// Logging setup (text or JSON) and the Prometheus recorder.
 pub mod telemetry;

@@ -29,9 +29,9 @@ async fn app(shutdown_timeout: &str, dir: &tempfile::TempDir) -> App {
     let config = settings.validate().unwrap();
     let db = Database::connect(&config.database).await.unwrap();
     db.migrate().await.unwrap();
-    App::with_routes(
-        config,
-        db,
+    let state = fawkes_portal::app::AppState::new(config, db).unwrap();
+    App::new(
+        state,
         fawkes_portal::http::api_routes().routes(routes!(slow)),
     )
 }

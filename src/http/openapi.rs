@@ -18,6 +18,7 @@ use crate::error::ErrorBody;
     modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Health, readiness, metrics and API documentation"),
+        (name = "auth", description = "Who the caller is, and the built-in issuer's public keys"),
     ),
 )]
 pub struct ApiDoc;

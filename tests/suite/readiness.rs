@@ -28,7 +28,8 @@ async fn readiness_is_503_until_migrations_are_applied() {
     let dir = tempfile::TempDir::new().unwrap();
     let config = crate::support::settings(&dir).validate().unwrap();
     let db = Database::connect(&config.database).await.unwrap();
-    let app = App::with_database(config, db.clone());
+    let state = fawkes_portal::app::AppState::new(config, db.clone()).unwrap();
+    let app = App::new(state, fawkes_portal::http::api_routes());
     let status = |app: &App| {
         let router = app.router();
         async move {

@@ -65,7 +65,7 @@ impl TestApp {
         let config: Config = settings.validate().expect("test settings are valid");
         let db = Database::connect(&config.database).await.unwrap();
         db.migrate().await.unwrap();
-        let app = App::with_routes(config, db, routes);
+        let app = App::new(AppState::new(config, db).unwrap(), routes);
         TestApp {
             router: app.router(),
             app,

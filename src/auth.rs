@@ -1,0 +1,269 @@
+//! Who is calling. Every route outside [`PUBLIC_PATHS`] needs `Authorization: Bearer <token>`; the
+//! [`Authenticator`] turns the token into a [`Principal`] or an [`AuthError`]. Accepted tokens
+//! (each enabled by `[auth]` configuration):
+//! - Backstage user tokens (ES256 JWTs, `typ: vnd.backstage.user`), verified against Backstage's JWKS;
+//! - Kubernetes service-account tokens minted for our audience, verified against the cluster's JWKS;
+//! - static service tokens from configuration, compared in constant time;
+//! - tokens from the built-in issuer (`fawkes-portal token issue`).
+//!
+//! Verified tokens are cached until they expire, so a token costs one signature check.
+
+mod cache;
+mod claims;
+pub mod http;
+pub mod issuer;
+mod jwks;
+mod static_tokens;
+mod trusted;
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::config::AuthConfig;
+use crate::error::AppError;
+use issuer::BuiltInIssuer;
+
+/// Paths served without a token. Everything else that matches a route needs one.
+pub const PUBLIC_PATHS: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api",
+    "/api/openapi.json",
+    "/api/auth/.well-known/jwks.json",
+];
+
+/// Whether `route` (a matched route template) is served without a token.
+pub fn is_public(route: &str, config: &AuthConfig) -> bool {
+    if route == "/metrics" {
+        return config.public_metrics;
+    }
+    PUBLIC_PATHS.contains(&route) || route.starts_with(crate::http::DOCS_UI_PATH)
+}
+
+/// Whether a principal is a person or a machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    User,
+    Service,
+}
+
+/// A verified caller. Users are identified by their entity ref (`user:default/jdoe`), services by
+/// a subject (`system:serviceaccount:backstage:backstage-sa`, or a configured name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
+pub struct Principal {
+    #[serde(rename = "type")]
+    pub kind: PrincipalKind,
+    pub subject: String,
+}
+
+impl Principal {
+    pub fn user(entity_ref: impl Into<String>) -> Self {
+        Self {
+            kind: PrincipalKind::User,
+            subject: entity_ref.into(),
+        }
+    }
+
+    pub fn service(subject: impl Into<String>) -> Self {
+        Self {
+            kind: PrincipalKind::Service,
+            subject: subject.into(),
+        }
+    }
+
+    pub fn is_service(&self) -> bool {
+        self.kind == PrincipalKind::Service
+    }
+
+    /// A user's name: the name part of `user:<namespace>/<name>`.
+    pub fn user_name(&self) -> Option<&str> {
+        if self.kind != PrincipalKind::User {
+            return None;
+        }
+        self.subject.rsplit_once('/').map(|(_, name)| name)
+    }
+}
+
+/// Handlers take `Principal` as an argument; the guard middleware has already verified it.
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| AppError::Unauthorized(MISSING.into()))
+    }
+}
+
+const MISSING: &str = "Missing credentials: send `Authorization: Bearer <token>`";
+
+/// Why a token was refused. Messages say what is wrong and never echo the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("Missing credentials: send `Authorization: Bearer <token>`")]
+    Missing,
+    #[error("The Authorization header must be `Bearer <token>`")]
+    NotBearer,
+    #[error("Malformed token: {0}")]
+    Malformed(String),
+    #[error("Token expired")]
+    Expired,
+    #[error("Token not yet valid")]
+    NotYetValid,
+    #[error("Token issuer '{0}' is not trusted")]
+    UntrustedIssuer(String),
+    #[error("Token audience is wrong: {0}")]
+    WrongAudience(String),
+    #[error("Token signature is invalid")]
+    BadSignature,
+    #[error("Token was signed by an unknown key (kid '{0}')")]
+    UnknownKey(String),
+    #[error("Unsupported token algorithm '{0}'")]
+    UnsupportedAlgorithm(String),
+    #[error("Limited user tokens are not accepted; use a full Backstage user token")]
+    LimitedToken,
+    #[error("Invalid token: {0}")]
+    Invalid(String),
+    #[error("Cannot verify the token right now: the key set of issuer '{0}' is unavailable")]
+    KeysUnavailable(String),
+}
+
+impl From<AuthError> for AppError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Missing | AuthError::NotBearer => AppError::Unauthorized(err.to_string()),
+            AuthError::KeysUnavailable(_) => AppError::Unavailable(err.to_string()),
+            other => AppError::InvalidToken(other.to_string()),
+        }
+    }
+}
+
+/// Verifies bearer tokens against every configured kind of token.
+pub struct Authenticator {
+    static_tokens: static_tokens::StaticTokens,
+    issuers: Vec<trusted::TrustedIssuer>,
+    cache: cache::TokenCache,
+}
+
+impl Authenticator {
+    /// Builds the verifiers of `config`. `builtin` is the built-in issuer, when enabled.
+    pub fn new(
+        config: &AuthConfig,
+        builtin: Option<Arc<BuiltInIssuer>>,
+    ) -> anyhow::Result<Authenticator> {
+        let mut issuers = Vec::new();
+        if let Some(builtin) = builtin {
+            issuers.push(trusted::TrustedIssuer::builtin(builtin, config));
+        }
+        if let Some(backstage) = &config.backstage {
+            issuers.push(trusted::TrustedIssuer::backstage(backstage, config)?);
+        }
+        if let Some(kubernetes) = &config.kubernetes {
+            issuers.push(trusted::TrustedIssuer::kubernetes(kubernetes, config)?);
+        }
+        Ok(Authenticator {
+            static_tokens: static_tokens::StaticTokens::new(&config.static_tokens),
+            issuers,
+            cache: cache::TokenCache::default(),
+        })
+    }
+
+    /// The principal behind an `Authorization` header.
+    pub async fn authenticate(&self, header: Option<&HeaderValue>) -> Result<Principal, AuthError> {
+        let header = header.ok_or(AuthError::Missing)?;
+        let value = header.to_str().map_err(|_| AuthError::NotBearer)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::NotBearer)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AuthError::NotBearer);
+        }
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        self.verify(token).await
+    }
+
+    /// The principal a token stands for.
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(principal) = self.cache.get(token, now) {
+            return Ok(principal);
+        }
+        if let Some(subject) = self.static_tokens.find(token) {
+            return Ok(Principal::service(subject));
+        }
+        let parsed = claims::Unverified::parse(token)?;
+        if parsed.typ.as_deref() == Some(claims::LIMITED_USER_TYP) {
+            return Err(AuthError::LimitedToken);
+        }
+        let iss = parsed
+            .iss
+            .clone()
+            .ok_or_else(|| AuthError::Invalid("the 'iss' claim is missing".into()))?;
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|i| i.iss() == iss)
+            .ok_or_else(|| AuthError::UntrustedIssuer(claims::printable(&iss)))?;
+        let (principal, exp) = issuer.verify(token, &parsed).await?;
+        self.cache.insert(token, principal.clone(), exp);
+        Ok(principal)
+    }
+}
+
+/// Marks every guarded operation in the document: the bearer scheme, and the 401 and 429 answers
+/// the guard gives. Public operations are left as they are.
+pub fn document(doc: &mut utoipa::openapi::OpenApi, config: &AuthConfig) {
+    use utoipa::openapi::{
+        ContentBuilder, Ref, RefOr, ResponseBuilder, security::SecurityRequirement,
+    };
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if is_public(path, config) {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation.security = Some(vec![SecurityRequirement::new(
+                crate::http::openapi::BEARER,
+                Vec::<String>::new(),
+            )]);
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("401".into())
+                .or_insert_with(|| error("Missing or invalid bearer token"));
+            responses
+                .entry("429".into())
+                .or_insert_with(|| error("Rate limit exceeded; `Retry-After` says when to retry"));
+        }
+    }
+}
