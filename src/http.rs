@@ -38,6 +38,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::auth::http::userinfo))
 }
 
+/// The OpenAPI document as served for `config`: every route, with the guarded ones marked.
+pub fn openapi(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api_routes().split_for_parts();
+    crate::auth::document(&mut doc, &config.auth);
+    doc
+}
+
 /// The complete application over [`api_routes`].
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     build(api_routes(), state)

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fawkes_portal::app::{App, shutdown_signal};
+use fawkes_portal::auth::issuer::TokenSubject;
 use fawkes_portal::config::Settings;
 use fawkes_portal::db::Database;
 use utoipa_axum::routes;
@@ -46,6 +47,7 @@ fn sigterm_self() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_requests_finish_then_stops_everything() {
+    fawkes_portal::fetch::install_crypto_provider();
     let dir = tempfile::TempDir::new().unwrap();
     let app = app("10s", &dir).await;
     let background_stopped = Arc::new(AtomicBool::new(false));
@@ -54,11 +56,24 @@ async fn sigterm_lets_in_flight_requests_finish_then_stops_everything() {
         cancel.cancelled().await;
         flag.store(true, Ordering::SeqCst);
     });
+    let issuer = app.state().issuer.clone().unwrap();
+    let token = issuer
+        .issue(
+            &TokenSubject::user("tester").unwrap(),
+            None,
+            jsonwebtoken::get_current_timestamp(),
+        )
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(app.serve(listener, shutdown_signal()));
 
-    let in_flight = tokio::spawn(reqwest::get(format!("http://{address}/api/test/slow")));
+    let in_flight = tokio::spawn(
+        reqwest::Client::new()
+            .get(format!("http://{address}/api/test/slow"))
+            .bearer_auth(token)
+            .send(),
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let signalled = Instant::now();
     sigterm_self();

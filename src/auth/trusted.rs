@@ -26,7 +26,7 @@ enum Kind {
 }
 
 enum Keys {
-    Remote(RemoteKeySet),
+    Remote(Box<RemoteKeySet>),
     Local(Arc<BuiltInIssuer>),
 }
 
@@ -70,7 +70,7 @@ impl TrustedIssuer {
         Ok(Self {
             iss: backstage.issuer.clone(),
             kind: Kind::Backstage,
-            keys: Keys::Remote(keys),
+            keys: Keys::Remote(Box::new(keys)),
             algorithms: &[
                 Algorithm::ES256,
                 Algorithm::ES384,
@@ -101,7 +101,7 @@ impl TrustedIssuer {
             kind: Kind::Kubernetes {
                 audience: kubernetes.audience.clone(),
             },
-            keys: Keys::Remote(keys),
+            keys: Keys::Remote(Box::new(keys)),
             algorithms: &[
                 Algorithm::RS256,
                 Algorithm::RS384,

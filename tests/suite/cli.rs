@@ -169,6 +169,7 @@ fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatu
 
 #[tokio::test]
 async fn serve_answers_on_the_embedded_default_and_stops_on_sigterm() {
+    fawkes_portal::fetch::install_crypto_provider();
     let dir = tempfile::TempDir::new().unwrap();
     let (mut child, address) = spawn_server(dir.path());
     let health = reqwest::get(format!("http://{address}/healthz"))

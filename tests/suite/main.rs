@@ -3,9 +3,11 @@
 
 mod support;
 
+mod auth;
 mod cli;
 mod config;
 mod errors;
 mod openapi;
+mod rate_limit;
 mod readiness;
 mod store_contract;

@@ -8,8 +8,8 @@ use fawkes_portal::http::DOCS_UI_PATH;
 use crate::support::TestApp;
 
 fn document() -> serde_json::Value {
-    let (_, doc) = fawkes_portal::http::api_routes().split_for_parts();
-    serde_json::to_value(&doc).unwrap()
+    let config = fawkes_portal::config::Config::with_data_dir(std::path::Path::new("./data"));
+    serde_json::to_value(fawkes_portal::http::openapi(&config)).unwrap()
 }
 
 fn documented_paths(doc: &serde_json::Value) -> BTreeSet<String> {
@@ -96,6 +96,11 @@ async fn the_document_is_served_and_describes_the_bearer_scheme() {
         "bearer"
     );
     assert_eq!(doc, document());
+    // Guarded routes declare the bearer scheme and the guard's answers; public ones do not.
+    let userinfo = &doc["paths"]["/api/auth/v1/userinfo"]["get"];
+    assert_eq!(userinfo["security"], serde_json::json!([{"bearer": []}]));
+    assert!(userinfo["responses"]["401"].is_object() && userinfo["responses"]["429"].is_object());
+    assert!(doc["paths"]["/healthz"]["get"].get("security").is_none());
 }
 
 #[tokio::test]

@@ -2,14 +2,20 @@
 //! private PostgreSQL servers. External services are optional on a developer machine (tests that
 //! need one print a notice and return) and required in CI (`FAWKES_TEST_REQUIRE_SERVICES=1`).
 
+pub mod keys;
 pub mod postgres;
+pub mod redis;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use std::sync::Arc;
+
 use fawkes_portal::app::{App, AppState};
+use fawkes_portal::auth::issuer::TokenSubject;
 use fawkes_portal::config::{Config, Settings};
 use fawkes_portal::db::Database;
+use fawkes_portal::rate_limit::{Clock, SystemClock};
 use http_body_util::BodyExt;
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -42,10 +48,13 @@ pub fn settings(dir: &TempDir) -> Settings {
     }
 }
 
-/// The app on a fresh SQLite database in a temporary directory, driven in-process.
+/// The app on a fresh SQLite database in a temporary directory, driven in-process. Requests sent
+/// with [`TestApp::send`] carry a user token from the built-in issuer unless they name their own.
 pub struct TestApp {
     pub app: App,
     router: Router,
+    /// A token for `user:default/tester`.
+    pub token: String,
     _dir: TempDir,
 }
 
@@ -59,21 +68,59 @@ impl TestApp {
         edit: impl FnOnce(&mut Settings),
         routes: OpenApiRouter<AppState>,
     ) -> TestApp {
+        Self::build_with_clock(edit, routes, Arc::new(SystemClock)).await
+    }
+
+    /// As [`TestApp::build`], with the rate limiter on `clock`.
+    pub async fn build_with_clock(
+        edit: impl FnOnce(&mut Settings),
+        routes: OpenApiRouter<AppState>,
+        clock: Arc<dyn Clock>,
+    ) -> TestApp {
         let dir = TempDir::new().unwrap();
         let mut settings = settings(&dir);
         edit(&mut settings);
         let config: Config = settings.validate().expect("test settings are valid");
         let db = Database::connect(&config.database).await.unwrap();
         db.migrate().await.unwrap();
-        let app = App::new(AppState::new(config, db).unwrap(), routes);
-        TestApp {
+        let state = AppState::with_clock(config, db, clock).unwrap();
+        let app = App::new(state, routes);
+        let mut test_app = TestApp {
             router: app.router(),
             app,
+            token: String::new(),
             _dir: dir,
+        };
+        if test_app.app.state().issuer.is_some() {
+            test_app.token = test_app.issue(&TokenSubject::user("tester").unwrap());
         }
+        test_app
     }
 
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    /// A token from the app's built-in issuer.
+    pub fn issue(&self, subject: &TokenSubject) -> String {
+        let issuer = self
+            .app
+            .state()
+            .issuer
+            .as_ref()
+            .expect("the built-in issuer is enabled");
+        issuer
+            .issue(subject, None, jsonwebtoken::get_current_timestamp())
+            .unwrap()
+    }
+
+    /// Sends `request`, adding the default user token if it has no `Authorization` header.
+    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        if !request.headers().contains_key(header::AUTHORIZATION) && !self.token.is_empty() {
+            let value = format!("Bearer {}", self.token).parse().unwrap();
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+        self.send_anonymous(request).await
+    }
+
+    /// Sends `request` exactly as given.
+    pub async fn send_anonymous(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         TestResponse {
@@ -86,6 +133,21 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> TestResponse {
         self.send(Request::get(path).body(Body::empty()).unwrap())
             .await
+    }
+
+    /// `GET path` with `Authorization: <authorization>` (or none).
+    pub async fn get_with(&self, path: &str, authorization: Option<&str>) -> TestResponse {
+        let mut request = Request::get(path);
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        self.send_anonymous(request.body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get_as(&self, path: &str, token: &str) -> TestResponse {
+        self.get_with(path, Some(&format!("Bearer {token}"))).await
     }
 
     /// A request with a body and a content type.
