@@ -214,3 +214,112 @@ fn a_busy_port_is_a_clear_error() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn a_token_from_token_issue_is_accepted_by_the_running_server() {
+    fawkes_portal::fetch::install_crypto_provider();
+    let dir = tempfile::TempDir::new().unwrap();
+    let (mut child, address) = spawn_server(dir.path());
+    let data_dir = dir.path().to_str().unwrap();
+    let issued = portal(&[
+        "token",
+        "issue",
+        "--user",
+        "jdoe",
+        "--ttl",
+        "10m",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert!(issued.status.success(), "{}", stderr(&issued));
+    let token = stdout(&issued).trim().to_owned();
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("http://{address}/api/auth/v1/userinfo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-ratelimit-limit"], "100");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["subject"], "user:default/jdoe");
+
+    let service = portal(&[
+        "token",
+        "issue",
+        "--service",
+        "ci-bot",
+        "--data-dir",
+        data_dir,
+    ]);
+    let token = stdout(&service).trim().to_owned();
+    let response = client
+        .get(format!("http://{address}/api/auth/v1/userinfo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-ratelimit-limit"], "1000");
+
+    let unauthenticated = client
+        .get(format!("http://{address}/api/auth/v1/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    wait_for_exit(&mut child, Duration::from_secs(10));
+}
+
+#[test]
+fn token_issue_explains_its_refusals() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let bad_ttl = portal(&[
+        "token",
+        "issue",
+        "--user",
+        "jdoe",
+        "--ttl",
+        "soon",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert_eq!(bad_ttl.status.code(), Some(1));
+    assert!(
+        stderr(&bad_ttl).contains("--ttl 'soon' is not a duration"),
+        "{}",
+        stderr(&bad_ttl)
+    );
+    let too_long = portal(&[
+        "token",
+        "issue",
+        "--service",
+        "ci",
+        "--ttl",
+        "365d",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert!(
+        stderr(&too_long).contains("auth.issuer.max_ttl"),
+        "{}",
+        stderr(&too_long)
+    );
+    let neither = portal(&["token", "issue", "--data-dir", data_dir]);
+    assert_eq!(neither.status.code(), Some(2));
+    let disabled = Command::new(BIN)
+        .args(["token", "issue", "--user", "jdoe", "--data-dir", data_dir])
+        .env("FAWKES_PORTAL_AUTH__ISSUER__ENABLED", "false")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&disabled).contains("the built-in issuer is disabled"),
+        "{}",
+        stderr(&disabled)
+    );
+}
