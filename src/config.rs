@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 
 pub mod auth;
 pub mod rate_limit;
+pub mod workspaces;
 
 pub use auth::AuthConfig;
 pub use rate_limit::RateLimitConfig;
+pub use workspaces::WorkspacesConfig;
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_PATH_ENV: &str = "FAWKES_PORTAL_CONFIG";
@@ -52,6 +54,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub workspaces: workspaces::WorkspacesSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +93,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            workspaces: workspaces::WorkspacesSettings::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub workspaces: WorkspacesConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -303,6 +308,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            workspaces: self.workspaces.validate()?,
             data_dir,
         })
     }
