@@ -20,8 +20,8 @@ const GROUP_KINDS_2_0: &[&str] = &["build", "run", "test", "debug"];
 
 /// One schema node.
 pub enum Node {
-    /// Anything (free-form `attributes`).
-    Any,
+    /// A mapping with any content (free-form `attributes`).
+    AnyMap,
     Str,
     Bool,
     Int,
@@ -103,7 +103,7 @@ pub fn root(version: SchemaVersion) -> Node {
     let mut fields = vec![
         ("schemaVersion", Node::Str),
         ("metadata", metadata()),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
         ("variables", Node::StrMap),
         ("parent", parent(f)),
         ("projects", arr(project(f, "clonePath"))),
@@ -138,7 +138,7 @@ fn metadata() -> Node {
         ("website", Node::Str),
         ("provider", Node::Str),
         ("supportUrl", Node::Str),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
     ])
     .open()
     .node()
@@ -160,7 +160,7 @@ fn parent(f: Flavor) -> Node {
                 .required(&["name"])
                 .node(),
         ),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
         ("variables", Node::StrMap),
         ("projects", arr(project(o, "clonePath"))),
         ("starterProjects", arr(starter_project(o))),
@@ -195,7 +195,7 @@ fn git(f: Flavor, extra: &[(&'static str, Node)]) -> Node {
 fn project(f: Flavor, path_field: &'static str) -> Node {
     obj(vec![
         ("name", Node::Id { max: 63 }),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
         (path_field, Node::Str),
         ("git", git(f, &[])),
         ("zip", obj(vec![("location", Node::Str)]).node()),
@@ -208,7 +208,7 @@ fn project(f: Flavor, path_field: &'static str) -> Node {
 fn starter_project(f: Flavor) -> Node {
     obj(vec![
         ("name", Node::Id { max: 63 }),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
         ("description", Node::Str),
         ("subDir", Node::Str),
         ("git", git(f, &[])),
@@ -222,7 +222,7 @@ fn starter_project(f: Flavor) -> Node {
 fn component(f: Flavor) -> Node {
     obj(vec![
         ("name", Node::Id { max: 63 }),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
         ("container", container(f)),
         ("kubernetes", manifest(f)),
         ("openshift", manifest(f)),
@@ -267,7 +267,7 @@ fn endpoint(f: Flavor) -> Node {
         ),
         ("secure", Node::Bool),
         ("path", Node::Str),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
     ];
     if f.v2_2 {
         fields.push(("annotation", Node::StrMap));
@@ -382,7 +382,7 @@ fn command(f: Flavor) -> Node {
     ]);
     obj(vec![
         ("id", Node::Id { max: 63 }),
-        ("attributes", Node::Any),
+        ("attributes", Node::AnyMap),
         (
             "exec",
             required_if(f, exec, &["commandLine", "component"]).node(),
@@ -408,7 +408,9 @@ fn events() -> Node {
 /// Walks `value` against `node`, appending every violation.
 pub fn check(node: &Node, value: &Value, path: &mut Path, out: &mut Vec<Violation>) {
     match node {
-        Node::Any => {}
+        Node::AnyMap => {
+            expect_type(value, "a mapping", Value::is_object, path, out);
+        }
         Node::Str => {
             expect_type(value, "a string", Value::is_string, path, out);
         }
