@@ -3,3 +3,5 @@
 //! the simulated store's contract on SQLite and PostgreSQL.
 
 mod devfile;
+mod kube_server;
+mod kubernetes;

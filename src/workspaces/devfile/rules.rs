@@ -271,10 +271,9 @@ fn commands_rules(commands: &[Value], components: &[Value], findings: &mut Findi
             .unwrap_or(("exec", &Value::Null));
         if let Some(group) = body.get("group")
             && let Some(group_kind) = group.get("kind").and_then(Value::as_str)
+            && group.get("isDefault").and_then(Value::as_bool) == Some(true)
         {
-            if group.get("isDefault").and_then(Value::as_bool) == Some(true) {
-                defaults.entry(group_kind).or_default().push(id.clone());
-            }
+            defaults.entry(group_kind).or_default().push(id.clone());
         }
         match kind {
             "exec" | "apply" => {
