@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod fetch;
 pub mod rate_limit;
 
 pub use auth::AuthConfig;
@@ -52,6 +53,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub fetch: fetch::FetchSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +92,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            fetch: fetch::FetchSettings::default(),
         }
     }
 }
@@ -141,6 +144,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub fetch: fetch::FetchConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -303,6 +307,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            fetch: self.fetch.validate(env)?,
             data_dir,
         })
     }
@@ -312,6 +317,9 @@ impl Settings {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.rate_limit.redis_url = redact_url(&shown.rate_limit.redis_url);
+        if !shown.fetch.github_token.is_empty() {
+            shown.fetch.github_token = "***".into();
+        }
         for token in &mut shown.auth.static_tokens {
             if !token.token.is_empty() {
                 token.token = "***".into();
