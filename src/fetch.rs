@@ -125,7 +125,7 @@ impl Fetcher {
                 .request(&current, validators, source.github_api)
                 .send()
                 .await
-                .map_err(|e| self.describe(&e))?;
+                .map_err(|e| transfer_error(&e, self.inner.config.timeout))?;
             let status = response.status();
             if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
                 let location = response
@@ -228,26 +228,6 @@ impl Fetcher {
         }
         request
     }
-
-    fn describe(&self, err: &reqwest::Error) -> FetchError {
-        if err.is_timeout() {
-            return FetchError::Timeout {
-                secs: self.inner.config.timeout.as_secs().max(1),
-            };
-        }
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-        let mut reason = err.to_string();
-        while let Some(inner) = source {
-            if let Some(refused) = inner.downcast_ref::<resolve::ForbiddenResolution>() {
-                return FetchError::ForbiddenAddress {
-                    host: refused.0.clone(),
-                };
-            }
-            reason = inner.to_string();
-            source = inner.source();
-        }
-        FetchError::Connect { reason }
-    }
 }
 
 /// Installs rustls' ring provider for the process (once; later calls do nothing).
@@ -291,15 +271,10 @@ pub async fn get_limited(
         .timeout()
         .copied()
         .unwrap_or(Duration::from_secs(30));
-    let response = client.execute(request).await.map_err(|e| {
-        if e.is_timeout() {
-            FetchError::Timeout {
-                secs: timeout.as_secs().max(1),
-            }
-        } else {
-            connect_error(&e)
-        }
-    })?;
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| transfer_error(&e, timeout))?;
     if !response.status().is_success() {
         return Err(FetchError::Status {
             status: response.status().as_u16(),
@@ -321,15 +296,10 @@ async fn read_limited(
     }
     let mut body = Vec::new();
     loop {
-        let chunk = response.chunk().await.map_err(|e| {
-            if e.is_timeout() {
-                FetchError::Timeout {
-                    secs: timeout.as_secs().max(1),
-                }
-            } else {
-                connect_error(&e)
-            }
-        })?;
+        let chunk = response
+            .chunk()
+            .await
+            .map_err(|e| transfer_error(&e, timeout))?;
         let Some(chunk) = chunk else { break };
         if body.len() + chunk.len() > max {
             return Err(FetchError::TooLarge { max });
@@ -339,10 +309,22 @@ async fn read_limited(
     Ok(body.into())
 }
 
-fn connect_error(err: &reqwest::Error) -> FetchError {
+/// A failed transfer as the person who asked for it should read it: a timeout, an address the
+/// resolver refused, or the innermost connection error.
+fn transfer_error(err: &reqwest::Error, timeout: Duration) -> FetchError {
+    if err.is_timeout() {
+        return FetchError::Timeout {
+            secs: timeout.as_secs().max(1),
+        };
+    }
     let mut reason = err.to_string();
-    let mut source = std::error::Error::source(err);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(inner) = source {
+        if let Some(refused) = inner.downcast_ref::<resolve::ForbiddenResolution>() {
+            return FetchError::ForbiddenAddress {
+                host: refused.0.clone(),
+            };
+        }
         reason = inner.to_string();
         source = inner.source();
     }
