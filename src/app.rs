@@ -16,6 +16,7 @@ use crate::auth::Authenticator;
 use crate::auth::issuer::BuiltInIssuer;
 use crate::config::Config;
 use crate::db::Database;
+use crate::fetch::Fetcher;
 use crate::rate_limit::{Clock, RateLimiter, SystemClock};
 
 /// What every handler can reach. Cheap to clone: a few `Arc`s and a pool handle.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub issuer: Option<Arc<BuiltInIssuer>>,
     /// The Che launcher.
     pub workspaces: crate::workspaces::Workspaces,
+    /// The guarded fetcher for catalog locations and devfiles.
+    pub fetcher: Fetcher,
 }
 
 impl AppState {
@@ -52,7 +55,9 @@ impl AppState {
         };
         let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
         let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock.clone())?);
-        let workspaces = crate::workspaces::Workspaces::build(&config.workspaces, &db, clock)?;
+        let fetcher = Fetcher::new(&config.fetch)?;
+        let workspaces =
+            crate::workspaces::Workspaces::build(&config.workspaces, &db, fetcher.clone(), clock)?;
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -60,6 +65,7 @@ impl AppState {
             limiter,
             issuer,
             workspaces,
+            fetcher,
         })
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod fetch;
 pub mod rate_limit;
 pub mod workspaces;
 
@@ -55,6 +56,7 @@ pub struct Settings {
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
     pub workspaces: workspaces::WorkspacesSettings,
+    pub fetch: fetch::FetchSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +96,7 @@ impl Default for Settings {
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
             workspaces: workspaces::WorkspacesSettings::default(),
+            fetch: fetch::FetchSettings::default(),
         }
     }
 }
@@ -146,6 +149,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     pub workspaces: WorkspacesConfig,
+    pub fetch: fetch::FetchConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +313,7 @@ impl Settings {
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
             workspaces: self.workspaces.validate()?,
+            fetch: self.fetch.validate(env)?,
             data_dir,
         })
     }
@@ -318,6 +323,9 @@ impl Settings {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.rate_limit.redis_url = redact_url(&shown.rate_limit.redis_url);
+        if !shown.fetch.github_token.is_empty() {
+            shown.fetch.github_token = "***".into();
+        }
         for token in &mut shown.auth.static_tokens {
             if !token.token.is_empty() {
                 token.token = "***".into();

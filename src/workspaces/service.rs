@@ -121,13 +121,14 @@ impl Workspaces {
     pub fn build(
         config: &WorkspacesConfig,
         db: &crate::db::Database,
+        fetcher: crate::fetch::Fetcher,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let config = Arc::new(config.clone());
         Ok(Self {
             cluster: ClusterSlot::new(config.clone(), db, clock.clone()),
             config,
-            source: super::source::DevfileSource::new()?,
+            source: super::source::DevfileSource::new(fetcher),
             clock,
         })
     }

@@ -1,30 +1,40 @@
-//! Reading a devfile from its URL. INTERIM: plain bounded HTTPS GET until the guarded fetcher
-//! (`crate::fetch::Fetcher`) lands; then this wraps it.
+//! Reading a devfile from its URL through the guarded fetcher (`[fetch]`: HTTPS only, allowed
+//! hosts, no private addresses, timeout, size cap, GitHub/GitLab `blob` URLs read raw). Problems
+//! with the URL itself are `Invalid devfileUrl`; trouble reaching it says what happened.
 
-use std::time::Duration;
+use crate::fetch::{FetchError, Fetched, Fetcher};
 
 use super::service::WorkspaceError;
 
 #[derive(Clone)]
 pub struct DevfileSource {
-    client: reqwest::Client,
-    max_bytes: usize,
+    fetcher: Fetcher,
 }
 
 impl DevfileSource {
-    pub fn new() -> anyhow::Result<Self> {
-        Ok(Self {
-            client: crate::fetch::client(Duration::from_secs(10), None)?,
-            max_bytes: 5 * 1024 * 1024,
-        })
+    pub fn new(fetcher: Fetcher) -> Self {
+        Self { fetcher }
     }
 
     /// The devfile's text.
     pub async fn text(&self, url: &url::Url) -> Result<String, WorkspaceError> {
-        let body = crate::fetch::get_limited(self.client.get(url.as_str()), self.max_bytes)
-            .await
-            .map_err(|e| WorkspaceError::Fetch(e.to_string()))?;
-        String::from_utf8(body.to_vec())
-            .map_err(|_| WorkspaceError::Fetch("the devfile is not UTF-8 text".into()))
+        let body = match self.fetcher.get(url.as_str(), None).await {
+            Ok(Fetched::Body { body, .. }) => body,
+            Ok(Fetched::NotModified) => {
+                return Err(WorkspaceError::Fetch(
+                    "the source answered 304 Not Modified to an unconditional request".into(),
+                ));
+            }
+            Err(
+                e @ (FetchError::InvalidUrl(_)
+                | FetchError::NotHttps
+                | FetchError::HostNotAllowed { .. }
+                | FetchError::ForbiddenAddress { .. }),
+            ) => return Err(WorkspaceError::InvalidDevfileUrl(e.to_string())),
+            Err(e) => return Err(WorkspaceError::Fetch(format!("{url}: {e}"))),
+        };
+        String::from_utf8(body.to_vec()).map_err(|_| {
+            WorkspaceError::Fetch(format!("{url}: the devfile is not UTF-8 text"))
+        })
     }
 }

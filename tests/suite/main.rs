@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod config;
 mod errors;
+mod fetch;
 mod openapi;
 mod rate_limit;
 mod readiness;
