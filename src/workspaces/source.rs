@@ -33,8 +33,7 @@ impl DevfileSource {
             ) => return Err(WorkspaceError::InvalidDevfileUrl(e.to_string())),
             Err(e) => return Err(WorkspaceError::Fetch(format!("{url}: {e}"))),
         };
-        String::from_utf8(body.to_vec()).map_err(|_| {
-            WorkspaceError::Fetch(format!("{url}: the devfile is not UTF-8 text"))
-        })
+        String::from_utf8(body.to_vec())
+            .map_err(|_| WorkspaceError::Fetch(format!("{url}: the devfile is not UTF-8 text")))
     }
 }

@@ -5,3 +5,4 @@
 mod devfile;
 mod kube_server;
 mod kubernetes;
+mod simulated;
