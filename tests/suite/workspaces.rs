@@ -6,3 +6,4 @@ mod devfile;
 mod kube_server;
 mod kubernetes;
 mod simulated;
+mod store;

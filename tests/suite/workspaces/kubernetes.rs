@@ -502,3 +502,88 @@ async fn over_http_users_reach_only_their_own_workspaces() {
     assert_eq!(delete.status, StatusCode::NO_CONTENT);
     assert!(server.object("devworkspaces", NS, "mine").is_none());
 }
+
+#[tokio::test]
+async fn over_http_a_devfile_becomes_a_devworkspace() {
+    let server = KubeServer::start(&[NS]).await;
+    let devfiles = crate::support::https::HttpsServer::start(super::simulated::devfiles()).await;
+    let kubeconfig = server.kubeconfig.clone();
+    let app = TestApp::build(
+        |s| {
+            settings_for(&kubeconfig, s);
+            devfiles.allow(s);
+        },
+        fawkes_portal::http::api_routes(),
+    )
+    .await;
+    let create = |body: Value| {
+        app.call(
+            Method::POST,
+            "/api/che-launcher/workspaces",
+            "application/json",
+            body.to_string(),
+        )
+    };
+    let url = devfiles.url("/devfile.yaml");
+    let created = create(json!({"devfileUrl": url, "name": "my-python"})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let body = created.json();
+    assert_eq!(body["status"], "Starting");
+    assert_eq!(
+        body["devfile"],
+        json!({"name": "goldenpath-python", "version": "1.0.0"})
+    );
+    let dw = server.object("devworkspaces", NS, "my-python").unwrap();
+    assert_eq!(
+        dw["metadata"]["labels"]["fawkes.dev/workspace-id"],
+        body["workspaceId"]
+    );
+    assert_eq!(
+        dw["metadata"]["annotations"]["che.eclipse.org/devfile"],
+        super::simulated::DEVFILE
+    );
+    assert_eq!(server.objects("devworkspacetemplates").len(), 1);
+
+    let taken = create(json!({"devfileUrl": url, "name": "my-python"})).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    assert_eq!(
+        taken.json(),
+        json!({"error": "Workspace with name 'my-python' already exists"})
+    );
+
+    // Once the operator reports the main URL, it is the IDE's URL.
+    server.set_status(
+        NS,
+        "my-python",
+        json!({"phase": "Running", "mainUrl": "https://che.example.com/tester/my-python/3100/"}),
+    );
+    let listed = app.get("/api/che-launcher/workspaces").await.json();
+    assert_eq!(
+        listed["workspaces"][0]["ideUrl"],
+        "https://che.example.com/tester/my-python/3100/"
+    );
+    assert_eq!(listed["workspaces"][0]["status"], "Running");
+
+    server.deny_by_webhook("container tools is marked merge-contribution twice");
+    let denied = create(json!({"devfileUrl": url})).await;
+    assert_eq!(denied.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        denied.json(),
+        json!({"error": "The cluster refused the workspace: admission webhook \"validate.devworkspace-controller.svc\" denied the request: container tools is marked merge-contribution twice"})
+    );
+
+    let service = app.issue(&TokenSubject::service("ci-bot").unwrap());
+    let request = Request::post("/api/che-launcher/workspaces")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {service}"))
+        .body(Body::from(
+            json!({"devfileUrl": url, "namespace": "no-such-namespace"}).to_string(),
+        ))
+        .unwrap();
+    let missing = app.send(request).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        missing.json(),
+        json!({"error": "Namespace 'no-such-namespace' does not exist on the cluster: ask a platform administrator to create it"})
+    );
+}
