@@ -183,3 +183,68 @@ fn zero_or_duration(setting: &str, value: &str) -> Result<Duration, ConfigError>
     }
     super::duration(setting, value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(edit: impl FnOnce(&mut WorkspacesSettings)) -> String {
+        let mut settings = WorkspacesSettings::default();
+        edit(&mut settings);
+        let err = settings.validate().expect_err("refused");
+        format!("{}: {}", err.setting, err.problem)
+    }
+
+    #[test]
+    fn defaults_are_simulated_with_fawkes_settings() {
+        let config = WorkspacesSettings::default().validate().unwrap();
+        assert_eq!(config.cluster, ClusterMode::None);
+        assert_eq!(config.max_running_per_user, 3);
+        assert_eq!(config.namespace_template, "{user}-workspaces");
+        assert_eq!(config.simulated_start_delay, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn every_bad_setting_is_named() {
+        assert!(
+            problem(|s| s.che_url = "che.example.com".into()).starts_with("workspaces.che_url:")
+        );
+        assert!(
+            problem(|s| s.namespace_template = "workspaces".into()).contains("must contain {user}")
+        );
+        assert!(problem(|s| s.namespace_template = "{user}_ws".into()).contains("DNS label"));
+        assert!(
+            problem(|s| s.max_running_per_user = 0).starts_with("workspaces.max_running_per_user")
+        );
+        assert!(problem(|s| s.editor_image = " ".into()).starts_with("workspaces.editor_image"));
+        assert!(
+            problem(|s| s.cluster.mode = "k8s".into())
+                .contains("not one of: none, in-cluster, kubeconfig")
+        );
+        assert!(
+            problem(|s| s.cluster.timeout = "soon".into())
+                .starts_with("workspaces.cluster.timeout")
+        );
+        assert!(
+            problem(|s| s.simulated_stop_delay = "x".into())
+                .starts_with("workspaces.simulated_stop_delay")
+        );
+    }
+
+    #[test]
+    fn kubeconfig_mode_takes_a_path_and_context() {
+        let mut settings = WorkspacesSettings::default();
+        settings.cluster.mode = "kubeconfig".into();
+        settings.cluster.context = "prod".into();
+        settings.simulated_start_delay = "0s".into();
+        let config = settings.validate().unwrap();
+        assert_eq!(
+            config.cluster,
+            ClusterMode::Kubeconfig {
+                path: None,
+                context: Some("prod".into())
+            }
+        );
+        assert_eq!(config.simulated_start_delay, Duration::ZERO);
+    }
+}

@@ -553,3 +553,36 @@ async fn the_fawkes_golden_path_devfiles_launch() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_start_up_log_says_plainly_that_workspaces_are_simulated() {
+    let logs = crate::support::logs::captured();
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = fawkes_portal::config::Config::with_data_dir(dir.path());
+    let _app = fawkes_portal::app::App::build(config).await.unwrap();
+    let lines = logs.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workspaces are SIMULATED: no Kubernetes cluster is configured")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_kubeconfig_stops_the_server_at_start() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut settings = crate::support::settings(&dir);
+    settings.workspaces.cluster.mode = "kubeconfig".into();
+    settings.workspaces.cluster.kubeconfig = dir.path().join("missing").display().to_string();
+    let config = settings.validate().unwrap();
+    let error = fawkes_portal::app::App::build(config)
+        .await
+        .err()
+        .expect("refused");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("cannot read kubeconfig") && message.contains("missing"),
+        "{message}"
+    );
+}
