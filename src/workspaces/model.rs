@@ -30,6 +30,11 @@ impl WorkspaceId {
         .then(|| WorkspaceId(text.to_owned()))
     }
 
+    /// An id as we stored it ourselves (the simulated driver's rows).
+    pub(crate) fn stored(id: String) -> WorkspaceId {
+        WorkspaceId(id)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,8 +1,8 @@
 //! Storage of the simulated driver: workspaces kept in the database when no cluster is configured.
-//! One implementation per backend; the SQL is written once (sqlx binds `$N` on SQLite too).
+//! The SQL is written once (sqlx binds `$N` on SQLite too; both have `ON CONFLICT` and `RETURNING`),
+//! so one generic implementation serves both backends.
 
-mod postgres;
-mod sqlite;
+mod sql;
 
 use std::sync::Arc;
 
@@ -10,8 +10,7 @@ use async_trait::async_trait;
 
 use crate::db::{Database, StoreError};
 
-pub use postgres::PgWorkspaceStore;
-pub use sqlite::SqliteWorkspaceStore;
+pub use sql::SqlWorkspaceStore;
 
 /// A simulated workspace as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -54,8 +53,8 @@ pub trait WorkspaceStore: Send + Sync + 'static {
 /// The store on `db`'s backend.
 pub fn for_database(db: &Database) -> Arc<dyn WorkspaceStore> {
     match db {
-        Database::Sqlite(pool) => Arc::new(SqliteWorkspaceStore::new(pool.clone())),
-        Database::Postgres(pool) => Arc::new(PgWorkspaceStore::new(pool.clone())),
+        Database::Sqlite(pool) => Arc::new(SqlWorkspaceStore::new(pool.clone())),
+        Database::Postgres(pool) => Arc::new(SqlWorkspaceStore::new(pool.clone())),
     }
 }
 
@@ -69,11 +68,11 @@ macro_rules! columns {
 const INSERT: &str = concat!(
     "INSERT INTO simulated_workspaces (",
     columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (namespace, name) DO NOTHING"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (namespace, name) DO NOTHING RETURNING id"
 );
 const SET_STARTED: &str = "UPDATE simulated_workspaces SET started = $3, changed_at_ms = $4, \
-     last_used_ms = CASE WHEN $3 THEN $4 ELSE last_used_ms END WHERE owner = $1 AND id = $2";
-const DELETE: &str = "DELETE FROM simulated_workspaces WHERE owner = $1 AND id = $2";
+     last_used_ms = CASE WHEN $3 THEN $4 ELSE last_used_ms END WHERE owner = $1 AND id = $2 RETURNING id";
+const DELETE: &str = "DELETE FROM simulated_workspaces WHERE owner = $1 AND id = $2 RETURNING id";
 
 const LIST: &str = concat!(
     "SELECT ",

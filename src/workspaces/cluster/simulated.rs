@@ -48,7 +48,7 @@ impl SimulatedCluster {
             (false, _) => WorkspaceStatus::Stopping,
         };
         Workspace {
-            id: WorkspaceId::parse(&row.id).unwrap_or_else(WorkspaceId::generate),
+            id: WorkspaceId::stored(row.id),
             name: row.name,
             namespace: row.namespace,
             owner: Owner::new(row.owner),
