@@ -86,6 +86,7 @@ pub struct WorkspaceList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only workspaces in this status: Starting, Running, Stopping, Stopped or Failed.
