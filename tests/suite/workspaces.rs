@@ -5,5 +5,7 @@
 mod devfile;
 mod kube_server;
 mod kubernetes;
+mod kubernetes_http;
+mod requests;
 mod simulated;
 mod store;
