@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 pub mod auth;
 pub mod fetch;
 pub mod rate_limit;
+pub mod workspaces;
 
 pub use auth::AuthConfig;
 pub use rate_limit::RateLimitConfig;
+pub use workspaces::WorkspacesConfig;
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_PATH_ENV: &str = "FAWKES_PORTAL_CONFIG";
@@ -53,6 +55,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub workspaces: workspaces::WorkspacesSettings,
     pub fetch: fetch::FetchSettings,
 }
 
@@ -92,6 +95,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            workspaces: workspaces::WorkspacesSettings::default(),
             fetch: fetch::FetchSettings::default(),
         }
     }
@@ -144,6 +148,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub workspaces: WorkspacesConfig,
     pub fetch: fetch::FetchConfig,
 }
 
@@ -307,6 +312,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            workspaces: self.workspaces.validate()?,
             fetch: self.fetch.validate(env)?,
             data_dir,
         })
