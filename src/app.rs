@@ -16,6 +16,8 @@ use crate::auth::Authenticator;
 use crate::auth::issuer::BuiltInIssuer;
 use crate::config::Config;
 use crate::db::Database;
+use crate::dora::DoraService;
+use crate::dora::directory::ConfiguredTeams;
 use crate::rate_limit::{Clock, RateLimiter, SystemClock};
 
 /// What every handler can reach. Cheap to clone: a few `Arc`s and a pool handle.
@@ -27,6 +29,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The built-in token issuer, when enabled.
     pub issuer: Option<Arc<BuiltInIssuer>>,
+    /// The DevLake plugin: webhooks, DORA metrics, deployment history.
+    pub dora: Arc<DoraService>,
 }
 
 impl AppState {
@@ -49,13 +53,20 @@ impl AppState {
             None => None,
         };
         let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
-        let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock)?);
+        let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock.clone())?);
+        let dora = Arc::new(DoraService::new(
+            db.dora_store(),
+            Arc::new(ConfiguredTeams::new(config.dora.teams.clone())),
+            clock,
+            config.dora.default_benchmark,
+        ));
         Ok(AppState {
             config: Arc::new(config),
             db,
             auth,
             limiter,
             issuer,
+            dora,
         })
     }
 }

@@ -12,9 +12,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod dora;
 pub mod rate_limit;
 
 pub use auth::AuthConfig;
+pub use dora::DoraConfig;
 pub use rate_limit::RateLimitConfig;
 
 /// The environment variable naming the configuration file.
@@ -52,6 +54,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub dora: dora::DoraSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +93,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            dora: dora::DoraSettings::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub dora: DoraConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -303,6 +308,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            dora: self.dora.validate()?,
             data_dir,
         })
     }

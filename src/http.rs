@@ -36,6 +36,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::openapi_json))
         .routes(routes!(crate::auth::http::jwks))
         .routes(routes!(crate::auth::http::userinfo))
+        .routes(routes!(crate::dora::http::post_deployment))
+        .routes(routes!(crate::dora::http::post_incident))
+        .routes(routes!(crate::dora::http::close_incident))
+        .routes(routes!(crate::dora::http::post_pull_request))
+        .routes(routes!(crate::dora::http::dora_metrics))
+        .routes(routes!(crate::dora::http::deployment_history))
 }
 
 /// The OpenAPI document as served for `config`: every route, with the guarded ones marked.

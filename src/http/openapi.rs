@@ -19,6 +19,8 @@ use crate::error::ErrorBody;
     tags(
         (name = "system", description = "Health, readiness, metrics and API documentation"),
         (name = "auth", description = "Who the caller is, and the built-in issuer's public keys"),
+        (name = "devlake", description = "DORA metrics and deployment history, computed as Apache DevLake does, \
+            from DevLake-compatible webhooks (posted by service principals)"),
     ),
 )]
 pub struct ApiDoc;
