@@ -79,6 +79,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn teams_load_from_the_file_and_the_environment() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("portal.toml");
+        std::fs::write(
+            &path,
+            "[dora]\ndefault_benchmark = \"2021\"\n[dora.teams]\nplatform-team = [\"api\", \"web\"]\n",
+        )
+        .unwrap();
+        let env = [(
+            "FAWKES_PORTAL_DORA__DEFAULT_BENCHMARK".to_owned(),
+            "2023".to_owned(),
+        )];
+        let config =
+            crate::config::Config::load(Some(&path), env, &crate::config::Overrides::default())
+                .unwrap();
+        assert_eq!(config.dora.default_benchmark, Benchmark::Dora2023);
+        assert_eq!(config.dora.teams["platform-team"], ["api", "web"]);
+    }
+
+    #[test]
     fn validates_benchmark_and_teams() {
         let mut settings = DoraSettings::default();
         assert_eq!(

@@ -529,3 +529,59 @@ macro_rules! dora_store {
     };
 }
 pub(crate) use dora_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::db::Database;
+
+    /// SQLite's plan for every metric and history query: index searches only, no table scans
+    /// and no sorting for the history's order.
+    #[tokio::test]
+    async fn every_read_query_is_index_driven() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = Database::connect(&Config::with_data_dir(dir.path()).database)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let Database::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        let queries = [
+            (PROJECT_ID, 1),
+            (ANY_DEPLOYMENT, 1),
+            (ANY_INCIDENT, 1),
+            (PROD_DEPLOYMENTS, 3),
+            (LINKED_INCIDENTS, 2),
+            (RESTORED_INCIDENTS, 3),
+            (FIRST_DEPLOYED_COMMITS, 3),
+            (HISTORY_ALL, 2),
+            (HISTORY_IN, 4),
+            (COUNT_ALL, 1),
+            (COUNT_IN, 3),
+        ];
+        for (sql, params) in queries {
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let mut query =
+                sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(explain));
+            for _ in 0..params {
+                query = query.bind(1_i64);
+            }
+            let plan: Vec<String> = query
+                .fetch_all(pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| row.3)
+                .collect();
+            let plan = plan.join("\n");
+            assert!(
+                !plan
+                    .lines()
+                    .any(|l| l.starts_with("SCAN") || l.contains("TEMP B-TREE")),
+                "{sql}\n{plan}"
+            );
+        }
+    }
+}

@@ -169,7 +169,7 @@ async fn a_change_counts_at_its_first_successful_production_deployment(db: &Data
         .await
         .unwrap();
     let facts = store.facts("svc", june(), false).await.unwrap();
-    let mut changes = facts.changes.clone();
+    let mut changes = facts.changes;
     changes.sort_by_key(|c| format!("{c:?}"));
     assert_eq!(
         changes,
