@@ -189,12 +189,15 @@ impl DoraService {
         project: Option<&str>,
         team: Option<&str>,
     ) -> Result<(Option<String>, Vec<String>), DoraError> {
-        let directory = |err| DoraError::Directory(err);
         if let Some(project) = project {
             if !self.knows(project).await? {
                 return Err(unknown_project(project));
             }
-            let team_of = self.directory.team_of(project).await.map_err(directory)?;
+            let team_of = self
+                .directory
+                .team_of(project)
+                .await
+                .map_err(DoraError::Directory)?;
             if let Some(team) = team
                 && team_of.as_deref() != Some(team)
             {
@@ -205,7 +208,11 @@ impl DoraService {
             return Ok((team_of, vec![project.to_owned()]));
         }
         if let Some(team) = team {
-            let projects = self.directory.projects_of(team).await.map_err(directory)?;
+            let projects = self
+                .directory
+                .projects_of(team)
+                .await
+                .map_err(DoraError::Directory)?;
             let projects = projects.ok_or_else(|| {
                 DoraError::NotFound(format!(
                     "Unknown team '{team}': no project belongs to it (teams come from the \
@@ -215,7 +222,12 @@ impl DoraService {
             return Ok((Some(team.to_owned()), projects));
         }
         let mut all: BTreeSet<String> = self.store.projects().await?.into_iter().collect();
-        all.extend(self.directory.projects().await.map_err(directory)?);
+        all.extend(
+            self.directory
+                .projects()
+                .await
+                .map_err(DoraError::Directory)?,
+        );
         Ok((None, all.into_iter().collect()))
     }
 
