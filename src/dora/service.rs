@@ -163,12 +163,11 @@ impl DoraService {
         let project = non_empty("project", request.project)?;
         let team = non_empty("team", request.team)?;
         let (team, projects) = self.scope(project.as_deref(), team.as_deref()).await?;
-        let range = period.window.since(&period.window.previous());
         let mut facts = Vec::with_capacity(projects.len());
         for name in &projects {
             facts.push(
                 self.store
-                    .facts(name, range, benchmark == Benchmark::Dora2021)
+                    .facts(name, period.window, benchmark == Benchmark::Dora2021)
                     .await?,
             );
         }

@@ -63,12 +63,13 @@ pub trait DoraStore: Send + Sync + 'static {
     async fn has_project(&self, project: &str) -> Result<bool, StoreError>;
     /// Every project any webhook ever named.
     async fn projects(&self) -> Result<Vec<String>, StoreError>;
-    /// What the metrics need of `project` over `range` (see [`ProjectFacts`]); the 2021
-    /// restore times only when `restored` is set.
+    /// What the metrics of `project` need for `window` and the window before it (see
+    /// [`ProjectFacts`]): deployed commits only when a window has no pull-request change, the
+    /// 2021 restore times only when `restored` is set.
     async fn facts(
         &self,
         project: &str,
-        range: Window,
+        window: Window,
         restored: bool,
     ) -> Result<ProjectFacts, StoreError>;
     /// The newest `limit` deployments of `project` in `environments` (all when `None`), and how
@@ -86,18 +87,21 @@ const UPSERT_PROJECT: &str = "INSERT INTO dora_projects (name) VALUES ($1) \
      ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id";
 const ALL_PROJECTS: &str = "SELECT name FROM dora_projects ORDER BY name";
 
-const UPSERT_COMMIT: &str = "INSERT INTO dora_deployment_commits \
+// A multi-row insert: `INSERT_COMMITS`, then `VALUES (...), (...)`, then `ON_COMMIT_CONFLICT`.
+const INSERT_COMMITS: &str = "INSERT INTO dora_deployment_commits \
      (project_id, deployment_id, repo_url, commit_sha, repo_id, ref_name, commit_msg, name, \
       display_title, result, status, environment, created_ms, started_ms, finished_ms, author, \
-      authored_ms, qualifies) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-     ON CONFLICT (project_id, deployment_id, repo_url, commit_sha) DO UPDATE SET \
+      authored_ms, qualifies) ";
+const ON_COMMIT_CONFLICT: &str = " ON CONFLICT (project_id, deployment_id, repo_url, commit_sha) \
+     DO UPDATE SET \
      repo_id = excluded.repo_id, ref_name = excluded.ref_name, commit_msg = excluded.commit_msg, \
      name = excluded.name, display_title = excluded.display_title, result = excluded.result, \
      status = excluded.status, environment = excluded.environment, \
      created_ms = excluded.created_ms, started_ms = excluded.started_ms, \
      finished_ms = excluded.finished_ms, author = excluded.author, \
      authored_ms = excluded.authored_ms, qualifies = excluded.qualifies";
+/// Commit rows per insert statement (18 parameters each, under every backend's limit).
+const COMMITS_PER_INSERT: usize = 500;
 
 // The deployment's successful production finish (latest and earliest) comes from all its commit
 // rows, including those of earlier posts.
@@ -153,8 +157,10 @@ const UPSERT_PULL_REQUEST: &str = "INSERT INTO dora_pull_requests \
      first_commit_authored_ms = excluded.first_commit_authored_ms, \
      base_ref = excluded.base_ref, head_ref = excluded.head_ref";
 
-const ANY_DEPLOYMENT: &str = "SELECT 1 FROM dora_deployments WHERE project_id = $1 LIMIT 1";
-const ANY_INCIDENT: &str = "SELECT 1 FROM dora_incidents WHERE project_id = $1 LIMIT 1";
+// Whether the project ever received a deployment, and an incident (1 or 0 each).
+const ACTIVITY: &str = "SELECT \
+     (SELECT COUNT(*) FROM (SELECT 1 FROM dora_deployments WHERE project_id = $1 LIMIT 1) AS any_deployment), \
+     (SELECT COUNT(*) FROM (SELECT 1 FROM dora_incidents WHERE project_id = $1 LIMIT 1) AS any_incident)";
 
 // Successful production deployments that finished in the range (reference §3).
 const PROD_DEPLOYMENTS: &str = "SELECT id, prod_finished_ms, prod_first_ms FROM dora_deployments \
@@ -171,19 +177,34 @@ const LINKED_INCIDENTS: &str = "SELECT i.resolution_ms, \
 const RESTORED_INCIDENTS: &str = "SELECT resolution_ms, lead_time_minutes FROM dora_incidents \
      WHERE project_id = $1 AND resolution_ms BETWEEN $2 AND $3";
 
-// Successful production commit rows that finished in the range and are the first (earliest
-// start, then deployment id) to ship their commit, with the merged pull requests whose merge
-// commit it is.
-const FIRST_DEPLOYED_COMMITS: &str = "SELECT c.commit_sha, c.finished_ms, c.authored_ms, \
-     p.created_ms, p.merged_ms, p.first_commit_authored_ms \
+// A commit row is the first to ship its commit when no successful production row of the project
+// with the same commit started earlier (or at the same time, in a deployment with a smaller id).
+macro_rules! first_deployed {
+    () => {
+        "c.project_id = $1 AND c.qualifies = 1 AND c.finished_ms BETWEEN $2 AND $3 \
+         AND NOT EXISTS (SELECT 1 FROM dora_deployment_commits e \
+           WHERE e.project_id = c.project_id AND e.commit_sha = c.commit_sha AND e.qualifies = 1 \
+           AND (e.started_ms < c.started_ms \
+                OR (e.started_ms = c.started_ms AND e.deployment_id < c.deployment_id)))"
+    };
+}
+
+// Merged pull requests shipped by a first-deployed commit row that finished in the range.
+const PULL_REQUEST_CHANGES: &str = concat!(
+    "SELECT c.finished_ms, p.created_ms, p.merged_ms, p.first_commit_authored_ms \
      FROM dora_deployment_commits c \
-     LEFT JOIN dora_pull_requests p ON p.project_id = c.project_id \
+     JOIN dora_pull_requests p ON p.project_id = c.project_id \
        AND p.merge_commit_sha = c.commit_sha AND p.merged_ms IS NOT NULL \
-     WHERE c.project_id = $1 AND c.qualifies = 1 AND c.finished_ms BETWEEN $2 AND $3 \
-     AND NOT EXISTS (SELECT 1 FROM dora_deployment_commits e \
-       WHERE e.project_id = c.project_id AND e.commit_sha = c.commit_sha AND e.qualifies = 1 \
-       AND (e.started_ms < c.started_ms \
-            OR (e.started_ms = c.started_ms AND e.deployment_id < c.deployment_id)))";
+     WHERE ",
+    first_deployed!()
+);
+
+// First-deployed commit rows with an authored date that finished in the range.
+const COMMIT_CHANGES: &str = concat!(
+    "SELECT c.commit_sha, c.finished_ms, c.authored_ms FROM dora_deployment_commits c \
+     WHERE c.authored_ms IS NOT NULL AND ",
+    first_deployed!()
+);
 
 const HISTORY_ALL: &str = "SELECT id, version, environment, result, started_ms, finished_ms, \
      duration_sec, triggered_by, head_sha, head_message, head_author FROM dora_deployments \
@@ -195,40 +216,25 @@ const COUNT_ALL: &str = "SELECT COUNT(*) FROM dora_deployments WHERE project_id 
 const COUNT_IN: &str =
     "SELECT COUNT(*) FROM dora_deployments WHERE project_id = $1 AND environment IN ($2, $3)";
 
-/// A first-deployed commit row, with a pull request it shipped (if any).
-type ChangeRow = (
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
+/// Project ids by name. A project row is never deleted or renamed, so an id, once committed, is
+/// valid for good: caching it saves a statement on every webhook and every read.
+#[derive(Debug, Default)]
+pub struct ProjectIds(std::sync::RwLock<std::collections::HashMap<String, i64>>);
 
-/// Turns first-deployed commit rows into changes.
-fn changes(rows: Vec<ChangeRow>) -> Vec<super::metrics::Change> {
-    use super::metrics::Change;
-    use super::metrics::pull_request_cycle_minutes;
-    let mut changes = Vec::new();
-    for (sha, finished, authored, created, merged, first_commit) in rows {
-        if let (Some(created), Some(merged)) = (created, merged) {
-            changes.push(Change::PullRequest {
-                deployed_ms: finished,
-                minutes: pull_request_cycle_minutes(first_commit, created, merged, finished),
-            });
-        }
-        if let Some(minutes) = authored.and_then(|a| super::stats::ceil_minutes(a, finished)) {
-            changes.push(Change::Commit {
-                deployed_ms: finished,
-                sha,
-                minutes,
-            });
+impl ProjectIds {
+    fn get(&self, name: &str) -> Option<i64> {
+        self.0.read().ok()?.get(name).copied()
+    }
+
+    fn remember(&self, name: &str, id: i64) {
+        if let Ok(mut ids) = self.0.write() {
+            ids.insert(name.to_owned(), id);
         }
     }
-    changes
 }
 
-/// Implements [`DoraStore`] for a store type with a `pool` field of one sqlx backend.
+/// Implements [`DoraStore`] for a store type with a `pool` field of one sqlx backend and an `ids`
+/// field ([`ProjectIds`]).
 macro_rules! dora_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -241,32 +247,40 @@ macro_rules! dora_store {
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::*;
                 let mut tx = self.pool.begin().await?;
-                let project_id: i64 = sqlx::query_scalar(UPSERT_PROJECT)
-                    .bind(project)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                for c in &record.commits {
-                    sqlx::query(UPSERT_COMMIT)
-                        .bind(project_id)
-                        .bind(&record.id)
-                        .bind(&c.repo_url)
-                        .bind(&c.commit_sha)
-                        .bind(&c.repo_id)
-                        .bind(&c.ref_name)
-                        .bind(&c.commit_msg)
-                        .bind(&c.name)
-                        .bind(&c.display_title)
-                        .bind(&c.result)
-                        .bind(&c.status)
-                        .bind(&record.environment)
-                        .bind(c.created_ms)
-                        .bind(c.started_ms)
-                        .bind(c.finished_ms)
-                        .bind(&c.author)
-                        .bind(c.authored_ms)
-                        .bind(i32::from(c.qualifies(&record.environment)))
-                        .execute(&mut *tx)
-                        .await?;
+                let project_id: i64 = match self.ids.get(project) {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar(UPSERT_PROJECT)
+                            .bind(project)
+                            .fetch_one(&mut *tx)
+                            .await?
+                    }
+                };
+                let environment = record.environment.as_str();
+                for chunk in record.commits.chunks(COMMITS_PER_INSERT) {
+                    let mut insert = sqlx::QueryBuilder::new(INSERT_COMMITS);
+                    insert.push_values(chunk, |mut row, c| {
+                        row.push_bind(project_id)
+                            .push_bind(record.id.as_str())
+                            .push_bind(c.repo_url.as_str())
+                            .push_bind(c.commit_sha.as_str())
+                            .push_bind(c.repo_id.as_deref())
+                            .push_bind(c.ref_name.as_deref())
+                            .push_bind(c.commit_msg.as_deref())
+                            .push_bind(c.name.as_str())
+                            .push_bind(c.display_title.as_deref())
+                            .push_bind(c.result.as_str())
+                            .push_bind(c.status.as_str())
+                            .push_bind(environment)
+                            .push_bind(c.created_ms)
+                            .push_bind(c.started_ms)
+                            .push_bind(c.finished_ms)
+                            .push_bind(c.author.as_deref())
+                            .push_bind(c.authored_ms)
+                            .push_bind(i32::from(c.qualifies(environment)));
+                    });
+                    insert.push(ON_COMMIT_CONFLICT);
+                    insert.build().execute(&mut *tx).await?;
                 }
                 let head = &record.commits[0];
                 sqlx::query(UPSERT_DEPLOYMENT)
@@ -290,6 +304,7 @@ macro_rules! dora_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.ids.remember(project, project_id);
                 Ok(())
             }
 
@@ -300,10 +315,15 @@ macro_rules! dora_store {
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::*;
                 let mut tx = self.pool.begin().await?;
-                let project_id: i64 = sqlx::query_scalar(UPSERT_PROJECT)
-                    .bind(project)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let project_id: i64 = match self.ids.get(project) {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar(UPSERT_PROJECT)
+                            .bind(project)
+                            .fetch_one(&mut *tx)
+                            .await?
+                    }
+                };
                 sqlx::query(UPSERT_INCIDENT)
                     .bind(project_id)
                     .bind(&record.issue_key)
@@ -323,6 +343,7 @@ macro_rules! dora_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.ids.remember(project, project_id);
                 Ok(())
             }
 
@@ -348,10 +369,15 @@ macro_rules! dora_store {
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::*;
                 let mut tx = self.pool.begin().await?;
-                let project_id: i64 = sqlx::query_scalar(UPSERT_PROJECT)
-                    .bind(project)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let project_id: i64 = match self.ids.get(project) {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar(UPSERT_PROJECT)
+                            .bind(project)
+                            .fetch_one(&mut *tx)
+                            .await?
+                    }
+                };
                 sqlx::query(UPSERT_PULL_REQUEST)
                     .bind(project_id)
                     .bind(&record.id)
@@ -370,10 +396,14 @@ macro_rules! dora_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.ids.remember(project, project_id);
                 Ok(())
             }
 
             async fn has_project(&self, project: &str) -> Result<bool, $crate::db::StoreError> {
+                if self.ids.get(project).is_some() {
+                    return Ok(true);
+                }
                 let id: Option<i64> = sqlx::query_scalar($crate::dora::store::PROJECT_ID)
                     .bind(project)
                     .fetch_optional(&self.pool)
@@ -390,29 +420,31 @@ macro_rules! dora_store {
             async fn facts(
                 &self,
                 project: &str,
-                range: $crate::dora::metrics::Window,
+                window: $crate::dora::metrics::Window,
                 restored: bool,
             ) -> Result<$crate::dora::metrics::ProjectFacts, $crate::db::StoreError> {
                 use $crate::dora::calendar::Day;
                 use $crate::dora::metrics::*;
                 use $crate::dora::store::*;
                 let mut conn = self.pool.acquire().await?;
-                let id: Option<i64> = sqlx::query_scalar(PROJECT_ID)
-                    .bind(project)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                let id = match self.ids.get(project) {
+                    Some(id) => Some(id),
+                    None => {
+                        sqlx::query_scalar(PROJECT_ID)
+                            .bind(project)
+                            .fetch_optional(&mut *conn)
+                            .await?
+                    }
+                };
                 let Some(id) = id else {
                     return Ok(ProjectFacts::default());
                 };
-                let any = |sql| sqlx::query_scalar::<_, i32>(sql).bind(id);
-                let has_deployments = any(ANY_DEPLOYMENT)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .is_some();
-                let has_incidents = any(ANY_INCIDENT)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .is_some();
+                let range = window.since(&window.previous());
+                let (deployed, incident): (i64, i64) = sqlx::query_as(ACTIVITY)
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let (has_deployments, has_incidents) = (deployed > 0, incident > 0);
                 // Deployment days are whole days: load the range's days in full.
                 let days = Window::days(Day::of(range.from_ms), Day::of(range.to_ms));
                 let rows: Vec<(String, i64, i64)> = sqlx::query_as(PROD_DEPLOYMENTS)
@@ -461,19 +493,45 @@ macro_rules! dora_store {
                         })
                         .collect();
                 }
-                let rows: Vec<ChangeRow> = sqlx::query_as(FIRST_DEPLOYED_COMMITS)
+                let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(PULL_REQUEST_CHANGES)
                     .bind(id)
                     .bind(range.from_ms)
                     .bind(range.to_ms)
                     .fetch_all(&mut *conn)
                     .await?;
+                let mut changes: Vec<Change> = rows
+                    .into_iter()
+                    .map(|(finished, created, merged, first_commit)| Change::PullRequest {
+                        deployed_ms: finished,
+                        minutes: pull_request_cycle_minutes(first_commit, created, merged, finished),
+                    })
+                    .collect();
+                // Deployed commits stand in for pull requests in a window without any.
+                let covered = |w: &Window| {
+                    changes.iter().any(|c| matches!(c, Change::PullRequest { deployed_ms, .. } if w.contains(*deployed_ms)))
+                };
+                if !(covered(&window) && covered(&window.previous())) {
+                    let rows: Vec<(String, i64, i64)> = sqlx::query_as(COMMIT_CHANGES)
+                        .bind(id)
+                        .bind(range.from_ms)
+                        .bind(range.to_ms)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    changes.extend(rows.into_iter().filter_map(|(sha, finished, authored)| {
+                        Some(Change::Commit {
+                            deployed_ms: finished,
+                            sha,
+                            minutes: $crate::dora::stats::ceil_minutes(authored, finished)?,
+                        })
+                    }));
+                }
                 Ok(ProjectFacts {
                     has_deployments,
                     has_incidents,
                     deployments,
                     incidents,
                     restored: restored_incidents,
-                    changes: changes(rows),
+                    changes,
                 })
             }
 
@@ -485,10 +543,15 @@ macro_rules! dora_store {
             ) -> Result<(i64, Vec<$crate::dora::store::HistoryRow>), $crate::db::StoreError> {
                 use $crate::dora::store::*;
                 let mut conn = self.pool.acquire().await?;
-                let id: Option<i64> = sqlx::query_scalar(PROJECT_ID)
-                    .bind(project)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                let id = match self.ids.get(project) {
+                    Some(id) => Some(id),
+                    None => {
+                        sqlx::query_scalar(PROJECT_ID)
+                            .bind(project)
+                            .fetch_optional(&mut *conn)
+                            .await?
+                    }
+                };
                 let Some(id) = id else {
                     return Ok((0, Vec::new()));
                 };
@@ -550,12 +613,12 @@ mod tests {
         };
         let queries = [
             (PROJECT_ID, 1),
-            (ANY_DEPLOYMENT, 1),
-            (ANY_INCIDENT, 1),
+            (ACTIVITY, 1),
             (PROD_DEPLOYMENTS, 3),
             (LINKED_INCIDENTS, 2),
             (RESTORED_INCIDENTS, 3),
-            (FIRST_DEPLOYED_COMMITS, 3),
+            (PULL_REQUEST_CHANGES, 3),
+            (COMMIT_CHANGES, 3),
             (HISTORY_ALL, 2),
             (HISTORY_IN, 4),
             (COUNT_ALL, 1),
@@ -576,10 +639,16 @@ mod tests {
                 .map(|row| row.3)
                 .collect();
             let plan = plan.join("\n");
+            // Scanning the constant row or a one-row `LIMIT 1` subquery is fine.
+            let scans_a_table = |l: &str| {
+                l.starts_with("SCAN")
+                    && !l.starts_with("SCAN CONSTANT ROW")
+                    && !l.starts_with("SCAN any_")
+            };
             assert!(
                 !plan
                     .lines()
-                    .any(|l| l.starts_with("SCAN") || l.contains("TEMP B-TREE")),
+                    .any(|l| scans_a_table(l) || l.contains("TEMP B-TREE")),
                 "{sql}\n{plan}"
             );
         }

@@ -4,11 +4,15 @@ use sqlx::PgPool;
 
 pub struct PgDoraStore {
     pool: PgPool,
+    ids: super::ProjectIds,
 }
 
 impl PgDoraStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            ids: super::ProjectIds::default(),
+        }
     }
 }
 

@@ -4,11 +4,15 @@ use sqlx::SqlitePool;
 
 pub struct SqliteDoraStore {
     pool: SqlitePool,
+    ids: super::ProjectIds,
 }
 
 impl SqliteDoraStore {
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            ids: super::ProjectIds::default(),
+        }
     }
 }
 
