@@ -29,7 +29,7 @@ impl From<DoraError> for AppError {
             DoraError::Invalid(message) => AppError::BadRequest(message),
             DoraError::NotFound(message) => AppError::NotFound(message),
             DoraError::Store(err) => err.into(),
-            DoraError::Directory(err) => AppError::Internal(err),
+            DoraError::Internal(err) => AppError::Internal(err),
         }
     }
 }

@@ -29,8 +29,9 @@ pub enum DoraError {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("project directory failed: {0}")]
-    Directory(anyhow::Error),
+    /// The project directory failed, or a loading task panicked.
+    #[error("{0}")]
+    Internal(anyhow::Error),
 }
 
 impl From<InvalidField> for DoraError {
@@ -163,14 +164,9 @@ impl DoraService {
         let project = non_empty("project", request.project)?;
         let team = non_empty("team", request.team)?;
         let (team, projects) = self.scope(project.as_deref(), team.as_deref()).await?;
-        let mut facts = Vec::with_capacity(projects.len());
-        for name in &projects {
-            facts.push(
-                self.store
-                    .facts(name, period.window, benchmark == Benchmark::Dora2021)
-                    .await?,
-            );
-        }
+        let facts = self
+            .facts(projects, period.window, benchmark == Benchmark::Dora2021)
+            .await?;
         Ok(MetricsAnswer {
             project,
             team,
@@ -179,6 +175,26 @@ impl DoraService {
             benchmark,
             report: metrics::report(&facts, &period.window, benchmark),
         })
+    }
+
+    /// Each project's facts, loaded concurrently (the pool bounds how many at once).
+    async fn facts(
+        &self,
+        projects: Vec<String>,
+        window: Window,
+        restored: bool,
+    ) -> Result<Vec<metrics::ProjectFacts>, DoraError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for project in projects {
+            let store = self.store.clone();
+            tasks.spawn(async move { store.facts(&project, window, restored).await });
+        }
+        let mut facts = Vec::with_capacity(tasks.len());
+        while let Some(joined) = tasks.join_next().await {
+            let loaded = joined.map_err(|err| DoraError::Internal(err.into()))?;
+            facts.push(loaded?);
+        }
+        Ok(facts)
     }
 
     /// The team to report and the projects a request covers: one project (its team from the
@@ -196,7 +212,7 @@ impl DoraService {
                 .directory
                 .team_of(project)
                 .await
-                .map_err(DoraError::Directory)?;
+                .map_err(DoraError::Internal)?;
             if let Some(team) = team
                 && team_of.as_deref() != Some(team)
             {
@@ -211,7 +227,7 @@ impl DoraService {
                 .directory
                 .projects_of(team)
                 .await
-                .map_err(DoraError::Directory)?;
+                .map_err(DoraError::Internal)?;
             let projects = projects.ok_or_else(|| {
                 DoraError::NotFound(format!(
                     "Unknown team '{team}': no project belongs to it (teams come from the \
@@ -225,7 +241,7 @@ impl DoraService {
             self.directory
                 .projects()
                 .await
-                .map_err(DoraError::Directory)?,
+                .map_err(DoraError::Internal)?,
         );
         Ok((None, all.into_iter().collect()))
     }
@@ -235,7 +251,7 @@ impl DoraService {
             .directory
             .has_project(project)
             .await
-            .map_err(DoraError::Directory)?
+            .map_err(DoraError::Internal)?
             || self.store.has_project(project).await?)
     }
 
