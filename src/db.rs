@@ -90,7 +90,10 @@ impl Database {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
+                // An in-process database has no connection to lose: checking each connection
+                // on acquire would only add a round trip to its worker thread per query.
                 let pool = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(config.max_connections)
                     .acquire_timeout(config.acquire_timeout)
                     .connect_with(options)
