@@ -150,6 +150,18 @@ pub struct Computed<D> {
     pub details: D,
 }
 
+impl<D> Computed<D> {
+    /// No value (N/A), only the counts.
+    pub fn empty(details: D) -> Self {
+        Computed {
+            value: None,
+            performance: None,
+            raw: None,
+            details,
+        }
+    }
+}
+
 /// A metric with its trend against the previous window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reported<D> {

@@ -67,12 +67,7 @@ pub fn change_failure_rate(
     let rate = ratio(details.failed_deployments, details.deployments, 10_000)
         .filter(|_| facts.iter().any(|f| f.has_incidents));
     let Some(basis_points) = rate else {
-        return Computed {
-            value: None,
-            performance: None,
-            raw: None,
-            details,
-        };
+        return Computed::empty(details);
     };
     Computed {
         // MySQL rounds the rate to four decimals first, then the percentage to one.
@@ -130,12 +125,7 @@ pub fn time_to_restore(
         median_minutes: median.1,
     };
     let Some(minutes) = details.median_minutes else {
-        return Computed {
-            value: None,
-            performance: None,
-            raw: None,
-            details,
-        };
+        return Computed::empty(details);
     };
     Computed {
         value: Some(fixed(hours_tenths(minutes), 1)),

@@ -58,12 +58,7 @@ pub fn deployment_frequency(
         median_deployment_days_per_six_months: medians.per_six_months,
     };
     if !facts.iter().any(|f| f.has_deployments) || days.is_empty() {
-        return Computed {
-            value: None,
-            performance: None,
-            raw: None,
-            details,
-        };
+        return Computed::empty(details);
     }
     let per_week = ratio(deployments * 7, details.days, 100).unwrap_or_default();
     Computed {

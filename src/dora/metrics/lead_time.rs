@@ -67,12 +67,7 @@ pub fn lead_time(
     details.changes = details.pull_requests + details.commits;
     details.median_minutes = lower_median(&mut minutes);
     let Some(median) = details.median_minutes else {
-        return Computed {
-            value: None,
-            performance: None,
-            raw: None,
-            details,
-        };
+        return Computed::empty(details);
     };
     Computed {
         value: Some(fixed(hours_tenths(median), 1)),
