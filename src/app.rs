@@ -16,6 +16,8 @@ use crate::auth::Authenticator;
 use crate::auth::issuer::BuiltInIssuer;
 use crate::config::Config;
 use crate::db::Database;
+use crate::dora::DoraService;
+use crate::dora::directory::ConfiguredTeams;
 use crate::fetch::Fetcher;
 use crate::rate_limit::{Clock, RateLimiter, SystemClock};
 
@@ -32,6 +34,8 @@ pub struct AppState {
     pub workspaces: crate::workspaces::Workspaces,
     /// The guarded fetcher for catalog locations and devfiles.
     pub fetcher: Fetcher,
+    /// The DevLake plugin: webhooks, DORA metrics, deployment history.
+    pub dora: Arc<DoraService>,
 }
 
 impl AppState {
@@ -56,8 +60,18 @@ impl AppState {
         let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
         let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock.clone())?);
         let fetcher = Fetcher::new(&config.fetch)?;
-        let workspaces =
-            crate::workspaces::Workspaces::build(&config.workspaces, &db, fetcher.clone(), clock)?;
+        let workspaces = crate::workspaces::Workspaces::build(
+            &config.workspaces,
+            &db,
+            fetcher.clone(),
+            clock.clone(),
+        )?;
+        let dora = Arc::new(DoraService::new(
+            db.dora_store(),
+            Arc::new(ConfiguredTeams::new(config.dora.teams.clone())),
+            clock,
+            config.dora.default_benchmark,
+        ));
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -66,6 +80,7 @@ impl AppState {
             issuer,
             workspaces,
             fetcher,
+            dora,
         })
     }
 }

@@ -12,11 +12,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod dora;
 pub mod fetch;
 pub mod rate_limit;
 pub mod workspaces;
 
 pub use auth::AuthConfig;
+pub use dora::DoraConfig;
 pub use rate_limit::RateLimitConfig;
 pub use workspaces::WorkspacesConfig;
 
@@ -57,6 +59,7 @@ pub struct Settings {
     pub rate_limit: rate_limit::RateLimitSettings,
     pub workspaces: workspaces::WorkspacesSettings,
     pub fetch: fetch::FetchSettings,
+    pub dora: dora::DoraSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,6 +100,7 @@ impl Default for Settings {
             rate_limit: rate_limit::RateLimitSettings::default(),
             workspaces: workspaces::WorkspacesSettings::default(),
             fetch: fetch::FetchSettings::default(),
+            dora: dora::DoraSettings::default(),
         }
     }
 }
@@ -150,6 +154,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub workspaces: WorkspacesConfig,
     pub fetch: fetch::FetchConfig,
+    pub dora: DoraConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -314,6 +319,7 @@ impl Settings {
             rate_limit: self.rate_limit.validate()?,
             workspaces: self.workspaces.validate()?,
             fetch: self.fetch.validate(env)?,
+            dora: self.dora.validate()?,
             data_dir,
         })
     }

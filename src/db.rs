@@ -90,7 +90,10 @@ impl Database {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
+                // An in-process database has no connection to lose: checking each connection
+                // on acquire would only add a round trip to its worker thread per query.
                 let pool = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(config.max_connections)
                     .acquire_timeout(config.acquire_timeout)
                     .connect_with(options)
@@ -195,6 +198,15 @@ impl Database {
         match self {
             Database::Sqlite(pool) => pool.close().await,
             Database::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The DevLake plugin's store on this database.
+    pub fn dora_store(&self) -> std::sync::Arc<dyn crate::dora::store::DoraStore> {
+        use crate::dora::store::{postgres::PgDoraStore, sqlite::SqliteDoraStore};
+        match self {
+            Database::Sqlite(pool) => std::sync::Arc::new(SqliteDoraStore::new(pool.clone())),
+            Database::Postgres(pool) => std::sync::Arc::new(PgDoraStore::new(pool.clone())),
         }
     }
 

@@ -43,6 +43,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::workspaces::http::delete_workspace))
         .routes(routes!(crate::workspaces::http::start_workspace))
         .routes(routes!(crate::workspaces::http::stop_workspace))
+        .routes(routes!(crate::dora::http::post_deployment))
+        .routes(routes!(crate::dora::http::post_incident))
+        .routes(routes!(crate::dora::http::close_incident))
+        .routes(routes!(crate::dora::http::post_pull_request))
+        .routes(routes!(crate::dora::http::dora_metrics))
+        .routes(routes!(crate::dora::http::deployment_history))
 }
 
 /// The OpenAPI document as served for `config`: every route, with the guarded ones marked.

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod config;
 /// Database connection (SQLite or PostgreSQL), migrations, readiness, and the shared stores.
 pub mod db;
+/// The DevLake plugin: DORA metrics and deployment history from DevLake-compatible webhooks.
+pub mod dora;
 /// The one error type every handler returns, and its mapping to status codes and `{"error": ...}`.
 pub mod error;
 /// Outbound HTTP with timeouts and size caps.

@@ -1,7 +1,7 @@
 //! Extractors whose rejections are [`AppError`]s, so malformed input gets the same `{"error": ...}`
 //! envelope, and the right status, as every other failure.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -75,6 +75,32 @@ where
 fn query_rejection(rejection: &QueryRejection) -> AppError {
     AppError::BadRequest(format!(
         "Invalid query string: {}",
+        inner_message(&rejection.body_text())
+    ))
+}
+
+/// `Path<T>` with our error mapping: a path segment of the wrong type is a 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(AppPath(value)),
+            Err(rejection) => Err(path_rejection(&rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: &PathRejection) -> AppError {
+    AppError::BadRequest(format!(
+        "Invalid path: {}",
         inner_message(&rejection.body_text())
     ))
 }

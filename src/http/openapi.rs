@@ -20,6 +20,8 @@ use crate::error::ErrorBody;
         (name = "system", description = "Health, readiness, metrics and API documentation"),
         (name = "auth", description = "Who the caller is, and the built-in issuer's public keys"),
         (name = "che-launcher", description = "Eclipse Che workspaces from a devfile: create, list, start, stop, delete"),
+        (name = "devlake", description = "DORA metrics and deployment history, computed as Apache DevLake does, \
+            from DevLake-compatible webhooks (posted by service principals)"),
     ),
 )]
 pub struct ApiDoc;

@@ -1,0 +1,35 @@
+//! The DevLake plugin: DORA metrics and deployment history, computed exactly as Apache DevLake's
+//! DORA dashboard does, from DevLake-compatible webhooks.
+//!
+//! - [`model`]: the webhook bodies and the records they become;
+//! - [`store`]: where records land, and the per-project facts the metrics read (SQLite, PostgreSQL);
+//! - [`metrics`]: the four metrics as pure functions of those facts, over [`stats`] (DevLake's
+//!   medians and roundings), [`calendar`] (UTC days, weeks, months) and [`benchmark`] (levels);
+//! - [`directory`]: which projects a team has ([`directory::ProjectDirectory`]; configuration now,
+//!   the catalog later);
+//! - [`service`]: parameters, scopes and rules; [`http`]: the routes.
+
+pub mod benchmark;
+pub mod calendar;
+pub mod directory;
+pub mod http;
+pub mod metrics;
+pub mod model;
+pub mod service;
+pub mod stats;
+pub mod store;
+
+pub use service::{DoraError, DoraService};
+
+use crate::error::AppError;
+
+impl From<DoraError> for AppError {
+    fn from(err: DoraError) -> Self {
+        match err {
+            DoraError::Invalid(message) => AppError::BadRequest(message),
+            DoraError::NotFound(message) => AppError::NotFound(message),
+            DoraError::Store(err) => err.into(),
+            DoraError::Internal(err) => AppError::Internal(err),
+        }
+    }
+}
