@@ -27,6 +27,10 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The built-in token issuer, when enabled.
     pub issuer: Option<Arc<BuiltInIssuer>>,
+    /// The software catalog.
+    pub catalog: crate::catalog::Catalog,
+    /// Background tasks (shared with [`App`], which stops them at shutdown).
+    pub background: Background,
 }
 
 impl AppState {
@@ -50,12 +54,21 @@ impl AppState {
         };
         let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
         let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock)?);
+        let background = Background::default();
+        let catalog = crate::catalog::Catalog::new(
+            crate::catalog::store::open(&db),
+            db.leases(),
+            &config.catalog,
+            background.clone(),
+        );
         Ok(AppState {
             config: Arc::new(config),
             db,
             auth,
             limiter,
             issuer,
+            catalog,
+            background,
         })
     }
 }
@@ -101,10 +114,9 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let db = Database::connect(&config.database).await?;
         db.migrate().await?;
-        Ok(App::new(
-            AppState::new(config, db)?,
-            crate::http::api_routes(),
-        ))
+        let app = App::new(AppState::new(config, db)?, crate::http::api_routes());
+        app.state.catalog.start_refresh_loop();
+        Ok(app)
     }
 
     /// The app over `state`, serving `routes` (normally [`crate::http::api_routes`]; tests add
@@ -112,9 +124,9 @@ impl App {
     pub fn new(state: AppState, routes: OpenApiRouter<AppState>) -> App {
         let (router, _) = crate::http::build(routes, state.clone());
         App {
+            background: state.background.clone(),
             state,
             router,
-            background: Background::default(),
         }
     }
 

@@ -12,9 +12,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod catalog;
 pub mod rate_limit;
 
 pub use auth::AuthConfig;
+pub use catalog::CatalogConfig;
 pub use rate_limit::RateLimitConfig;
 
 /// The environment variable naming the configuration file.
@@ -52,6 +54,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub catalog: catalog::CatalogSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +93,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            catalog: catalog::CatalogSettings::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub catalog: CatalogConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -303,6 +308,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            catalog: self.catalog.validate()?,
             data_dir,
         })
     }

@@ -36,6 +36,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::openapi_json))
         .routes(routes!(crate::auth::http::jwks))
         .routes(routes!(crate::auth::http::userinfo))
+        .merge(crate::catalog::http::routes())
 }
 
 /// The OpenAPI document as served for `config`: every route, with the guarded ones marked.

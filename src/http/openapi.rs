@@ -19,6 +19,7 @@ use crate::error::ErrorBody;
     tags(
         (name = "system", description = "Health, readiness, metrics and API documentation"),
         (name = "auth", description = "Who the caller is, and the built-in issuer's public keys"),
+        (name = "catalog", description = "The software catalog: register locations, query entities (Backstage-compatible)"),
     ),
 )]
 pub struct ApiDoc;
