@@ -110,7 +110,7 @@ async fn run() {
 
     // 3. Whole requests through the router.
     let router = App::new(state.clone(), fawkes_portal::http::api_routes()).router();
-    let mut time_requests = |path: &'static str, authorization: Option<HeaderValue>| {
+    let time_requests = |path: &'static str, authorization: Option<HeaderValue>| {
         let router = router.clone();
         async move {
             let mut samples = Vec::with_capacity(50_000);

@@ -16,6 +16,7 @@ use crate::auth::Authenticator;
 use crate::auth::issuer::BuiltInIssuer;
 use crate::config::Config;
 use crate::db::Database;
+use crate::fetch::Fetcher;
 use crate::rate_limit::{Clock, RateLimiter, SystemClock};
 
 /// What every handler can reach. Cheap to clone: a few `Arc`s and a pool handle.
@@ -27,6 +28,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The built-in token issuer, when enabled.
     pub issuer: Option<Arc<BuiltInIssuer>>,
+    /// The guarded fetcher for catalog locations and devfiles.
+    pub fetcher: Fetcher,
     /// The software catalog.
     pub catalog: crate::catalog::Catalog,
     /// Background tasks (shared with [`App`], which stops them at shutdown).
@@ -54,11 +57,13 @@ impl AppState {
         };
         let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
         let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock)?);
+        let fetcher = Fetcher::new(&config.fetch)?;
         let background = Background::default();
         let catalog = crate::catalog::Catalog::new(
             crate::catalog::store::open(&db),
             db.leases(),
             &config.catalog,
+            fetcher.clone(),
             background.clone(),
         );
         Ok(AppState {
@@ -67,6 +72,7 @@ impl AppState {
             auth,
             limiter,
             issuer,
+            fetcher,
             catalog,
             background,
         })

@@ -10,6 +10,7 @@
 
 mod cache;
 mod claims;
+mod crypto;
 pub mod http;
 pub mod issuer;
 mod jwks;
@@ -145,6 +146,11 @@ impl From<AuthError> for AppError {
             other => AppError::InvalidToken(other.to_string()),
         }
     }
+}
+
+/// Selects the JWT crypto (ES256 on ring); done before any token is signed or verified.
+pub fn install_crypto() {
+    crypto::install();
 }
 
 /// Verifies bearer tokens against every configured kind of token.

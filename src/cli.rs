@@ -146,6 +146,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (server.listen): {e}"))?;
     let local = listener.local_addr()?;
+    let auth = &app.state().config.auth;
+    let accepted: Vec<&str> = [
+        (
+            auth.issuer.is_some(),
+            "built-in issuer (`fawkes-portal token issue`)",
+        ),
+        (auth.backstage.is_some(), "Backstage user tokens"),
+        (
+            auth.kubernetes.is_some(),
+            "Kubernetes service-account tokens",
+        ),
+        (!auth.static_tokens.is_empty(), "static service tokens"),
+    ]
+    .into_iter()
+    .filter_map(|(on, kind)| on.then_some(kind))
+    .collect();
+    if accepted.is_empty() {
+        tracing::warn!(
+            "no kind of token is enabled in [auth]: every guarded route will answer 401"
+        );
+    } else {
+        tracing::info!("accepting tokens from: {}", accepted.join(", "));
+    }
     tracing::info!(address = %local, database = app.state().db.kind(), "listening on http://{local}");
     app.serve(listener, shutdown_signal()).await?;
     Ok(())

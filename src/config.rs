@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod auth;
 pub mod catalog;
+pub mod fetch;
 pub mod rate_limit;
 
 pub use auth::AuthConfig;
@@ -54,6 +55,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub fetch: fetch::FetchSettings,
     pub catalog: catalog::CatalogSettings,
 }
 
@@ -93,6 +95,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            fetch: fetch::FetchSettings::default(),
             catalog: catalog::CatalogSettings::default(),
         }
     }
@@ -145,6 +148,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub fetch: fetch::FetchConfig,
     pub catalog: CatalogConfig,
 }
 
@@ -308,6 +312,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            fetch: self.fetch.validate(env)?,
             catalog: self.catalog.validate()?,
             data_dir,
         })
@@ -318,6 +323,9 @@ impl Settings {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.rate_limit.redis_url = redact_url(&shown.rate_limit.redis_url);
+        if !shown.fetch.github_token.is_empty() {
+            shown.fetch.github_token = "***".into();
+        }
         for token in &mut shown.auth.static_tokens {
             if !token.token.is_empty() {
                 token.token = "***".into();

@@ -201,10 +201,10 @@ impl Database {
     /// The lease store on this database.
     pub fn leases(&self) -> std::sync::Arc<dyn lease::LeaseStore> {
         match self {
-            Database::Sqlite(pool) => {
-                std::sync::Arc::new(lease::SqliteLeaseStore::new(pool.clone()))
+            Database::Sqlite(pool) => std::sync::Arc::new(lease::SqlLeaseStore::new(pool.clone())),
+            Database::Postgres(pool) => {
+                std::sync::Arc::new(lease::SqlLeaseStore::new(pool.clone()))
             }
-            Database::Postgres(pool) => std::sync::Arc::new(lease::PgLeaseStore::new(pool.clone())),
         }
     }
 }

@@ -1,24 +1,233 @@
-//! Outbound HTTP: every fetch has a timeout, a size cap, and follows no redirects unless asked.
-//! Key sets (JWKS) come only from URLs the operator configured, so their allow-list is the
-//! configuration itself. Catalog locations and devfiles will add a host allow-list and the refusal
-//! of private addresses here, so every feature fetches through one guarded path.
+//! Outbound HTTP. [`Fetcher`] is the one guarded path for everything fetched on a user's behalf
+//! (catalog locations, devfiles): HTTPS only, hosts on `[fetch] allow_hosts`, loopback, private and
+//! link-local addresses refused after DNS resolution and on every redirect (unless an allow-list
+//! entry names such a host), a timeout and a size cap, and GitHub/GitLab `blob` URLs read as raw
+//! content. Key sets (JWKS) come from URLs the operator configured, through [`client`] and
+//! [`get_limited`], with the same timeout, size cap and no redirects.
 
+mod address;
+mod resolve;
+mod rewrite;
+
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
+use reqwest::header::{self, HeaderValue};
 
-/// What can go wrong fetching, worded for the person whose request needed it.
-#[derive(Debug, thiserror::Error)]
+pub use address::{is_forbidden, names_private_host};
+pub use resolve::{Lookup, SystemLookup};
+pub use rewrite::{RawSource, raw_source};
+
+use crate::config::fetch::FetchConfig;
+
+/// Redirects followed at most.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// What can go wrong fetching. `Display` is a message for the person whose request needed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    #[error("{url} did not answer within {secs}s")]
-    Timeout { url: String, secs: u64 },
-    #[error("{url} answered {status}")]
-    Status { url: String, status: u16 },
-    #[error("{url} sent more than {max} bytes")]
-    TooLarge { url: String, max: usize },
-    #[error("cannot reach {url}: {reason}")]
-    Connect { url: String, reason: String },
+    #[error("not a valid URL: {0}")]
+    InvalidUrl(String),
+    #[error("URL must be HTTPS")]
+    NotHttps,
+    #[error("host '{host}' is not allowed (fetch.allow_hosts)")]
+    HostNotAllowed { host: String },
+    #[error(
+        "'{host}' resolves to a loopback, private or link-local address, which is not allowed (fetch.allow_hosts)"
+    )]
+    ForbiddenAddress { host: String },
+    #[error("no answer within {secs}s (fetch.timeout)")]
+    Timeout { secs: u64 },
+    #[error("the source answered {status} {}", reqwest::StatusCode::from_u16(*status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""))]
+    Status { status: u16 },
+    #[error("larger than {max} bytes (fetch.max_bytes)")]
+    TooLarge { max: usize },
+    #[error("cannot connect: {reason}")]
+    Connect { reason: String },
+    #[error("too many redirects (more than {MAX_REDIRECTS})")]
+    TooManyRedirects,
+}
+
+/// Cache validators of a fetched document, for a conditional request next time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetch's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    Body {
+        final_url: url::Url,
+        body: Bytes,
+        validators: Validators,
+    },
+    /// The conditional request found the document unchanged (304).
+    NotModified,
+}
+
+/// The guarded fetcher. Cheap to clone.
+#[derive(Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    config: FetchConfig,
+}
+
+impl Fetcher {
+    pub fn new(config: &FetchConfig) -> anyhow::Result<Fetcher> {
+        Self::with_lookup(config, Arc::new(SystemLookup))
+    }
+
+    /// As [`Fetcher::new`], resolving names with `lookup` (tests map names to chosen addresses).
+    pub fn with_lookup(config: &FetchConfig, lookup: Arc<dyn Lookup>) -> anyhow::Result<Fetcher> {
+        let private_ok: HashSet<String> = config
+            .allow_hosts
+            .iter()
+            .filter(|h| names_private_host(&h.host))
+            .map(|h| h.host.clone())
+            .collect();
+        let resolver = resolve::GuardedResolver::new(lookup, private_ok);
+        let client = builder(config.timeout, config.extra_ca_file.as_deref())?
+            .dns_resolver(Arc::new(resolver))
+            .build()?;
+        Ok(Fetcher {
+            inner: Arc::new(Inner {
+                client,
+                config: config.clone(),
+            }),
+        })
+    }
+
+    /// GETs `url` under the guard; with `validators`, as a conditional request.
+    pub async fn get(
+        &self,
+        url: &str,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
+        let requested =
+            url::Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+        self.check(&requested, None)?;
+        let source = raw_source(&requested, self.inner.config.github_token.is_some());
+        // The raw host a blob URL maps to is part of reading that host, so it is allowed with it.
+        let derived = source.url.host_str().map(str::to_ascii_lowercase);
+        let mut current = source.url;
+        for _ in 0..=MAX_REDIRECTS {
+            self.check(&current, derived.as_deref())?;
+            let response = self
+                .request(&current, validators, source.github_api)
+                .send()
+                .await
+                .map_err(|e| transfer_error(&e, self.inner.config.timeout))?;
+            let status = response.status();
+            if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(FetchError::Status {
+                        status: status.as_u16(),
+                    })?;
+                current = current
+                    .join(location)
+                    .map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+                continue;
+            }
+            if status == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(Fetched::NotModified);
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    status: status.as_u16(),
+                });
+            }
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v: &HeaderValue| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let validators = Validators {
+                etag: header(header::ETAG),
+                last_modified: header(header::LAST_MODIFIED),
+            };
+            let body = read_limited(
+                response,
+                self.inner.config.max_bytes,
+                self.inner.config.timeout,
+            )
+            .await?;
+            return Ok(Fetched::Body {
+                final_url: current,
+                body,
+                validators,
+            });
+        }
+        Err(FetchError::TooManyRedirects)
+    }
+
+    /// HTTPS, an allowed host (or the `derived` raw host), and no forbidden IP literal.
+    fn check(&self, url: &url::Url, derived: Option<&str>) -> Result<(), FetchError> {
+        if url.scheme() != "https" {
+            return Err(FetchError::NotHttps);
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) => name.to_ascii_lowercase(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(FetchError::InvalidUrl("the URL has no host".into())),
+        };
+        let port = url.port_or_known_default().unwrap_or(443);
+        let allowed = derived == Some(host.as_str())
+            || self
+                .inner
+                .config
+                .allow_hosts
+                .iter()
+                .any(|entry| entry.host == host && entry.port.is_none_or(|p| p == port));
+        if !allowed {
+            return Err(FetchError::HostNotAllowed { host });
+        }
+        // IP literals never reach the resolver, so their range is checked here.
+        if let Ok(ip) = host.parse::<std::net::IpAddr>()
+            && is_forbidden(ip)
+            && !names_private_host(&host)
+        {
+            return Err(FetchError::ForbiddenAddress { host });
+        }
+        Ok(())
+    }
+
+    fn request(
+        &self,
+        url: &url::Url,
+        validators: Option<&Validators>,
+        github_api: bool,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self.inner.client.get(url.clone());
+        if let Some(validators) = validators {
+            if let Some(etag) = &validators.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = &validators.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, modified);
+            }
+        }
+        if github_api && let Some(token) = &self.inner.config.github_token {
+            request = request
+                .bearer_auth(token)
+                .header(header::ACCEPT, "application/vnd.github.raw");
+        }
+        request
+    }
 }
 
 /// Installs rustls' ring provider for the process (once; later calls do nothing).
@@ -26,8 +235,7 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A client with a timeout, no redirects, and (optionally) an extra trusted CA.
-pub fn client(timeout: Duration, extra_ca: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+fn builder(timeout: Duration, extra_ca: Option<&Path>) -> anyhow::Result<reqwest::ClientBuilder> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
@@ -43,7 +251,13 @@ pub fn client(timeout: Duration, extra_ca: Option<&Path>) -> anyhow::Result<reqw
             builder = builder.add_root_certificate(cert);
         }
     }
-    Ok(builder.build()?)
+    Ok(builder)
+}
+
+/// A client with a timeout, no redirects, and (optionally) an extra trusted CA, for URLs the
+/// operator configured (key sets).
+pub fn client(timeout: Duration, extra_ca: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+    Ok(builder(timeout, extra_ca)?.build()?)
 }
 
 /// Sends `request` and reads the body, refusing more than `max` bytes and any non-2xx status.
@@ -52,60 +266,67 @@ pub async fn get_limited(
     max: usize,
 ) -> Result<Bytes, FetchError> {
     let (client, request) = request.build_split();
-    let request = request.map_err(|e| FetchError::Connect {
-        url: String::new(),
-        reason: e.to_string(),
-    })?;
-    let url = request.url().to_string();
+    let request = request.map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
     let timeout = request
         .timeout()
         .copied()
         .unwrap_or(Duration::from_secs(30));
-    let mut response = client
+    let response = client
         .execute(request)
         .await
-        .map_err(|e| describe(&url, timeout, &e))?;
+        .map_err(|e| transfer_error(&e, timeout))?;
     if !response.status().is_success() {
         return Err(FetchError::Status {
-            url,
             status: response.status().as_u16(),
         });
     }
+    read_limited(response, max, timeout).await
+}
+
+async fn read_limited(
+    mut response: reqwest::Response,
+    max: usize,
+    timeout: Duration,
+) -> Result<Bytes, FetchError> {
     if response
         .content_length()
         .is_some_and(|len| len > max as u64)
     {
-        return Err(FetchError::TooLarge { url, max });
+        return Err(FetchError::TooLarge { max });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| describe(&url, timeout, &e))?
-    {
+    loop {
+        let chunk = response
+            .chunk()
+            .await
+            .map_err(|e| transfer_error(&e, timeout))?;
+        let Some(chunk) = chunk else { break };
         if body.len() + chunk.len() > max {
-            return Err(FetchError::TooLarge { url, max });
+            return Err(FetchError::TooLarge { max });
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body.into())
 }
 
-fn describe(url: &str, timeout: Duration, err: &reqwest::Error) -> FetchError {
+/// A failed transfer as the person who asked for it should read it: a timeout, an address the
+/// resolver refused, or the innermost connection error.
+fn transfer_error(err: &reqwest::Error, timeout: Duration) -> FetchError {
     if err.is_timeout() {
         return FetchError::Timeout {
-            url: url.to_owned(),
             secs: timeout.as_secs().max(1),
         };
     }
     let mut reason = err.to_string();
-    let mut source = std::error::Error::source(err);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(inner) = source {
+        if let Some(refused) = inner.downcast_ref::<resolve::ForbiddenResolution>() {
+            return FetchError::ForbiddenAddress {
+                host: refused.0.clone(),
+            };
+        }
         reason = inner.to_string();
         source = inner.source();
     }
-    FetchError::Connect {
-        url: url.to_owned(),
-        reason,
-    }
+    FetchError::Connect { reason }
 }

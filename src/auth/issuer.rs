@@ -86,6 +86,7 @@ struct Claims<'a> {
 impl BuiltInIssuer {
     /// Loads the signing key from `<data_dir>/auth/issuer-es256.pem`, creating it if missing.
     pub fn load_or_create(data_dir: &Path, config: &IssuerConfig) -> anyhow::Result<BuiltInIssuer> {
+        super::install_crypto();
         let path = data_dir.join(KEY_FILE);
         let pem = read_or_create_key(&path)?;
         let secret = p256::SecretKey::from_pkcs8_pem(&pem).map_err(|e| {

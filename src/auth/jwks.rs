@@ -155,8 +155,7 @@ impl RemoteKeySet {
         };
         let body = fetch::get_limited(self.request(&url), MAX_JWKS_BYTES).await?;
         let set: JwkSet = serde_json::from_slice(&body).map_err(|e| FetchError::Connect {
-            url: url.to_string(),
-            reason: format!("not a JSON Web Key Set: {e}"),
+            reason: format!("{url} is not a JSON Web Key Set: {e}"),
         })?;
         Ok(keys_of(&set))
     }
@@ -170,20 +169,15 @@ impl RemoteKeySet {
             "{}/.well-known/openid-configuration",
             issuer.as_str().trim_end_matches('/')
         );
-        let config_url = url::Url::parse(&config_url).map_err(|e| FetchError::Connect {
-            url: config_url.clone(),
-            reason: e.to_string(),
-        })?;
+        let config_url = url::Url::parse(&config_url)
+            .map_err(|e| FetchError::InvalidUrl(format!("{config_url}: {e}")))?;
         let body = fetch::get_limited(self.request(&config_url), MAX_JWKS_BYTES).await?;
         let discovery: Discovery =
             serde_json::from_slice(&body).map_err(|e| FetchError::Connect {
-                url: config_url.to_string(),
-                reason: format!("not an OpenID configuration: {e}"),
+                reason: format!("{config_url} is not an OpenID configuration: {e}"),
             })?;
-        url::Url::parse(&discovery.jwks_uri).map_err(|e| FetchError::Connect {
-            url: discovery.jwks_uri.clone(),
-            reason: e.to_string(),
-        })
+        url::Url::parse(&discovery.jwks_uri)
+            .map_err(|e| FetchError::InvalidUrl(format!("{}: {e}", discovery.jwks_uri)))
     }
 
     fn request(&self, url: &url::Url) -> reqwest::RequestBuilder {

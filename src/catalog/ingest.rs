@@ -13,7 +13,7 @@ use super::model::{
     Entity, EntityRef, LocationSpec, LocationType, MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION,
 };
 use super::parse::parse_documents;
-use super::read::{ReadError, ReadOutcome, Reader, Validators};
+use super::read::{FileValidators, ReadError, ReadOutcome, Reader, Validators};
 use super::relations::relations_of;
 use super::stitch::processed_hash;
 use super::store::ProcessedEntity;
@@ -86,8 +86,13 @@ impl Ingest {
         (entities, errors)
     }
 
-    /// Reads every file reachable from `root`. `root_body` is used for the root when given.
-    pub async fn process(&self, root: &LocationSpec, root_body: Option<Bytes>) -> TreeResult {
+    /// Reads every file reachable from `root`. `root_body` (content and validators, from a read
+    /// just made) is used for the root when given.
+    pub async fn process(
+        &self,
+        root: &LocationSpec,
+        root_body: Option<(Bytes, FileValidators)>,
+    ) -> TreeResult {
         let mut result = TreeResult::default();
         let mut seen_refs: HashSet<String> = HashSet::new();
         let mut visited: BTreeSet<String> = BTreeSet::from([root.key()]);
@@ -98,7 +103,10 @@ impl Ingest {
         while let Some((spec, body)) = queue.pop_front() {
             let is_root = spec == *root;
             let bytes = match body {
-                Some(b) => b,
+                Some((bytes, validators)) => {
+                    result.validators.insert(spec.key(), validators);
+                    bytes
+                }
                 None => match self.reader.read(&spec, None).await {
                     Ok(ReadOutcome::Body { bytes, validators }) => {
                         result.validators.insert(spec.key(), validators);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{LocationSpec, LocationType};
 use super::parse::MAX_FILE_BYTES;
+use crate::fetch::{self, FetchError, Fetched, Fetcher};
 
 /// What makes a re-read conditional: an ETag, a Last-Modified date (for files: mtime and size).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,12 +50,14 @@ pub enum ReadError {
 #[derive(Clone)]
 pub struct Reader {
     roots: Arc<Vec<PathBuf>>,
+    fetcher: Fetcher,
 }
 
 impl Reader {
-    pub fn new(roots: Vec<PathBuf>) -> Reader {
+    pub fn new(roots: Vec<PathBuf>, fetcher: Fetcher) -> Reader {
         Reader {
             roots: Arc::new(roots),
+            fetcher,
         }
     }
 
@@ -92,9 +95,40 @@ impl Reader {
     ) -> Result<ReadOutcome, ReadError> {
         match spec.kind {
             LocationType::File => self.read_file(&spec.target, previous).await,
-            LocationType::Url => Err(ReadError::Refused(
-                "url locations are not available on this server yet".into(),
-            )),
+            LocationType::Url => self.read_url(&spec.target, previous).await,
+        }
+    }
+
+    async fn read_url(
+        &self,
+        target: &str,
+        previous: Option<&FileValidators>,
+    ) -> Result<ReadOutcome, ReadError> {
+        let previous = previous.map(|v| fetch::Validators {
+            etag: v.etag.clone(),
+            last_modified: v.last_modified.clone(),
+        });
+        match self.fetcher.get(target, previous.as_ref()).await {
+            Ok(Fetched::Body {
+                body, validators, ..
+            }) => Ok(ReadOutcome::Body {
+                bytes: body,
+                validators: FileValidators {
+                    etag: validators.etag,
+                    last_modified: validators.last_modified,
+                },
+            }),
+            Ok(Fetched::NotModified) => Ok(ReadOutcome::NotModified),
+            Err(FetchError::Status { status: 404 | 410 }) => {
+                Err(ReadError::NotFound("url", target.to_owned()))
+            }
+            Err(
+                e @ (FetchError::InvalidUrl(_)
+                | FetchError::NotHttps
+                | FetchError::HostNotAllowed { .. }
+                | FetchError::ForbiddenAddress { .. }),
+            ) => Err(ReadError::Refused(format!("Cannot read {target}: {e}"))),
+            Err(e) => Err(ReadError::Failed("url", format!("{target}: {e}"))),
         }
     }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::ingest::{Ingest, TreeResult};
 use super::model::{Entity, EntityRef, Location, LocationSpec, LocationStatus, LocationType};
-use super::read::{ReadError, ReadOutcome, Reader};
+use super::read::{FileValidators, ReadError, ReadOutcome, Reader};
 use super::store::{CatalogStore, LocationResult, NewLocation};
 use crate::app::Background;
 use crate::config::CatalogConfig;
@@ -61,12 +61,13 @@ impl Catalog {
         store: Arc<dyn CatalogStore>,
         leases: Arc<dyn LeaseStore>,
         config: &CatalogConfig,
+        fetcher: crate::fetch::Fetcher,
         background: Background,
     ) -> Catalog {
         Catalog {
             store,
             ingest: Ingest::new(
-                Reader::new(config.file_roots.clone()),
+                Reader::new(config.file_roots.clone(), fetcher),
                 config.allowed_kinds.clone(),
             ),
             background,
@@ -106,9 +107,9 @@ impl Catalog {
                 spec.key()
             )));
         }
-        let bytes = match self.ingest.reader.read(&spec, None).await {
-            Ok(ReadOutcome::Body { bytes, .. }) => bytes,
-            Ok(ReadOutcome::NotModified) => Bytes::new(),
+        let (bytes, validators) = match self.ingest.reader.read(&spec, None).await {
+            Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
+            Ok(ReadOutcome::NotModified) => (Bytes::new(), FileValidators::default()),
             Err(e) => return Err(CatalogError::Invalid(e.to_string())),
         };
         let (_, errors) = self.ingest.file_entities(&bytes, &spec, &spec);
@@ -117,7 +118,7 @@ impl Catalog {
         }
         let now = now_ms();
         if dry_run {
-            let tree = self.ingest.process(&spec, Some(bytes)).await;
+            let tree = self.ingest.process(&spec, Some((bytes, validators))).await;
             if !tree.errors.is_empty() {
                 return Err(CatalogError::Invalid(tree.errors.join("; ")));
             }
@@ -154,7 +155,7 @@ impl Catalog {
         self.background.spawn(move |cancel| async move {
             tokio::select! {
                 () = cancel.cancelled() => {}
-                () = catalog.process_location(&task_id, Some(bytes)) => {}
+                () = catalog.process_location(&task_id, Some((bytes, validators))) => {}
             }
         });
         let location = self
@@ -171,13 +172,17 @@ impl Catalog {
 
     /// Reads the location's tree and stores the result. Unchanged sources (every file answering
     /// "not modified") cost no writes besides the schedule.
-    pub async fn process_location(&self, id: &str, root_body: Option<Bytes>) {
+    pub async fn process_location(&self, id: &str, root_body: Option<(Bytes, FileValidators)>) {
         if let Err(e) = self.try_process(id, root_body).await {
             tracing::warn!(location = id, error = %e, "processing a catalog location failed");
         }
     }
 
-    async fn try_process(&self, id: &str, root_body: Option<Bytes>) -> Result<(), CatalogError> {
+    async fn try_process(
+        &self,
+        id: &str,
+        root_body: Option<(Bytes, FileValidators)>,
+    ) -> Result<(), CatalogError> {
         let Some(location) = self.store.location(id).await? else {
             return Ok(());
         };

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 
 use super::StoreError;
 
@@ -42,7 +42,7 @@ const ACQUIRE: &str = "INSERT INTO leases (name, holder, expires_at_ms) VALUES (
      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms \
      WHERE leases.holder = excluded.holder OR leases.expires_at_ms <= $4 \
      RETURNING holder";
-const RELEASE: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2";
+const RELEASE: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2 RETURNING name";
 const CURRENT: &str =
     "SELECT name, holder, expires_at_ms FROM leases WHERE name = $1 AND expires_at_ms > $2";
 
@@ -50,19 +50,30 @@ fn expiry(now: EpochMillis, ttl: Duration) -> EpochMillis {
     now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// [`LeaseStore`] on SQLite.
-pub struct SqliteLeaseStore {
-    pool: SqlitePool,
+/// [`LeaseStore`] on either backend: the SQL is the same, so one implementation serves both
+/// (`SqlLeaseStore<Sqlite>` and `SqlLeaseStore<Postgres>`), each tested by the contract suite.
+pub struct SqlLeaseStore<DB: Database> {
+    pool: Pool<DB>,
 }
 
-impl SqliteLeaseStore {
-    pub fn new(pool: SqlitePool) -> Self {
+impl<DB: Database> SqlLeaseStore<DB> {
+    pub fn new(pool: Pool<DB>) -> Self {
         Self { pool }
     }
 }
 
 #[async_trait]
-impl LeaseStore for SqliteLeaseStore {
+impl<DB> LeaseStore for SqlLeaseStore<DB>
+where
+    DB: Database,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
+    String: for<'r> Decode<'r, DB> + Type<DB>,
+    (String,): for<'r> FromRow<'r, DB::Row>,
+    Lease: for<'r> FromRow<'r, DB::Row>,
+{
     async fn try_acquire(
         &self,
         name: &str,
@@ -70,7 +81,7 @@ impl LeaseStore for SqliteLeaseStore {
         now: EpochMillis,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let row: Option<String> = sqlx::query_scalar(ACQUIRE)
+        let row: Option<(String,)> = sqlx::query_as(ACQUIRE)
             .bind(name)
             .bind(holder)
             .bind(expiry(now, ttl))
@@ -81,60 +92,12 @@ impl LeaseStore for SqliteLeaseStore {
     }
 
     async fn release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(RELEASE)
+        let released: Option<(String,)> = sqlx::query_as(RELEASE)
             .bind(name)
             .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    async fn current(&self, name: &str, now: EpochMillis) -> Result<Option<Lease>, StoreError> {
-        Ok(sqlx::query_as(CURRENT)
-            .bind(name)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-}
-
-/// [`LeaseStore`] on PostgreSQL.
-pub struct PgLeaseStore {
-    pool: PgPool,
-}
-
-impl PgLeaseStore {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-#[async_trait]
-impl LeaseStore for PgLeaseStore {
-    async fn try_acquire(
-        &self,
-        name: &str,
-        holder: &str,
-        now: EpochMillis,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        let row: Option<String> = sqlx::query_scalar(ACQUIRE)
-            .bind(name)
-            .bind(holder)
-            .bind(expiry(now, ttl))
-            .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.is_some())
-    }
-
-    async fn release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(RELEASE)
-            .bind(name)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(released.is_some())
     }
 
     async fn current(&self, name: &str, now: EpochMillis) -> Result<Option<Lease>, StoreError> {

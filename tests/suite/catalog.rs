@@ -7,6 +7,7 @@ mod locations;
 mod queries;
 mod refresh;
 mod store;
+mod urls;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

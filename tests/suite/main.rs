@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod config;
 mod errors;
+mod fetch;
 mod openapi;
 mod rate_limit;
 mod readiness;

@@ -2,6 +2,7 @@
 //! private PostgreSQL servers. External services are optional on a developer machine (tests that
 //! need one print a notice and return) and required in CI (`FAWKES_TEST_REQUIRE_SERVICES=1`).
 
+pub mod https;
 pub mod keys;
 pub mod postgres;
 pub mod redis;
