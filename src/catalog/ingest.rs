@@ -20,7 +20,7 @@ use super::store::ProcessedEntity;
 use super::validate::validate;
 
 /// Most files one registered location may reach through nested Location entities.
-pub const MAX_FILES: usize = 1000;
+pub const MAX_FILES: usize = 100_000;
 
 /// Everything one processing of a location tree produced.
 #[derive(Debug, Default)]
