@@ -171,6 +171,7 @@ pub struct Location {
     pub status: LocationStatus,
     pub errors: Vec<String>,
     pub last_refreshed_at: Option<i64>,
+    pub next_refresh_at: i64,
     pub created_at: i64,
 }
 

@@ -129,6 +129,7 @@ impl Catalog {
                     status: LocationStatus::Ready,
                     errors: Vec::new(),
                     last_refreshed_at: None,
+                    next_refresh_at: now,
                     created_at: now,
                 },
                 entities: tree.served,
@@ -175,6 +176,18 @@ impl Catalog {
     pub async fn process_location(&self, id: &str, root_body: Option<(Bytes, FileValidators)>) {
         if let Err(e) = self.try_process(id, root_body).await {
             tracing::warn!(location = id, error = %e, "processing a catalog location failed");
+            // Record the failure so the location shows it and is retried on the next interval.
+            let now = now_ms();
+            let result = LocationResult {
+                status: LocationStatus::Failed,
+                errors: vec![format!(
+                    "Processing failed ({e}); it is retried at the next refresh"
+                )],
+                validators: None,
+                refreshed_at: now,
+                next_refresh_at: now + jittered(self.refresh_interval),
+            };
+            let _ = self.store.finish_location(id, &result).await;
         }
     }
 
@@ -266,7 +279,8 @@ impl Catalog {
         Ok(done)
     }
 
-    /// Processes the location if no other replica is doing so (row lease); `false` if one is.
+    /// Processes the location if it is due and no other replica is processing it (row lease);
+    /// `false` if another replica holds it or has just processed it.
     pub async fn process_leased(&self, id: &str) -> Result<bool, CatalogError> {
         let lease = format!("catalog:location:{id}");
         let ttl = Duration::from_secs(120);
@@ -277,9 +291,22 @@ impl Catalog {
         {
             return Ok(false);
         }
-        self.process_location(id, None).await;
+        // Another replica may have processed it between our due check and the lease.
+        let due = self
+            .store
+            .location(id)
+            .await
+            .map(|l| l.is_some_and(|l| l.next_refresh_at <= now_ms()));
+        let processed = match due {
+            Ok(true) => {
+                self.process_location(id, None).await;
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) => Err(e.into()),
+        };
         let _ = self.leases.release(&lease, &self.replica).await;
-        Ok(true)
+        processed
     }
 
     /// Runs [`Catalog::refresh_due`] every second until cancelled.
@@ -309,6 +336,7 @@ impl Catalog {
                 "Failed to schedule {entity_ref} for refresh"
             )));
         };
+        self.store.schedule_location(&location_id, now_ms()).await?;
         let catalog = self.clone();
         self.background.spawn(move |cancel| async move {
             tokio::select! {

@@ -6,6 +6,7 @@ mod fawkes;
 mod locations;
 mod queries;
 mod refresh;
+mod replicas;
 mod store;
 mod urls;
 

@@ -12,4 +12,4 @@ impl PgCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(PgCatalogStore, sqlx::Postgres);
+crate::impl_catalog_store!(PgCatalogStore, sqlx::Postgres, "BEGIN");

@@ -152,11 +152,12 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
 }
 
 /// Implements [`crate::catalog::store::CatalogStore`] for `$store` (a struct with a `pool` field
-/// of database `$db`). The SQL is the same for both backends.
+/// of database `$db`). The SQL is the same for both backends; `$begin` starts a write transaction
+/// (SQLite needs `BEGIN IMMEDIATE` so concurrent writers wait instead of failing on upgrade).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! impl_catalog_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $begin:expr) => {
         const _: () = {
             use std::collections::{BTreeSet, HashMap};
 
@@ -177,7 +178,7 @@ macro_rules! impl_catalog_store {
             type Tx<'a> = sqlx::Transaction<'a, $db>;
 
             const LOCATION_COLUMNS: &str =
-                "id, type, target, status, errors, last_refreshed_at, created_at";
+                "id, type, target, status, errors, last_refreshed_at, next_refresh_at, created_at";
 
             fn location(row: &<$db as sqlx::Database>::Row) -> Result<Location, sqlx::Error> {
                 let kind: String = row.try_get("type")?;
@@ -191,6 +192,7 @@ macro_rules! impl_catalog_store {
                     status: LocationStatus::parse(&row.try_get::<String, _>("status")?),
                     errors: serde_json::from_str(&errors).unwrap_or_default(),
                     last_refreshed_at: row.try_get("last_refreshed_at")?,
+                    next_refresh_at: row.try_get("next_refresh_at")?,
                     created_at: row.try_get("created_at")?,
                 })
             }
@@ -331,7 +333,7 @@ macro_rules! impl_catalog_store {
                 }
 
                 async fn delete_location(&self, id: &str) -> Result<bool, StoreError> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($begin).await?;
                     let peers: Vec<String> = sqlx::query_scalar(
                         "SELECT DISTINCT r.source_ref FROM catalog_relations r \
                          JOIN catalog_entities e ON e.uid = r.originator_uid WHERE e.location_id = $1",
@@ -369,7 +371,7 @@ macro_rules! impl_catalog_store {
                     location_id: &str,
                     entities: &[ProcessedEntity],
                 ) -> Result<ReplaceOutcome, StoreError> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($begin).await?;
                     let mut outcome = ReplaceOutcome::default();
                     let existing: Vec<(String, String, String)> = sqlx::query_as(
                         "SELECT entity_ref, uid, processed_hash FROM catalog_entities WHERE location_id = $1",
@@ -510,7 +512,7 @@ macro_rules! impl_catalog_store {
                 }
 
                 async fn delete_entity(&self, uid: &str) -> Result<(), StoreError> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($begin).await?;
                     let peers = relation_sources(&mut tx, uid).await?;
                     sqlx::query("DELETE FROM catalog_entities WHERE uid = $1")
                         .bind(uid)

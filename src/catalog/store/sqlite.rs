@@ -12,4 +12,4 @@ impl SqliteCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(SqliteCatalogStore, sqlx::Sqlite);
+crate::impl_catalog_store!(SqliteCatalogStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
