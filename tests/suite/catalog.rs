@@ -2,6 +2,7 @@
 //! nested locations, refresh, bad input, and the store contract on both databases.
 
 mod bad_input;
+mod conformance;
 mod fawkes;
 mod locations;
 mod queries;
