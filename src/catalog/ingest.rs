@@ -80,7 +80,7 @@ impl Ingest {
                 errors.push(format!("{at}: {e}"));
                 continue;
             }
-            annotate(&mut entity, &spec.key(), &origin.key());
+            annotate(&mut entity, spec, &origin.key());
             entities.push(entity);
         }
         (entities, errors)
@@ -217,14 +217,33 @@ pub fn generated_location(spec: &LocationSpec) -> Entity {
     }
 }
 
-fn annotate(entity: &mut Entity, location: &str, origin: &str) {
-    if let Some(Value::Object(meta)) = entity.get_mut("metadata") {
-        let annotations = meta
-            .entry("annotations")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Value::Object(a) = annotations {
-            a.insert(MANAGED_BY_LOCATION.into(), location.into());
-            a.insert(MANAGED_BY_ORIGIN_LOCATION.into(), origin.into());
+/// The managed-by annotations (always set), and for `url` files Backstage's view/edit/source
+/// annotations (the entity's own values win).
+fn annotate(entity: &mut Entity, spec: &LocationSpec, origin: &str) {
+    let Some(Value::Object(meta)) = entity.get_mut("metadata") else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Value::Object(a) = annotations else {
+        return;
+    };
+    a.insert(MANAGED_BY_LOCATION.into(), spec.key().into());
+    a.insert(MANAGED_BY_ORIGIN_LOCATION.into(), origin.into());
+    if spec.kind == LocationType::Url {
+        let target = &spec.target;
+        a.entry("backstage.io/view-url")
+            .or_insert_with(|| target.clone().into());
+        if target.starts_with("https://github.com/") && target.contains("/blob/") {
+            let edit = target.replacen("/blob/", "/edit/", 1);
+            a.entry("backstage.io/edit-url")
+                .or_insert_with(|| edit.into());
+        }
+        if let Some((dir, _)) = target.rsplit_once('/') {
+            let dir = dir.replacen("/blob/", "/tree/", 1);
+            a.entry("backstage.io/source-location")
+                .or_insert_with(|| format!("url:{dir}/").into());
         }
     }
 }
