@@ -59,7 +59,7 @@ pub fn filter_condition(sql: &mut Sql, filter: &Filter, uid_column: &str) -> Str
 /// `SELECT uid, body, sort_value ...` (or `SELECT COUNT(*)` when `count`) for `query`.
 pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
     let mut sql = Sql::default();
-    let mut columns = String::from("e.uid, e.body");
+    let mut columns = String::from("e.uid");
     let mut sort_columns = Vec::new();
     for (i, (key, _)) in query.order.iter().enumerate() {
         let key = sql.bind(Bind::Text(key.clone()));
@@ -121,33 +121,48 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
         sql.text = format!("SELECT COUNT(*) FROM ({inner}) q{where_outer}");
         return sql;
     }
-    let mut order: Vec<String> = query
-        .order
-        .iter()
-        .enumerate()
-        .map(|(i, (_, desc))| {
-            format!(
-                "CASE WHEN sv{i} IS NULL THEN 1 ELSE 0 END, sv{i} {}",
-                if *desc { "DESC" } else { "ASC" }
-            )
-        })
-        .collect();
-    order.push(match (query.order.is_empty(), query.default_order) {
-        (true, DefaultOrder::EntityRef) => "entity_ref ASC".into(),
-        _ => "uid ASC".into(),
-    });
-    sql.text = format!(
-        "SELECT uid, body, sv0 AS sort_value FROM ({inner}) q{where_outer} ORDER BY {}",
+    let order_by = |prefix: &str| {
+        let mut order: Vec<String> = query
+            .order
+            .iter()
+            .enumerate()
+            .map(|(i, (_, desc))| {
+                format!(
+                    "CASE WHEN {prefix}sv{i} IS NULL THEN 1 ELSE 0 END, {prefix}sv{i} {}",
+                    if *desc { "DESC" } else { "ASC" }
+                )
+            })
+            .collect();
+        order.push(match (query.order.is_empty(), query.default_order) {
+            (true, DefaultOrder::EntityRef) => format!("{prefix}entity_ref ASC"),
+            _ => format!("{prefix}uid ASC"),
+        });
         order.join(", ")
+    };
+    // Rows are chosen and ordered on uids and sort keys only; bodies are joined for the page alone,
+    // so a large match set is never sorted with its JSON.
+    let sort_values = if sort_columns.is_empty() {
+        "sv0".to_owned()
+    } else {
+        sort_columns.join(", ")
+    };
+    let mut page = format!(
+        "SELECT uid, entity_ref, {sort_values} FROM ({inner}) q{where_outer} ORDER BY {}",
+        order_by("")
     );
     if let Some(limit) = query.limit {
-        sql.text.push_str(&format!(" LIMIT {limit}"));
+        page.push_str(&format!(" LIMIT {limit}"));
     } else if query.offset > 0 {
-        sql.text.push_str(" LIMIT 9223372036854775807");
+        page.push_str(" LIMIT 9223372036854775807");
     }
     if query.offset > 0 {
-        sql.text.push_str(&format!(" OFFSET {}", query.offset));
+        page.push_str(&format!(" OFFSET {}", query.offset));
     }
+    let outer_order = order_by("p.");
+    sql.text = format!(
+        "SELECT p.uid AS uid, b.body AS body, p.sv0 AS sort_value FROM ({page}) p \
+         JOIN catalog_entities b ON b.uid = p.uid ORDER BY {outer_order}"
+    );
     sql
 }
 
