@@ -35,6 +35,8 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<(usize, Value)>, String> {
     budget.max_recorded_anchor_events = 100_000;
     options.budget = Some(budget);
     options.with_snippet = false;
+    // YAML 1.2 (as Backstage parses it): only true/false are booleans, so `y`, `no`, `on` stay strings.
+    options.strict_booleans = true;
     let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
         .map_err(|e| format!("YAML error: {}", first_line(&e.to_string())))?;
     Ok(documents
