@@ -54,9 +54,14 @@ async fn readiness_is_503_until_migrations_are_applied() {
     };
     let (code, body) = status(&app).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
     assert_eq!(
         body["error"],
-        "Not ready: 1 database migration(s) not applied; run `fawkes-portal migrate`"
+        format!(
+            "Not ready: {migrations} database migration(s) not applied; run `fawkes-portal migrate`"
+        )
     );
     db.migrate().await.unwrap();
     assert_eq!(status(&app).await.0, StatusCode::OK);
