@@ -28,6 +28,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The built-in token issuer, when enabled.
     pub issuer: Option<Arc<BuiltInIssuer>>,
+    /// The Che launcher.
+    pub workspaces: crate::workspaces::Workspaces,
     /// The guarded fetcher for catalog locations and devfiles.
     pub fetcher: Fetcher,
     /// The software catalog.
@@ -56,8 +58,10 @@ impl AppState {
             None => None,
         };
         let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
-        let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock)?);
+        let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock.clone())?);
         let fetcher = Fetcher::new(&config.fetch)?;
+        let workspaces =
+            crate::workspaces::Workspaces::build(&config.workspaces, &db, fetcher.clone(), clock)?;
         let background = Background::default();
         let catalog = crate::catalog::Catalog::new(
             crate::catalog::store::open(&db),
@@ -72,6 +76,7 @@ impl AppState {
             auth,
             limiter,
             issuer,
+            workspaces,
             fetcher,
             catalog,
             background,
@@ -120,9 +125,10 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let db = Database::connect(&config.database).await?;
         db.migrate().await?;
-        let app = App::new(AppState::new(config, db)?, crate::http::api_routes());
-        app.state.catalog.start_refresh_loop();
-        Ok(app)
+        let state = AppState::new(config, db)?;
+        state.workspaces.connect().await?;
+        state.catalog.start_refresh_loop();
+        Ok(App::new(state, crate::http::api_routes()))
     }
 
     /// The app over `state`, serving `routes` (normally [`crate::http::api_routes`]; tests add

@@ -15,10 +15,12 @@ pub mod auth;
 pub mod catalog;
 pub mod fetch;
 pub mod rate_limit;
+pub mod workspaces;
 
 pub use auth::AuthConfig;
 pub use catalog::CatalogConfig;
 pub use rate_limit::RateLimitConfig;
+pub use workspaces::WorkspacesConfig;
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_PATH_ENV: &str = "FAWKES_PORTAL_CONFIG";
@@ -55,6 +57,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: auth::AuthSettings,
     pub rate_limit: rate_limit::RateLimitSettings,
+    pub workspaces: workspaces::WorkspacesSettings,
     pub fetch: fetch::FetchSettings,
     pub catalog: catalog::CatalogSettings,
 }
@@ -95,6 +98,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: auth::AuthSettings::default(),
             rate_limit: rate_limit::RateLimitSettings::default(),
+            workspaces: workspaces::WorkspacesSettings::default(),
             fetch: fetch::FetchSettings::default(),
             catalog: catalog::CatalogSettings::default(),
         }
@@ -148,6 +152,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub workspaces: WorkspacesConfig,
     pub fetch: fetch::FetchConfig,
     pub catalog: CatalogConfig,
 }
@@ -312,6 +317,7 @@ impl Settings {
             },
             auth: self.auth.validate(env)?,
             rate_limit: self.rate_limit.validate()?,
+            workspaces: self.workspaces.validate()?,
             fetch: self.fetch.validate(env)?,
             catalog: self.catalog.validate()?,
             data_dir,

@@ -36,6 +36,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::openapi_json))
         .routes(routes!(crate::auth::http::jwks))
         .routes(routes!(crate::auth::http::userinfo))
+        .routes(routes!(
+            crate::workspaces::http::create_workspace,
+            crate::workspaces::http::list_workspaces
+        ))
+        .routes(routes!(crate::workspaces::http::delete_workspace))
+        .routes(routes!(crate::workspaces::http::start_workspace))
+        .routes(routes!(crate::workspaces::http::stop_workspace))
         .merge(crate::catalog::http::routes())
 }
 

@@ -24,3 +24,5 @@ pub mod http;
 pub mod rate_limit;
 /// Logging setup (text or JSON) and the Prometheus recorder.
 pub mod telemetry;
+/// The Che launcher: Eclipse Che workspaces from a devfile, as DevWorkspaces or simulated.
+pub mod workspaces;

@@ -19,6 +19,7 @@ use crate::error::ErrorBody;
     tags(
         (name = "system", description = "Health, readiness, metrics and API documentation"),
         (name = "auth", description = "Who the caller is, and the built-in issuer's public keys"),
+        (name = "che-launcher", description = "Eclipse Che workspaces from a devfile: create, list, start, stop, delete"),
         (name = "catalog", description = "The software catalog: register locations, query entities (Backstage-compatible)"),
     ),
 )]

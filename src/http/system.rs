@@ -82,6 +82,9 @@ pub struct ApiIndex {
     description: &'static str,
     /// Where to find the rest.
     links: Links,
+    /// Where Che workspaces run: `kubernetes` (DevWorkspaces on the configured cluster) or
+    /// `simulated` (no cluster configured: kept in the database, nothing really runs).
+    workspaces: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -96,7 +99,7 @@ pub struct Links {
 /// What this server is, and where its documentation lives.
 #[utoipa::path(get, path = "/api", tag = "system", operation_id = "get_api_index",
     responses((status = 200, description = "Name, version and links", body = ApiIndex)))]
-pub async fn api_index() -> axum::Json<ApiIndex> {
+pub async fn api_index(State(state): State<AppState>) -> axum::Json<ApiIndex> {
     axum::Json(ApiIndex {
         name: "fawkes-portal",
         version: env!("CARGO_PKG_VERSION"),
@@ -108,6 +111,7 @@ pub async fn api_index() -> axum::Json<ApiIndex> {
             ready: "/readyz",
             metrics: "/metrics",
         },
+        workspaces: state.workspaces.driver(),
     })
 }
 

@@ -13,3 +13,4 @@ mod openapi;
 mod rate_limit;
 mod readiness;
 mod store_contract;
+mod workspaces;

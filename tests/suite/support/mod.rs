@@ -4,6 +4,7 @@
 
 pub mod https;
 pub mod keys;
+pub mod logs;
 pub mod postgres;
 pub mod redis;
 

@@ -1,0 +1,19 @@
+//! The Che launcher: developers create, list, start, stop and delete Eclipse Che workspaces from a
+//! devfile URL (`/api/che-launcher/workspaces`).
+//!
+//! - [`devfile`]: our own devfile validation (schema rules per `schemaVersion`, devfile/library's rules);
+//! - [`model`]: ids, names, owners, statuses;
+//! - [`service`]: the rules (namespace, naming, quota, isolation) over a [`cluster::Cluster`];
+//! - [`cluster`]: the drivers: Kubernetes DevWorkspaces ([`cluster::kube`]) or simulated in the
+//!   database ([`cluster::simulated`], over [`store`]) when no cluster is configured;
+//! - [`http`]: the handlers.
+
+pub mod cluster;
+pub mod devfile;
+pub mod http;
+pub mod model;
+pub mod service;
+pub mod source;
+pub mod store;
+
+pub use service::Workspaces;

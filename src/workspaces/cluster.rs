@@ -1,0 +1,119 @@
+//! Where workspaces run. [`Cluster`] is the seam: [`kube::KubeCluster`] keeps them as
+//! DevWorkspaces on Kubernetes, [`simulated::SimulatedCluster`] in the database when no cluster is
+//! configured. Both answer the same use cases, scoped to the owner.
+
+pub mod devworkspace;
+pub mod kube;
+pub mod simulated;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+
+use super::model::{NewWorkspace, Owner, Workspace, WorkspaceId};
+use crate::config::WorkspacesConfig;
+use crate::config::workspaces::ClusterMode;
+use crate::db::{Database, StoreError};
+use crate::rate_limit::Clock;
+
+/// What a driver can fail with. Messages of the 5xx kinds are for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The name is already used in the namespace.
+    #[error("name '{0}' is taken")]
+    NameTaken(String),
+    /// The workspace disappeared between lookup and action.
+    #[error("workspace not found")]
+    NotFound,
+    /// The namespace does not exist on the cluster.
+    #[error("namespace '{0}' does not exist")]
+    NamespaceMissing(String),
+    /// The cluster refused the resource itself (admission webhook, schema); the message is the
+    /// cluster's, for the user.
+    #[error("{0}")]
+    Rejected(String),
+    /// The API server cannot be reached, or did not answer in time.
+    #[error("Kubernetes API unavailable: {0}")]
+    Unavailable(String),
+    /// The API server refused our own credentials (401, or 403 from RBAC).
+    #[error("Kubernetes API refused our credentials: {0}")]
+    CredentialsRefused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+#[async_trait]
+pub trait Cluster: Send + Sync + 'static {
+    /// `kubernetes` or `simulated`, for `GET /api` and the logs.
+    fn driver(&self) -> &'static str;
+    /// Creates and starts the workspace.
+    async fn create(&self, new: &NewWorkspace) -> Result<Workspace, ClusterError>;
+    /// The owner's workspaces, oldest first.
+    async fn list(&self, owner: &Owner) -> Result<Vec<Workspace>, ClusterError>;
+    /// One of the owner's workspaces; `None` if it does not exist or is someone else's.
+    async fn find(
+        &self,
+        owner: &Owner,
+        id: &WorkspaceId,
+    ) -> Result<Option<Workspace>, ClusterError>;
+    /// Starts or stops it (Che's `spec.started`); `now` (RFC 3339) becomes its last-used time on
+    /// start.
+    async fn set_started(
+        &self,
+        workspace: &Workspace,
+        started: bool,
+        now: &str,
+    ) -> Result<(), ClusterError>;
+    async fn delete(&self, workspace: &Workspace) -> Result<(), ClusterError>;
+}
+
+/// The configured driver. The simulated one is ready at once; the Kubernetes client is built on
+/// first use ([`App::build`](crate::app::App::build) does it at start, so a bad kubeconfig stops
+/// the server with a message).
+#[derive(Clone)]
+pub struct ClusterSlot {
+    config: Arc<WorkspacesConfig>,
+    cell: Arc<OnceCell<Arc<dyn Cluster>>>,
+}
+
+impl ClusterSlot {
+    pub fn new(config: Arc<WorkspacesConfig>, db: &Database, clock: Arc<dyn Clock>) -> Self {
+        let cell = OnceCell::new();
+        if config.cluster == ClusterMode::None {
+            let simulated = simulated::SimulatedCluster::new(
+                crate::workspaces::store::for_database(db),
+                clock,
+                config.simulated_start_delay,
+                config.simulated_stop_delay,
+            );
+            let _ = cell.set(Arc::new(simulated) as Arc<dyn Cluster>);
+        }
+        Self {
+            config,
+            cell: Arc::new(cell),
+        }
+    }
+
+    /// `simulated` without a configured cluster, else `kubernetes`.
+    pub fn driver(&self) -> &'static str {
+        if self.config.cluster == ClusterMode::None {
+            "simulated"
+        } else {
+            "kubernetes"
+        }
+    }
+
+    /// The driver, connecting to the cluster the first time.
+    pub async fn get(&self) -> Result<&Arc<dyn Cluster>, ClusterError> {
+        self.cell
+            .get_or_try_init(|| async {
+                let cluster = kube::KubeCluster::connect(self.config.clone()).await?;
+                Ok::<_, anyhow::Error>(Arc::new(cluster) as Arc<dyn Cluster>)
+            })
+            .await
+            .map_err(|e| ClusterError::Unavailable(format!("{e:#}")))
+    }
+}

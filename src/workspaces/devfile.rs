@@ -1,0 +1,333 @@
+//! Devfile parsing and validation, our own code: the schema rules of the file's own
+//! `schemaVersion` (2.0.0 to 2.3.x, [`schema`]) and devfile/library's further rules ([`rules`]).
+//! Several default commands in one group are accepted with a warning, as Che accepts them.
+//!
+//! [`parse`] turns YAML text into a [`Devfile`] or the first [`Violation`], worded as
+//! `components[1].name 'Python' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`.
+
+pub mod quantity;
+pub mod rules;
+pub mod schema;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// A devfile that passed validation.
+#[derive(Debug, Clone)]
+pub struct Devfile {
+    /// The document as JSON.
+    pub document: Value,
+    pub schema_version: SchemaVersion,
+    /// `metadata.name`, when present.
+    pub name: Option<String>,
+    /// `metadata.version`, when present.
+    pub version: Option<String>,
+    /// Accepted but worth telling the user (e.g. several default commands in a group).
+    pub warnings: Vec<String>,
+}
+
+/// Why a devfile was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DevfileError {
+    #[error("not YAML: {0}")]
+    NotYaml(String),
+    #[error("{0}")]
+    Invalid(Violation),
+}
+
+/// One broken rule: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub path: String,
+    pub message: String,
+    /// Whether the official JSON schema has this rule (as opposed to devfile/library's rules).
+    pub from_schema: bool,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else if self.message.starts_with(':') {
+            write!(f, "{}{}", self.path, self.message)
+        } else {
+            write!(f, "{} {}", self.path, self.message)
+        }
+    }
+}
+
+/// A devfile `schemaVersion` we support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SchemaVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl SchemaVersion {
+    pub fn at_least(self, major: u32, minor: u32, patch: u32) -> bool {
+        (self.major, self.minor, self.patch) >= (major, minor, patch)
+    }
+
+    /// 2.0.0, 2.1.0, 2.2.0 to 2.2.2 and 2.3.x, as devfile/library and Che's generator know them.
+    fn supported(self) -> bool {
+        matches!(
+            (self.major, self.minor, self.patch),
+            (2, 0, 0) | (2, 1, 0) | (2, 2, 0..=2) | (2, 3, _)
+        )
+    }
+}
+
+impl fmt::Display for SchemaVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// A location in the document, built while walking it.
+#[derive(Debug, Default, Clone)]
+pub struct Path(Vec<Segment>);
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl Path {
+    pub fn key(&mut self, key: &str) {
+        self.0.push(Segment::Key(key.to_owned()));
+    }
+    pub fn index(&mut self, i: usize) {
+        self.0.push(Segment::Index(i));
+    }
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+    pub fn schema(&self, message: String) -> Violation {
+        Violation {
+            path: self.to_string(),
+            message,
+            from_schema: true,
+        }
+    }
+    pub fn rule(&self, message: String) -> Violation {
+        Violation {
+            path: self.to_string(),
+            message,
+            from_schema: false,
+        }
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Key(k) if i == 0 => write!(f, "{k}")?,
+                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses and validates devfile YAML. YAML 1.2 core types, as Che's dashboard reads devfiles
+/// (js-yaml): `yes`, `on` and `y` are strings, only `true`/`false` are booleans.
+pub fn parse(text: &str) -> Result<Devfile, DevfileError> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    let document: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let message = e.to_string();
+        DevfileError::NotYaml(message.lines().next().unwrap_or_default().to_owned())
+    })?;
+    validate(document)
+}
+
+/// Validates a parsed document: the first violation, or the devfile with its warnings.
+pub fn validate(document: Value) -> Result<Devfile, DevfileError> {
+    let violations = check(&document);
+    if let Some(first) = violations.errors.into_iter().next() {
+        return Err(DevfileError::Invalid(first));
+    }
+    let metadata = document.get("metadata");
+    let text = |key: &str| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(Devfile {
+        name: text("name"),
+        version: text("version"),
+        schema_version: violations.version.expect("a valid devfile has a version"),
+        warnings: violations.warnings,
+        document,
+    })
+}
+
+/// Everything found in a document: schema errors first, then devfile/library's rules (only run
+/// when the schema holds, as the library does).
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub version: Option<SchemaVersion>,
+    pub errors: Vec<Violation>,
+    pub warnings: Vec<String>,
+}
+
+/// All findings on `document`.
+pub fn check(document: &Value) -> Findings {
+    let mut findings = Findings::default();
+    let version = match schema_version(document) {
+        Ok(version) => version,
+        Err(violation) => {
+            findings.errors.push(violation);
+            return findings;
+        }
+    };
+    findings.version = Some(version);
+    let mut path = Path::default();
+    schema::check(tree(version), document, &mut path, &mut findings.errors);
+    if findings.errors.is_empty() {
+        rules::check(document, version, &mut findings);
+    }
+    findings
+}
+
+fn schema_version(document: &Value) -> Result<SchemaVersion, Violation> {
+    let mut path = Path::default();
+    let Some(map) = document.as_object() else {
+        return Err(path.schema(format!(
+            "a devfile must be a YAML mapping, not {}",
+            schema::kind(document)
+        )));
+    };
+    path.key("schemaVersion");
+    let Some(value) = map.get("schemaVersion") else {
+        return Err(path.schema("is required".into()));
+    };
+    let Some(text) = value.as_str() else {
+        return Err(path.schema(format!(
+            "must be a string, not {} (quote it: schemaVersion: \"2.2.2\")",
+            schema::kind(value)
+        )));
+    };
+    if !schema::is_schema_version(text) {
+        return Err(path.schema(format!(
+            "'{text}' must match ^([2-9])\\.([0-9]+)\\.([0-9]+)(\\-[0-9a-z-]+(\\.[0-9a-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$"
+        )));
+    }
+    // As devfile/library: drop any pre-release or build suffix, then pick the version's rules.
+    let core = text.split(['-', '+']).next().unwrap_or(text);
+    let mut numbers = core
+        .split('.')
+        .map(|n| n.parse::<u32>().unwrap_or(u32::MAX));
+    let version = SchemaVersion {
+        major: numbers.next().unwrap_or_default(),
+        minor: numbers.next().unwrap_or_default(),
+        patch: numbers.next().unwrap_or_default(),
+    };
+    if !version.supported() {
+        return Err(path.schema(format!(
+            "'{text}' is not supported: use 2.0.0, 2.1.0, 2.2.0 to 2.2.2 or 2.3.x"
+        )));
+    }
+    Ok(version)
+}
+
+/// The schema tree for `version`, built once per rule set.
+fn tree(version: SchemaVersion) -> &'static schema::Node {
+    static TREES: [OnceLock<schema::Node>; 4] = [const { OnceLock::new() }; 4];
+    let (slot, representative) = if version.at_least(2, 2, 2) {
+        (
+            0,
+            SchemaVersion {
+                major: 2,
+                minor: 2,
+                patch: 2,
+            },
+        )
+    } else if version.at_least(2, 2, 0) {
+        (
+            1,
+            SchemaVersion {
+                major: 2,
+                minor: 2,
+                patch: 0,
+            },
+        )
+    } else if version.at_least(2, 1, 0) {
+        (
+            2,
+            SchemaVersion {
+                major: 2,
+                minor: 1,
+                patch: 0,
+            },
+        )
+    } else {
+        (
+            3,
+            SchemaVersion {
+                major: 2,
+                minor: 0,
+                patch: 0,
+            },
+        )
+    };
+    TREES[slot].get_or_init(|| schema::root(representative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> String {
+        match parse(text) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted: {text}"),
+        }
+    }
+
+    #[test]
+    fn the_issue_example_message() {
+        let text = "schemaVersion: 2.2.2\ncomponents:\n  - name: tools\n    container: {image: x}\n  - name: Python\n    container: {image: y}\n";
+        assert_eq!(
+            refused(text),
+            "components[1].name 'Python' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+        );
+    }
+
+    #[test]
+    fn versions_pick_their_own_rules() {
+        let long = "schemaVersion: VERSION\ncomponents:\n  - name: tools\n    container:\n      image: x\n      endpoints:\n        - {name: a-twenty-char-endpoint, targetPort: 8080}\n";
+        // The schema of 2.1.0 allows 63 characters, but endpoint names become port names.
+        assert!(refused(&long.replace("VERSION", "2.1.0")).contains("at most 15"));
+        assert!(refused(&long.replace("VERSION", "2.2.2")).contains("at most 15"));
+        let deploy = "schemaVersion: VERSION\ncomponents:\n  - name: k\n    kubernetes: {uri: deploy.yaml}\ncommands:\n  - id: d\n    apply: {component: k, group: {kind: deploy}}\n";
+        assert!(parse(&deploy.replace("VERSION", "2.2.0")).is_ok());
+        assert!(refused(&deploy.replace("VERSION", "2.1.0")).contains("'deploy' must be one of"));
+        let dependent = "schemaVersion: VERSION\ndependentProjects:\n  - name: p\n    zip: {location: https://x/p.zip}\n";
+        assert!(parse(&dependent.replace("VERSION", "2.2.2")).is_ok());
+        assert!(parse(&dependent.replace("VERSION", "2.3.0")).is_ok());
+        assert!(refused(&dependent.replace("VERSION", "2.2.1")).contains("unknown field"));
+        assert!(refused("schemaVersion: 2.4.0\n").contains("not supported"));
+        assert!(refused("schemaVersion: 1.0.0\n").contains("must match"));
+        assert!(parse("schemaVersion: 2.2.2-alpha\n").is_ok());
+    }
+
+    #[test]
+    fn yaml_types_are_schema_types() {
+        assert!(refused("schemaVersion: 2.2\n").contains("must be a string, not a number"));
+        assert!(
+            refused("schemaVersion: 2.2.2\nmetadata:\n  version: 1.0\n")
+                .contains("metadata.version must be a string")
+        );
+        assert!(matches!(parse("a: [\n"), Err(DevfileError::NotYaml(_))));
+        assert!(refused("- a\n").contains("must be a YAML mapping"));
+        // YAML 1.2, as Che: `y` and `yes` are strings.
+        assert!(parse("schemaVersion: 2.2.2\nmetadata: {name: yes}\n").is_ok());
+    }
+}

@@ -1,0 +1,389 @@
+//! The launcher's rules: who may use which namespace, naming, the quota, fetching and validating
+//! the devfile, and isolation (a caller only ever reaches their own workspaces).
+
+use std::sync::Arc;
+
+use crate::auth::Principal;
+use crate::config::WorkspacesConfig;
+use crate::error::AppError;
+use crate::rate_limit::Clock;
+
+use super::cluster::{ClusterError, ClusterSlot};
+use super::devfile::{self, Devfile, DevfileError};
+use super::model::{
+    NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus, generated_name, is_dns_label,
+    to_dns_label,
+};
+
+/// A create request, as parsed from the body.
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    pub devfile_url: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A created workspace, with anything worth telling the user about its devfile.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub workspace: Workspace,
+    pub warnings: Vec<String>,
+}
+
+/// Why a launcher request failed; see the `From` impl for the status each gets.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("Invalid devfileUrl: {0}")]
+    InvalidDevfileUrl(String),
+    #[error("Cannot fetch the devfile: {0}")]
+    Fetch(String),
+    #[error("Invalid devfile: {0}")]
+    Devfile(DevfileError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Namespace '{asked}' is not yours: use '{own}' (or leave namespace out)")]
+    NamespaceNotYours { asked: String, own: String },
+    #[error("Workspace quota exceeded: {used} of {max} running workspaces")]
+    Quota { used: usize, max: u32 },
+    #[error("Workspace with name '{0}' already exists")]
+    NameTaken(String),
+    #[error("Workspace not found")]
+    NotFound,
+    #[error(transparent)]
+    Cluster(ClusterError),
+}
+
+impl From<ClusterError> for WorkspaceError {
+    fn from(err: ClusterError) -> Self {
+        match err {
+            ClusterError::NameTaken(name) => WorkspaceError::NameTaken(name),
+            ClusterError::NotFound => WorkspaceError::NotFound,
+            other => WorkspaceError::Cluster(other),
+        }
+    }
+}
+
+/// The one mapping of launcher failures to responses. Cluster trouble never shows internals.
+impl From<WorkspaceError> for AppError {
+    fn from(err: WorkspaceError) -> Self {
+        match err {
+            WorkspaceError::Cluster(cluster) => match cluster {
+                ClusterError::NamespaceMissing(ns) => AppError::BadRequest(format!(
+                    "Namespace '{ns}' does not exist on the cluster: ask a platform administrator to create it"
+                )),
+                ClusterError::Rejected(message) => {
+                    AppError::BadRequest(format!("The cluster refused the workspace: {message}"))
+                }
+                ClusterError::Unavailable(cause) => {
+                    tracing::warn!(%cause, "Kubernetes API unavailable");
+                    AppError::Unavailable("Kubernetes API unavailable".into())
+                }
+                ClusterError::CredentialsRefused(cause) => {
+                    tracing::error!(%cause, "Kubernetes API refused our credentials");
+                    AppError::BadGateway(
+                        "Kubernetes API refused the portal's credentials: an administrator must check its access to DevWorkspaces".into(),
+                    )
+                }
+                ClusterError::Store(store) => store.into(),
+                ClusterError::Other(cause) => AppError::Internal(cause),
+                ClusterError::NameTaken(name) => {
+                    AppError::Conflict(format!("Workspace with name '{name}' already exists"))
+                }
+                ClusterError::NotFound => AppError::NotFound("Workspace not found".into()),
+            },
+            WorkspaceError::NamespaceNotYours { .. } | WorkspaceError::Quota { .. } => {
+                AppError::Forbidden(err.to_string())
+            }
+            WorkspaceError::NameTaken(_) => AppError::Conflict(err.to_string()),
+            WorkspaceError::NotFound => AppError::NotFound(err.to_string()),
+            WorkspaceError::InvalidDevfileUrl(_)
+            | WorkspaceError::Fetch(_)
+            | WorkspaceError::Devfile(_)
+            | WorkspaceError::BadRequest(_) => AppError::BadRequest(err.to_string()),
+        }
+    }
+}
+
+/// The launcher, over one driver.
+#[derive(Clone)]
+pub struct Workspaces {
+    config: Arc<WorkspacesConfig>,
+    cluster: ClusterSlot,
+    source: super::source::DevfileSource,
+    clock: Arc<dyn Clock>,
+}
+
+/// How many generated names are tried before giving up on a crowded namespace.
+const NAME_ATTEMPTS: usize = 5;
+
+impl Workspaces {
+    /// The launcher for `config`: the simulated driver on `db` when no cluster is configured.
+    pub fn build(
+        config: &WorkspacesConfig,
+        db: &crate::db::Database,
+        fetcher: crate::fetch::Fetcher,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let config = Arc::new(config.clone());
+        Ok(Self {
+            cluster: ClusterSlot::new(config.clone(), db, clock.clone()),
+            config,
+            source: super::source::DevfileSource::new(fetcher),
+            clock,
+        })
+    }
+
+    /// Connects to the cluster (if one is configured) and says in the log where workspaces run.
+    pub async fn connect(&self) -> anyhow::Result<()> {
+        match self.cluster.get().await {
+            Ok(_) if self.driver() == "simulated" => tracing::warn!(
+                "workspaces are SIMULATED: no Kubernetes cluster is configured (workspaces.cluster.mode = none); \
+                 they are kept in the database and nothing runs. Configure [workspaces.cluster] to launch real Che workspaces"
+            ),
+            Ok(_) => {
+                tracing::info!("workspaces are DevWorkspaces on the configured Kubernetes cluster")
+            }
+            Err(e) => anyhow::bail!("cannot set up the Kubernetes client for workspaces: {e}"),
+        }
+        Ok(())
+    }
+
+    /// `kubernetes` or `simulated`.
+    pub fn driver(&self) -> &'static str {
+        self.cluster.driver()
+    }
+
+    pub fn config(&self) -> &WorkspacesConfig {
+        &self.config
+    }
+
+    fn now(&self) -> String {
+        let ms = i64::try_from(self.clock.now().as_millis()).unwrap_or(i64::MAX);
+        super::cluster::simulated::rfc3339(ms)
+    }
+
+    /// The namespace a user's workspaces go to by default.
+    pub fn own_namespace(&self, principal: &Principal) -> Option<String> {
+        let user = principal.user_name()?;
+        let template = &self.config.namespace_template;
+        let room = 63usize.saturating_sub(template.len() - "{user}".len());
+        let mut label = to_dns_label(user, room);
+        if label.is_empty() {
+            label = "user".into();
+        }
+        Some(template.replace("{user}", &label))
+    }
+
+    /// Checks the request's fields (no network): the URL, the namespace rule and the name.
+    pub fn check_request(
+        &self,
+        principal: &Principal,
+        request: &CreateRequest,
+    ) -> Result<(url::Url, String), WorkspaceError> {
+        let url = url::Url::parse(request.devfile_url.trim()).map_err(|e| {
+            WorkspaceError::InvalidDevfileUrl(format!(
+                "'{}' is not a URL ({e})",
+                request.devfile_url
+            ))
+        })?;
+        if url.scheme() != "https" {
+            return Err(WorkspaceError::InvalidDevfileUrl(
+                "URL must be HTTPS".into(),
+            ));
+        }
+        let namespace = match (&request.namespace, self.own_namespace(principal)) {
+            (Some(asked), _) if !is_dns_label(asked) => {
+                return Err(WorkspaceError::BadRequest(format!(
+                    "Invalid namespace '{asked}': it must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
+                )));
+            }
+            (Some(asked), Some(own)) if *asked != own => {
+                return Err(WorkspaceError::NamespaceNotYours {
+                    asked: asked.clone(),
+                    own,
+                });
+            }
+            (Some(asked), _) => asked.clone(),
+            (None, Some(own)) => own,
+            (None, None) => {
+                return Err(WorkspaceError::BadRequest(
+                    "namespace is required: a service principal has no default namespace".into(),
+                ));
+            }
+        };
+        if let Some(name) = &request.name
+            && !is_dns_label(name)
+        {
+            return Err(WorkspaceError::BadRequest(format!(
+                "Invalid name '{name}': it must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
+            )));
+        }
+        Ok((url, namespace))
+    }
+
+    async fn check_quota(
+        &self,
+        owner: &Owner,
+        except: Option<&WorkspaceId>,
+    ) -> Result<(), WorkspaceError> {
+        let workspaces = self.cluster.get().await?.list(owner).await?;
+        let used = workspaces
+            .iter()
+            .filter(|w| w.status.is_active() && Some(&w.id) != except)
+            .count();
+        let max = self.config.max_running_per_user;
+        if used >= max as usize {
+            return Err(WorkspaceError::Quota { used, max });
+        }
+        Ok(())
+    }
+
+    /// Fetches the devfile under the guard and validates it.
+    async fn fetch_devfile(&self, url: &url::Url) -> Result<(String, Devfile), WorkspaceError> {
+        let text = self.source.text(url).await?;
+        let devfile = devfile::parse(&text).map_err(WorkspaceError::Devfile)?;
+        Ok((text, devfile))
+    }
+
+    /// Creates a workspace from the request: 201's workspace, or why not.
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        request: &CreateRequest,
+    ) -> Result<Created, WorkspaceError> {
+        let (url, namespace) = self.check_request(principal, request)?;
+        let owner = Owner::of(principal);
+        self.check_quota(&owner, None).await?;
+        let (text, devfile) = self.fetch_devfile(&url).await?;
+        let mut new = self.prepare(&owner, request, namespace, &url, text, &devfile);
+        for _ in 1..NAME_ATTEMPTS {
+            match self.cluster.get().await?.create(&new).await {
+                Err(ClusterError::NameTaken(_)) if request.name.is_none() => {
+                    new.name = generated_name(&new.devfile_name);
+                }
+                other => return self.created(other, &devfile),
+            }
+        }
+        self.created(self.cluster.get().await?.create(&new).await, &devfile)
+    }
+
+    fn created(
+        &self,
+        result: Result<Workspace, ClusterError>,
+        devfile: &Devfile,
+    ) -> Result<Created, WorkspaceError> {
+        let workspace = result?;
+        tracing::info!(
+            workspace = %workspace.id, name = %workspace.name, namespace = %workspace.namespace,
+            owner = %workspace.owner.subject(), driver = self.driver(), "workspace created"
+        );
+        Ok(Created {
+            workspace,
+            warnings: devfile.warnings.clone(),
+        })
+    }
+
+    /// Our own work on a create once the devfile is here: naming and the new workspace's record.
+    pub fn prepare(
+        &self,
+        owner: &Owner,
+        request: &CreateRequest,
+        namespace: String,
+        url: &url::Url,
+        text: String,
+        devfile: &Devfile,
+    ) -> NewWorkspace {
+        let devfile_name = devfile.name.clone().unwrap_or_else(|| "workspace".into());
+        let name = request
+            .name
+            .clone()
+            .unwrap_or_else(|| generated_name(&devfile_name));
+        NewWorkspace {
+            id: WorkspaceId::generate(),
+            name,
+            namespace,
+            owner: owner.clone(),
+            devfile_url: url.to_string(),
+            devfile_text: text,
+            devfile: devfile.document.clone(),
+            devfile_name,
+            devfile_version: devfile.version.clone().unwrap_or_default(),
+            now: self.now(),
+        }
+    }
+
+    /// The caller's workspaces, optionally only those in `status`.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        status: Option<WorkspaceStatus>,
+    ) -> Result<Vec<Workspace>, WorkspaceError> {
+        let mut workspaces = self
+            .cluster
+            .get()
+            .await?
+            .list(&Owner::of(principal))
+            .await?;
+        workspaces.retain(|w| status.is_none_or(|s| w.status == s));
+        Ok(workspaces)
+    }
+
+    async fn own(&self, principal: &Principal, id: &str) -> Result<Workspace, WorkspaceError> {
+        let id = WorkspaceId::parse(id).ok_or(WorkspaceError::NotFound)?;
+        self.cluster
+            .get()
+            .await?
+            .find(&Owner::of(principal), &id)
+            .await?
+            .ok_or(WorkspaceError::NotFound)
+    }
+
+    /// Starts a stopped workspace; it counts against the quota.
+    pub async fn start(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<Workspace, WorkspaceError> {
+        let workspace = self.own(principal, id).await?;
+        if !workspace.status.is_active() {
+            self.check_quota(&workspace.owner, Some(&workspace.id))
+                .await?;
+        }
+        self.cluster
+            .get()
+            .await?
+            .set_started(&workspace, true, &self.now())
+            .await?;
+        Ok(workspace)
+    }
+
+    /// Stops a workspace (its storage stays).
+    pub async fn stop(&self, principal: &Principal, id: &str) -> Result<Workspace, WorkspaceError> {
+        let workspace = self.own(principal, id).await?;
+        self.cluster
+            .get()
+            .await?
+            .set_started(&workspace, false, &self.now())
+            .await?;
+        Ok(workspace)
+    }
+
+    pub async fn delete(&self, principal: &Principal, id: &str) -> Result<(), WorkspaceError> {
+        let workspace = self.own(principal, id).await?;
+        self.cluster.get().await?.delete(&workspace).await?;
+        tracing::info!(workspace = %workspace.id, owner = %workspace.owner.subject(), "workspace deleted");
+        Ok(())
+    }
+
+    /// Where a workspace's IDE is: its main URL once known, else Che's dashboard page for it.
+    pub fn ide_url(&self, workspace: &Workspace) -> String {
+        if let Some(url) = &workspace.main_url {
+            return url.clone();
+        }
+        let base = self.config.che_url.as_str().trim_end_matches('/');
+        format!(
+            "{base}/dashboard/#/ide/{}/{}",
+            workspace.namespace, workspace.name
+        )
+    }
+}

@@ -1,0 +1,39 @@
+//! Reading a devfile from its URL through the guarded fetcher (`[fetch]`: HTTPS only, allowed
+//! hosts, no private addresses, timeout, size cap, GitHub/GitLab `blob` URLs read raw). Problems
+//! with the URL itself are `Invalid devfileUrl`; trouble reaching it says what happened.
+
+use crate::fetch::{FetchError, Fetched, Fetcher};
+
+use super::service::WorkspaceError;
+
+#[derive(Clone)]
+pub struct DevfileSource {
+    fetcher: Fetcher,
+}
+
+impl DevfileSource {
+    pub fn new(fetcher: Fetcher) -> Self {
+        Self { fetcher }
+    }
+
+    /// The devfile's text.
+    pub async fn text(&self, url: &url::Url) -> Result<String, WorkspaceError> {
+        let body = match self.fetcher.get(url.as_str(), None).await {
+            Ok(Fetched::Body { body, .. }) => body,
+            Ok(Fetched::NotModified) => {
+                return Err(WorkspaceError::Fetch(
+                    "the source answered 304 Not Modified to an unconditional request".into(),
+                ));
+            }
+            Err(
+                e @ (FetchError::InvalidUrl(_)
+                | FetchError::NotHttps
+                | FetchError::HostNotAllowed { .. }
+                | FetchError::ForbiddenAddress { .. }),
+            ) => return Err(WorkspaceError::InvalidDevfileUrl(e.to_string())),
+            Err(e) => return Err(WorkspaceError::Fetch(format!("{url}: {e}"))),
+        };
+        String::from_utf8(body.to_vec())
+            .map_err(|_| WorkspaceError::Fetch(format!("{url}: the devfile is not UTF-8 text")))
+    }
+}

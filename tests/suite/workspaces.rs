@@ -1,0 +1,11 @@
+//! The Che launcher: devfile validation (with the official schema as an oracle), the simulated
+//! driver's lifecycle through HTTP, the Kubernetes driver against an in-process API server, and
+//! the simulated store's contract on SQLite and PostgreSQL.
+
+mod devfile;
+mod kube_server;
+mod kubernetes;
+mod kubernetes_http;
+mod requests;
+mod simulated;
+mod store;
