@@ -36,6 +36,10 @@ pub struct AppState {
     pub fetcher: Fetcher,
     /// The DevLake plugin: webhooks, DORA metrics, deployment history.
     pub dora: Arc<DoraService>,
+    /// The software catalog.
+    pub catalog: crate::catalog::Catalog,
+    /// Background tasks (shared with [`App`], which stops them at shutdown).
+    pub background: Background,
 }
 
 impl AppState {
@@ -72,6 +76,14 @@ impl AppState {
             clock,
             config.dora.default_benchmark,
         ));
+        let background = Background::default();
+        let catalog = crate::catalog::Catalog::new(
+            crate::catalog::store::open(&db),
+            db.leases(),
+            &config.catalog,
+            fetcher.clone(),
+            background.clone(),
+        );
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -81,6 +93,8 @@ impl AppState {
             workspaces,
             fetcher,
             dora,
+            catalog,
+            background,
         })
     }
 }
@@ -128,6 +142,7 @@ impl App {
         db.migrate().await?;
         let state = AppState::new(config, db)?;
         state.workspaces.connect().await?;
+        state.catalog.start_refresh_loop();
         Ok(App::new(state, crate::http::api_routes()))
     }
 
@@ -136,9 +151,9 @@ impl App {
     pub fn new(state: AppState, routes: OpenApiRouter<AppState>) -> App {
         let (router, _) = crate::http::build(routes, state.clone());
         App {
+            background: state.background.clone(),
             state,
             router,
-            background: Background::default(),
         }
     }
 

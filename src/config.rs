@@ -12,12 +12,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod catalog;
 pub mod dora;
 pub mod fetch;
 pub mod rate_limit;
 pub mod workspaces;
 
 pub use auth::AuthConfig;
+pub use catalog::CatalogConfig;
 pub use dora::DoraConfig;
 pub use rate_limit::RateLimitConfig;
 pub use workspaces::WorkspacesConfig;
@@ -60,6 +62,7 @@ pub struct Settings {
     pub workspaces: workspaces::WorkspacesSettings,
     pub fetch: fetch::FetchSettings,
     pub dora: dora::DoraSettings,
+    pub catalog: catalog::CatalogSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +104,7 @@ impl Default for Settings {
             workspaces: workspaces::WorkspacesSettings::default(),
             fetch: fetch::FetchSettings::default(),
             dora: dora::DoraSettings::default(),
+            catalog: catalog::CatalogSettings::default(),
         }
     }
 }
@@ -155,6 +159,7 @@ pub struct Config {
     pub workspaces: WorkspacesConfig,
     pub fetch: fetch::FetchConfig,
     pub dora: DoraConfig,
+    pub catalog: CatalogConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +325,7 @@ impl Settings {
             workspaces: self.workspaces.validate()?,
             fetch: self.fetch.validate(env)?,
             dora: self.dora.validate()?,
+            catalog: self.catalog.validate()?,
             data_dir,
         })
     }

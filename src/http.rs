@@ -49,6 +49,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::dora::http::post_pull_request))
         .routes(routes!(crate::dora::http::dora_metrics))
         .routes(routes!(crate::dora::http::deployment_history))
+        .merge(crate::catalog::http::routes())
 }
 
 /// The OpenAPI document as served for `config`: every route, with the guarded ones marked.

@@ -6,6 +6,8 @@
 pub mod app;
 /// Bearer-token authentication: principals, token verification, the built-in issuer.
 pub mod auth;
+/// The software catalog (Backstage-compatible): entities, locations, queries.
+pub mod catalog;
 /// Command line: `serve`, `migrate`, `config check`.
 pub mod cli;
 /// Settings: defaults, TOML file, `FAWKES_PORTAL_*` environment, flags; validated once at start.

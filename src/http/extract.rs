@@ -109,3 +109,52 @@ fn path_rejection(rejection: &PathRejection) -> AppError {
 fn inner_message(text: &str) -> &str {
     text.split_once(": ").map_or(text, |(_, rest)| rest)
 }
+
+/// The query string as ordered `(name, value)` pairs, for parameters that repeat (Backstage's
+/// `filter`, `fields`, `order`). [`QueryPairs::check`] refuses names a route does not know.
+#[derive(Debug, Clone, Default)]
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(QueryPairs(
+            url::form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+impl QueryPairs {
+    /// 400 naming the first parameter not in `known`.
+    pub fn check(&self, known: &[&str]) -> Result<(), AppError> {
+        match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            Some((name, _)) => Err(AppError::BadRequest(format!(
+                "Unknown query parameter '{name}'; this route accepts: {}",
+                known.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The last value of `name`.
+    pub fn last(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -22,6 +22,7 @@ use crate::error::ErrorBody;
         (name = "che-launcher", description = "Eclipse Che workspaces from a devfile: create, list, start, stop, delete"),
         (name = "devlake", description = "DORA metrics and deployment history, computed as Apache DevLake does, \
             from DevLake-compatible webhooks (posted by service principals)"),
+        (name = "catalog", description = "The software catalog: register locations, query entities (Backstage-compatible)"),
     ),
 )]
 pub struct ApiDoc;

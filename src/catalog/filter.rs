@@ -1,0 +1,208 @@
+//! The query-string filter grammar (reference §2.1) and the `fields` projection (§2.4).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// One condition on a search key: it exists, or equals one of the values (lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Exists,
+    In(Vec<String>),
+}
+
+/// OR of sets; each set is an AND of `(key, condition)`. An empty filter matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub any_of: Vec<Vec<(String, Condition)>>,
+}
+
+impl Filter {
+    /// Parses every `filter` parameter. Blank sets are ignored; the same key twice in one set is OR.
+    pub fn parse(params: &[String]) -> Result<Filter, String> {
+        let mut any_of = Vec::new();
+        for param in params {
+            let mut set: BTreeMap<String, Condition> = BTreeMap::new();
+            for statement in param.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let (key, value) = match statement.split_once('=') {
+                    Some((k, v)) => (k.trim(), Some(v.trim())),
+                    None => (statement, None),
+                };
+                if key.is_empty() {
+                    return Err(format!(
+                        "Invalid filter, '{statement}' is not a valid statement (expected a string on the form a=b or a= or a)"
+                    ));
+                }
+                let key = key.to_lowercase();
+                let entry = set.entry(key).or_insert(Condition::Exists);
+                if let Some(v) = value {
+                    match entry {
+                        Condition::Exists => *entry = Condition::In(vec![v.to_lowercase()]),
+                        Condition::In(values) => values.push(v.to_lowercase()),
+                    }
+                }
+            }
+            if !set.is_empty() {
+                any_of.push(set.into_iter().collect());
+            }
+        }
+        Ok(Filter { any_of })
+    }
+
+    /// Whether an entity with these search rows matches (the same semantics as the SQL).
+    pub fn matches(&self, rows: &[crate::catalog::search::SearchRow]) -> bool {
+        self.any_of.is_empty()
+            || self.any_of.iter().any(|set| {
+                set.iter().all(|(key, condition)| match condition {
+                    Condition::Exists => rows.iter().any(|r| &r.key == key),
+                    Condition::In(values) => rows.iter().any(|r| {
+                        &r.key == key && r.value.as_ref().is_some_and(|v| values.contains(v))
+                    }),
+                })
+            })
+    }
+
+    /// AND of two filters (distributes OR).
+    pub fn and(self, other: Filter) -> Filter {
+        if self.any_of.is_empty() {
+            return other;
+        }
+        if other.any_of.is_empty() {
+            return self;
+        }
+        let mut any_of = Vec::new();
+        for a in &self.any_of {
+            for b in &other.any_of {
+                any_of.push(a.iter().chain(b).cloned().collect());
+            }
+        }
+        Filter { any_of }
+    }
+}
+
+/// The `fields` parameter: comma-separated (and repeated) dotted paths, de-duplicated.
+pub fn parse_fields(params: &[String]) -> Result<Vec<String>, String> {
+    let mut fields: Vec<String> = Vec::new();
+    for f in params
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        if f.contains('[') {
+            return Err(format!(
+                "Invalid field \"{f}\", array type fields are not supported"
+            ));
+        }
+        if !fields.iter().any(|x| x == f) {
+            fields.push(f.to_owned());
+        }
+    }
+    Ok(fields)
+}
+
+/// Keeps only `fields` of `entity`; a segment that is not a key is glued to the next one with a
+/// dot, so `metadata.annotations.backstage.io/x` works. Missing paths are left out.
+pub fn project(entity: &Value, fields: &[String]) -> Value {
+    if fields.is_empty() {
+        return entity.clone();
+    }
+    let mut out = Map::new();
+    for field in fields {
+        let parts: Vec<&str> = field.split('.').collect();
+        let mut found: Vec<String> = Vec::new();
+        let mut node = entity;
+        let mut i = 0;
+        let mut ok = true;
+        while i < parts.len() {
+            let mut key = parts[i].to_owned();
+            let mut j = i;
+            loop {
+                if let Some(next) = node.get(&key) {
+                    node = next;
+                    found.push(key);
+                    i = j + 1;
+                    break;
+                }
+                j += 1;
+                if j >= parts.len() {
+                    ok = false;
+                    break;
+                }
+                key = format!("{key}.{}", parts[j]);
+            }
+            if !ok {
+                break;
+            }
+        }
+        if ok {
+            insert_path(&mut out, &found, node.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn insert_path(out: &mut Map<String, Value>, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut map = out;
+    for p in parents {
+        let entry = map
+            .entry(p.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        map = entry.as_object_mut().expect("just made an object");
+    }
+    map.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn same_key_is_or_different_keys_and_repeated_params_or() {
+        let f = Filter::parse(&[
+            "kind=A,kind=b, spec.type=Service".into(),
+            "".into(),
+            "x".into(),
+        ])
+        .unwrap();
+        assert_eq!(f.any_of.len(), 2);
+        assert_eq!(
+            f.any_of[0],
+            vec![
+                ("kind".into(), Condition::In(vec!["a".into(), "b".into()])),
+                ("spec.type".into(), Condition::In(vec!["service".into()])),
+            ]
+        );
+        assert_eq!(f.any_of[1], vec![("x".into(), Condition::Exists)]);
+        let f = Filter::parse(&["a=b=c,k=".into()]).unwrap();
+        assert_eq!(f.any_of[0][0].1, Condition::In(vec!["b=c".into()]));
+        assert_eq!(f.any_of[0][1].1, Condition::In(vec!["".into()]));
+        assert!(
+            Filter::parse(&["=x".into()])
+                .unwrap_err()
+                .contains("'=x' is not a valid statement")
+        );
+    }
+
+    #[test]
+    fn projection_keeps_requested_paths_only() {
+        let e = json!({"kind": "Component", "metadata": {"name": "x", "annotations": {"backstage.io/a": "1"}}, "spec": {}});
+        let fields = parse_fields(&[
+            "kind,metadata.name".into(),
+            "metadata.annotations.backstage.io/a,nope".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            project(&e, &fields),
+            json!({"kind": "Component", "metadata": {"name": "x", "annotations": {"backstage.io/a": "1"}}})
+        );
+        assert!(parse_fields(&["a[0]".into()]).is_err());
+    }
+}

@@ -1,0 +1,118 @@
+//! The catalog's routes under `/api/catalog`, split by resource: [`entities`] (reads and deletes),
+//! [`locations`] (registration), [`misc`] (facets, refresh, validation). Handlers are thin; the
+//! shared DTOs and parameter parsing are here.
+
+pub mod entities;
+pub mod locations;
+pub mod misc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::DeserializeOwned;
+
+use super::filter::{Filter, parse_fields, project};
+use super::service::CatalogError;
+use crate::error::AppError;
+
+impl From<CatalogError> for AppError {
+    fn from(err: CatalogError) -> Self {
+        match err {
+            CatalogError::Invalid(m) => AppError::BadRequest(m),
+            CatalogError::NotFound(m) => AppError::NotFound(m),
+            CatalogError::Conflict(m) => AppError::Conflict(m),
+            CatalogError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Every catalog route.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::app::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(entities::get_entities))
+        .routes(routes!(
+            entities::query_entities,
+            entities::query_entities_post
+        ))
+        .routes(routes!(entities::by_name))
+        .routes(routes!(entities::by_uid, entities::delete_by_uid))
+        .routes(routes!(entities::by_refs))
+        .routes(routes!(misc::entity_facets))
+        .routes(routes!(misc::refresh))
+        .routes(routes!(misc::validate_entity))
+        .routes(routes!(
+            locations::create_location,
+            locations::list_locations
+        ))
+        .routes(routes!(locations::get_location, locations::delete_location))
+        .routes(routes!(locations::location_by_entity))
+}
+
+/// The OpenAPI tag of every catalog route.
+pub const TAG: &str = "catalog";
+
+pub(crate) fn filter_of(params: &[String]) -> Result<Filter, AppError> {
+    Filter::parse(params).map_err(AppError::BadRequest)
+}
+
+pub(crate) fn fields_of(params: &[String]) -> Result<Vec<String>, AppError> {
+    parse_fields(params).map_err(AppError::BadRequest)
+}
+
+/// A JSON array of stored entity bodies, projected to `fields` when given.
+pub(crate) fn json_array<'a>(bodies: impl Iterator<Item = &'a str>, fields: &[String]) -> String {
+    let mut out = String::from("[");
+    for (i, body) in bodies.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&projected(body, fields));
+    }
+    out.push(']');
+    out
+}
+
+pub(crate) fn projected(body: &str, fields: &[String]) -> String {
+    if fields.is_empty() {
+        return body.to_owned();
+    }
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    project(&value, fields).to_string()
+}
+
+/// A 200 response with a JSON body already serialised.
+pub(crate) fn json_response(body: String) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+pub(crate) fn encode_cursor(value: &serde_json::Value) -> String {
+    STANDARD.encode(value.to_string())
+}
+
+pub(crate) fn decode_cursor<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, AppError> {
+    let bytes = STANDARD
+        .decode(text.trim())
+        .map_err(|e| AppError::BadRequest(format!("Malformed {what}: not base64 ({e})")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::BadRequest(format!("Malformed {what}: {e}")))
+}
+
+pub(crate) fn parse_u64(name: &str, value: Option<&str>) -> Result<Option<u64>, AppError> {
+    value
+        .map(|v| {
+            v.trim().parse::<u64>().map_err(|_| {
+                AppError::BadRequest(format!("Invalid {name}: '{v}' is not a whole number"))
+            })
+        })
+        .transpose()
+}

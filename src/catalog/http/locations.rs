@@ -1,0 +1,238 @@
+//! Location routes: register (`POST /locations`, with `dryRun`), list, get, delete, and the
+//! location of an entity.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::TAG;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::catalog::model::{EntityRef, Location, LocationStatus, LocationType};
+use crate::error::{AppError, ErrorBody};
+use crate::http::extract::{AppJson, QueryPairs};
+
+/// The body of `POST /locations`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLocationBody {
+    /// `url` or `file`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// An HTTPS URL, or an absolute path below `catalog.file_roots`.
+    target: String,
+    /// Accepted for Backstage compatibility; a registered target must exist.
+    #[serde(default)]
+    #[allow(dead_code)]
+    presence: Option<String>,
+}
+
+/// A location as Backstage's client expects it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationRef {
+    id: String,
+    #[serde(rename = "type")]
+    kind: LocationType,
+    target: String,
+    /// The ref of the Location entity generated for it.
+    entity_ref: String,
+}
+
+/// A location with its processing state.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationView {
+    id: String,
+    #[serde(rename = "type")]
+    kind: LocationType,
+    target: String,
+    entity_ref: String,
+    status: LocationStatus,
+    /// RFC 3339 time of the last completed read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_refreshed_at: Option<String>,
+    /// Problems of the last read, nested locations included.
+    errors: Vec<String>,
+}
+
+impl From<&Location> for LocationView {
+    fn from(l: &Location) -> Self {
+        LocationView {
+            id: l.id.clone(),
+            kind: l.spec.kind,
+            target: l.spec.target.clone(),
+            entity_ref: l.spec.generated_entity_ref(),
+            status: l.status,
+            last_refreshed_at: l.last_refreshed_at.map(rfc3339),
+            errors: l.errors.clone(),
+        }
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    let time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+/// `POST /locations` answer: the spec's fields and Backstage's.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    location_id: String,
+    #[serde(rename = "type")]
+    kind: LocationType,
+    target: String,
+    status: LocationStatus,
+    location: LocationRef,
+    /// Dry runs: the entities the location would produce. Otherwise empty: entities are
+    /// processed in the background (watch `GET /locations/{id}`).
+    #[schema(value_type = Vec<Object>)]
+    entities: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exists: Option<bool>,
+}
+
+/// Registers a location: the target is read and every entity validated now (any problem is a
+/// 400 naming the document and field); nested locations are followed in the background.
+#[utoipa::path(post, path = "/api/catalog/locations", tag = TAG, operation_id = "catalog_create_location",
+    params(("dryRun" = Option<bool>, Query, description = "Validate and return the entities without storing anything")),
+    request_body = NewLocationBody,
+    responses(
+        (status = 201, description = "Registered (or validated, for a dry run)", body = Registered),
+        (status = 400, description = "The target cannot be read, or an entity is invalid", body = ErrorBody),
+        (status = 409, description = "The same type and target are registered already", body = ErrorBody),
+    ))]
+pub async fn create_location(
+    State(state): State<AppState>,
+    principal: Principal,
+    params: QueryPairs,
+    AppJson(body): AppJson<NewLocationBody>,
+) -> Result<(StatusCode, Json<Registered>), AppError> {
+    params.check(&["dryRun"])?;
+    let dry_run = params.last("dryRun").is_some_and(|v| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "yes" | "y" | "1" | "on"
+        )
+    });
+    let registration = state
+        .catalog
+        .register(&body.kind, &body.target, dry_run)
+        .await?;
+    let l = &registration.location;
+    if !dry_run {
+        tracing::info!(location = %l.id, target = %l.spec.key(), by = %principal.subject, "catalog location registered");
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            location_id: l.id.clone(),
+            kind: l.spec.kind,
+            target: l.spec.target.clone(),
+            status: l.status,
+            location: LocationRef {
+                id: l.id.clone(),
+                kind: l.spec.kind,
+                target: l.spec.target.clone(),
+                entity_ref: l.spec.generated_entity_ref(),
+            },
+            entities: registration
+                .entities
+                .into_iter()
+                .map(Value::Object)
+                .collect(),
+            exists: dry_run.then_some(registration.exists),
+        }),
+    ))
+}
+
+/// Backstage wraps each listed location in `data`.
+#[derive(Serialize, ToSchema)]
+pub struct LocationItem {
+    data: LocationView,
+}
+
+/// Every registered location.
+#[utoipa::path(get, path = "/api/catalog/locations", tag = TAG, operation_id = "catalog_list_locations",
+    responses((status = 200, description = "The locations, each as `{data: ...}`", body = Vec<LocationItem>)))]
+pub async fn list_locations(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<LocationItem>>, AppError> {
+    let locations = state.catalog.store.locations().await?;
+    Ok(Json(
+        locations
+            .iter()
+            .map(|l| LocationItem { data: l.into() })
+            .collect(),
+    ))
+}
+
+/// One location with its processing state and errors.
+#[utoipa::path(get, path = "/api/catalog/locations/{id}", tag = TAG, operation_id = "catalog_get_location",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The location", body = LocationView),
+        (status = 404, description = "No such location", body = ErrorBody),
+    ))]
+pub async fn get_location(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<LocationView>, AppError> {
+    match state.catalog.store.location(&id).await? {
+        Some(l) => Ok(Json((&l).into())),
+        None => Err(AppError::NotFound(format!(
+            "Found no location with ID {id}"
+        ))),
+    }
+}
+
+/// Deletes a location and, at once, every entity it produced (nested locations' included).
+#[utoipa::path(delete, path = "/api/catalog/locations/{id}", tag = TAG, operation_id = "catalog_delete_location",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such location", body = ErrorBody),
+    ))]
+pub async fn delete_location(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    if !state.catalog.store.delete_location(&id).await? {
+        return Err(AppError::NotFound(format!(
+            "Found no location with ID {id}"
+        )));
+    }
+    tracing::info!(location = %id, by = %principal.subject, "catalog location deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The registered location an entity came from.
+#[utoipa::path(get, path = "/api/catalog/locations/by-entity/{kind}/{namespace}/{name}", tag = TAG, operation_id = "catalog_get_location_by_entity",
+    params(("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path)),
+    responses(
+        (status = 200, description = "The location", body = LocationView),
+        (status = 404, description = "No such entity or location", body = ErrorBody),
+    ))]
+pub async fn location_by_entity(
+    State(state): State<AppState>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<LocationView>, AppError> {
+    let entity_ref = EntityRef::new(&kind, &namespace, &name).to_string();
+    let Some(id) = state.catalog.store.owner_location(&entity_ref).await? else {
+        return Err(AppError::NotFound(format!(
+            "found no entity for ref {entity_ref}"
+        )));
+    };
+    match state.catalog.store.location(&id).await? {
+        Some(l) => Ok(Json((&l).into())),
+        None => Err(AppError::NotFound(format!(
+            "Found no location with ID {id}"
+        ))),
+    }
+}

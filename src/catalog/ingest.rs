@@ -1,0 +1,315 @@
+//! Processing a location tree: read the target, parse every document, validate every entity,
+//! follow nested Location entities (relative targets resolved against their parent, cycles and
+//! duplicates reported, never looped), and collect errors per target.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use serde_json::{Value, json};
+
+use super::model::{
+    Entity, EntityRef, LocationSpec, LocationType, MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION,
+};
+use super::parse::parse_documents;
+use super::read::{FileValidators, ReadError, ReadOutcome, Reader, Validators};
+use super::relations::relations_of;
+use super::stitch::processed_hash;
+use super::store::ProcessedEntity;
+use super::validate::validate;
+
+/// Most files one registered location may reach through nested Location entities.
+pub const MAX_FILES: usize = 100_000;
+
+/// Everything one processing of a location tree produced.
+#[derive(Debug, Default)]
+pub struct TreeResult {
+    pub entities: Vec<ProcessedEntity>,
+    /// The entities as JSON (for dry runs).
+    pub served: Vec<Entity>,
+    pub errors: Vec<String>,
+    pub validators: Validators,
+    /// The root target itself could not be read or parsed.
+    pub root_failed: bool,
+}
+
+#[derive(Clone)]
+pub struct Ingest {
+    pub reader: Reader,
+    allowed_kinds: Arc<Vec<String>>,
+}
+
+impl Ingest {
+    pub fn new(reader: Reader, allowed_kinds: Vec<String>) -> Ingest {
+        Ingest {
+            reader,
+            allowed_kinds: Arc::new(allowed_kinds),
+        }
+    }
+
+    /// Parses and validates one file of `spec`: its entities, or every problem found.
+    pub fn file_entities(
+        &self,
+        bytes: &[u8],
+        spec: &LocationSpec,
+        origin: &LocationSpec,
+    ) -> (Vec<Entity>, Vec<String>) {
+        let name = file_name(&spec.target);
+        let documents = match parse_documents(bytes) {
+            Ok(docs) => docs,
+            Err(e) => return (Vec::new(), vec![format!("Invalid {name}: {e}")]),
+        };
+        let several = documents.len() > 1;
+        let mut entities = Vec::new();
+        let mut errors = Vec::new();
+        for (index, document) in documents {
+            let at = if several {
+                format!("Invalid {name} (document {index})")
+            } else {
+                format!("Invalid {name}")
+            };
+            let mut entity = match validate(document, &self.allowed_kinds) {
+                Ok(e) => e,
+                Err(e) => {
+                    errors.push(format!("{at}: {e}"));
+                    continue;
+                }
+            };
+            if let Err(e) = relations_of(&entity) {
+                errors.push(format!("{at}: {e}"));
+                continue;
+            }
+            annotate(&mut entity, spec, &origin.key());
+            entities.push(entity);
+        }
+        (entities, errors)
+    }
+
+    /// Reads every file reachable from `root`. `root_body` (content and validators, from a read
+    /// just made) is used for the root when given.
+    pub async fn process(
+        &self,
+        root: &LocationSpec,
+        root_body: Option<(Bytes, FileValidators)>,
+    ) -> TreeResult {
+        let mut result = TreeResult::default();
+        let mut seen_refs: HashSet<String> = HashSet::new();
+        let mut visited: BTreeSet<String> = BTreeSet::from([root.key()]);
+        let mut queue = VecDeque::from([(root.clone(), root_body)]);
+        let generated = generated_location(root);
+        seen_refs.insert(EntityRef::of(&generated).to_string());
+        result.push(generated);
+        while let Some((spec, body)) = queue.pop_front() {
+            let is_root = spec == *root;
+            let bytes = match body {
+                Some((bytes, validators)) => {
+                    result.validators.insert(spec.key(), validators);
+                    bytes
+                }
+                None => match self.reader.read(&spec, None).await {
+                    Ok(ReadOutcome::Body { bytes, validators }) => {
+                        result.validators.insert(spec.key(), validators);
+                        bytes
+                    }
+                    Ok(ReadOutcome::NotModified) => continue,
+                    Err(e) => {
+                        result.root_failed |= is_root;
+                        result.errors.push(format!("{}: {e}", spec.key()));
+                        continue;
+                    }
+                },
+            };
+            let (entities, errors) = self.file_entities(&bytes, &spec, root);
+            if is_root && entities.is_empty() && !errors.is_empty() {
+                result.root_failed = true;
+            }
+            result
+                .errors
+                .extend(errors.into_iter().map(|e| format!("{}: {e}", spec.key())));
+            for entity in entities {
+                let entity_ref = EntityRef::of(&entity).to_string();
+                if !seen_refs.insert(entity_ref.clone()) {
+                    result.errors.push(format!(
+                        "{}: entity {entity_ref} is defined more than once in this location",
+                        spec.key()
+                    ));
+                    continue;
+                }
+                if entity.get("kind").and_then(Value::as_str) == Some("Location") {
+                    for nested in nested_targets(&entity, &spec) {
+                        let nested = match nested.and_then(|n| self.normalise(n)) {
+                            Ok(n) => n,
+                            Err(e) => {
+                                result.errors.push(format!("{}: {e}", spec.key()));
+                                continue;
+                            }
+                        };
+                        if !visited.insert(nested.key()) {
+                            result.errors.push(format!(
+                                "{}: {} is already part of this location (a cycle or a duplicate listing); it is read once",
+                                spec.key(),
+                                nested.key()
+                            ));
+                            continue;
+                        }
+                        if visited.len() > MAX_FILES {
+                            result.errors.push(format!(
+                                "{}: more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
+                                spec.key(),
+                                nested.key()
+                            ));
+                            continue;
+                        }
+                        queue.push_back((nested, None));
+                    }
+                }
+                result.push(entity);
+            }
+        }
+        result
+    }
+
+    /// The canonical form of a target (file paths canonicalised below the roots).
+    pub fn normalise(&self, spec: LocationSpec) -> Result<LocationSpec, ReadError> {
+        match spec.kind {
+            LocationType::File => {
+                let path = self.reader.canonical_file(&spec.target)?;
+                Ok(LocationSpec {
+                    kind: LocationType::File,
+                    target: path.display().to_string(),
+                })
+            }
+            LocationType::Url => Ok(spec),
+        }
+    }
+}
+
+impl TreeResult {
+    fn push(&mut self, entity: Entity) {
+        let processed = serde_json::to_string(&entity).unwrap_or_default();
+        self.entities.push(ProcessedEntity {
+            entity_ref: EntityRef::of(&entity).to_string(),
+            hash: processed_hash(&processed),
+            relations: relations_of(&entity).unwrap_or_default(),
+            processed,
+        });
+        self.served.push(entity);
+    }
+}
+
+/// The Location entity Backstage generates for a registered location.
+pub fn generated_location(spec: &LocationSpec) -> Entity {
+    let key = spec.key();
+    let value = json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {
+            "name": spec.generated_name(),
+            "namespace": "default",
+            "annotations": {MANAGED_BY_LOCATION: key, MANAGED_BY_ORIGIN_LOCATION: key},
+        },
+        "spec": {"type": spec.kind.as_str(), "target": spec.target},
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Entity::new(),
+    }
+}
+
+/// The managed-by annotations (always set), and for `url` files Backstage's view/edit/source
+/// annotations (the entity's own values win).
+fn annotate(entity: &mut Entity, spec: &LocationSpec, origin: &str) {
+    let Some(Value::Object(meta)) = entity.get_mut("metadata") else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Value::Object(a) = annotations else {
+        return;
+    };
+    a.insert(MANAGED_BY_LOCATION.into(), spec.key().into());
+    a.insert(MANAGED_BY_ORIGIN_LOCATION.into(), origin.into());
+    if spec.kind == LocationType::Url {
+        let target = &spec.target;
+        a.entry("backstage.io/view-url")
+            .or_insert_with(|| target.clone().into());
+        if target.starts_with("https://github.com/") && target.contains("/blob/") {
+            let edit = target.replacen("/blob/", "/edit/", 1);
+            a.entry("backstage.io/edit-url")
+                .or_insert_with(|| edit.into());
+        }
+        if let Some((dir, _)) = target.rsplit_once('/') {
+            let dir = dir.replacen("/blob/", "/tree/", 1);
+            a.entry("backstage.io/source-location")
+                .or_insert_with(|| format!("url:{dir}/").into());
+        }
+    }
+}
+
+/// `spec.target` and `spec.targets[]` of a Location entity read from `parent`, resolved against it.
+fn nested_targets(entity: &Entity, parent: &LocationSpec) -> Vec<Result<LocationSpec, ReadError>> {
+    let spec = entity.get("spec");
+    let kind_text = spec.and_then(|s| s.get("type")).and_then(Value::as_str);
+    let optional = spec.and_then(|s| s.get("presence")).and_then(Value::as_str) == Some("optional");
+    let mut targets: Vec<&str> = Vec::new();
+    if let Some(t) = spec.and_then(|s| s.get("target")).and_then(Value::as_str) {
+        targets.push(t);
+    }
+    if let Some(Value::Array(items)) = spec.and_then(|s| s.get("targets")) {
+        targets.extend(items.iter().filter_map(Value::as_str));
+    }
+    let kind = match kind_text {
+        None => Some(parent.kind),
+        Some(t) => LocationType::parse(t),
+    };
+    targets
+        .into_iter()
+        .filter_map(|target| {
+            let Some(kind) = kind else {
+                return Some(Err(ReadError::Refused(format!(
+                    "location type '{}' is not supported (use url or file)",
+                    kind_text.unwrap_or_default()
+                ))));
+            };
+            let resolved = resolve(kind, target, parent);
+            if optional
+                && let Ok(spec) = &resolved
+                && spec.kind == LocationType::File
+                && !Path::new(&spec.target).exists()
+            {
+                return None;
+            }
+            Some(resolved)
+        })
+        .collect()
+}
+
+fn resolve(
+    kind: LocationType,
+    target: &str,
+    parent: &LocationSpec,
+) -> Result<LocationSpec, ReadError> {
+    let target = match (kind, parent.kind) {
+        (LocationType::File, LocationType::File) if !Path::new(target).is_absolute() => {
+            let dir = Path::new(&parent.target).parent().unwrap_or(Path::new("/"));
+            dir.join(target).display().to_string()
+        }
+        (LocationType::Url, LocationType::Url) => url::Url::parse(&parent.target)
+            .and_then(|base| base.join(target))
+            .map(|u| u.to_string())
+            .map_err(|e| ReadError::Refused(format!("'{target}' is not a valid URL: {e}")))?,
+        _ => target.to_owned(),
+    };
+    Ok(LocationSpec { kind, target })
+}
+
+fn file_name(target: &str) -> &str {
+    let trimmed = target.split(['?', '#']).next().unwrap_or(target);
+    trimmed
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(target)
+}

@@ -1,0 +1,173 @@
+//! Reading one location target: `file` below `[catalog] file_roots` (canonicalised, so neither
+//! `..` nor a symlink can leave a root), `url` through the guarded fetcher. Reads are conditional
+//! when the previous read's validators are known.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use axum::body::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::model::{LocationSpec, LocationType};
+use super::parse::MAX_FILE_BYTES;
+use crate::fetch::{self, FetchError, Fetched, Fetcher};
+
+/// What makes a re-read conditional: an ETag, a Last-Modified date (for files: mtime and size).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileValidators {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+/// The validators of every file of a location tree, by `<type>:<target>`.
+pub type Validators = BTreeMap<String, FileValidators>;
+
+pub enum ReadOutcome {
+    Body {
+        bytes: Bytes,
+        validators: FileValidators,
+    },
+    NotModified,
+}
+
+/// Why a target could not be read, worded for the person who registered it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("NotFoundError: Unable to read {0}, no matching files found for {1}")]
+    NotFound(&'static str, String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("Unable to read {0}, {1}")]
+    Failed(&'static str, String),
+}
+
+/// Reads location targets.
+#[derive(Clone)]
+pub struct Reader {
+    roots: Arc<Vec<PathBuf>>,
+    fetcher: Fetcher,
+}
+
+impl Reader {
+    pub fn new(roots: Vec<PathBuf>, fetcher: Fetcher) -> Reader {
+        Reader {
+            roots: Arc::new(roots),
+            fetcher,
+        }
+    }
+
+    /// The canonical form of a `file` target, if it is below a configured root.
+    pub fn canonical_file(&self, target: &str) -> Result<PathBuf, ReadError> {
+        if self.roots.is_empty() {
+            return Err(ReadError::Refused(
+                "file locations are disabled: configure catalog.file_roots to allow directories"
+                    .into(),
+            ));
+        }
+        let path = Path::new(target);
+        if !path.is_absolute() {
+            return Err(ReadError::Refused(format!(
+                "file target '{target}' must be an absolute path"
+            )));
+        }
+        let canonical = std::fs::canonicalize(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound("file", target.to_owned()),
+            _ => ReadError::Failed("file", format!("{target}: {e}")),
+        })?;
+        if !self.roots.iter().any(|root| canonical.starts_with(root)) {
+            return Err(ReadError::Refused(format!(
+                "file target '{target}' is outside the directories in catalog.file_roots"
+            )));
+        }
+        Ok(canonical)
+    }
+
+    /// Reads `spec`; `previous` makes the read conditional.
+    pub async fn read(
+        &self,
+        spec: &LocationSpec,
+        previous: Option<&FileValidators>,
+    ) -> Result<ReadOutcome, ReadError> {
+        match spec.kind {
+            LocationType::File => self.read_file(&spec.target, previous).await,
+            LocationType::Url => self.read_url(&spec.target, previous).await,
+        }
+    }
+
+    async fn read_url(
+        &self,
+        target: &str,
+        previous: Option<&FileValidators>,
+    ) -> Result<ReadOutcome, ReadError> {
+        let previous = previous.map(|v| fetch::Validators {
+            etag: v.etag.clone(),
+            last_modified: v.last_modified.clone(),
+        });
+        match self.fetcher.get(target, previous.as_ref()).await {
+            Ok(Fetched::Body {
+                body, validators, ..
+            }) => Ok(ReadOutcome::Body {
+                bytes: body,
+                validators: FileValidators {
+                    etag: validators.etag,
+                    last_modified: validators.last_modified,
+                },
+            }),
+            Ok(Fetched::NotModified) => Ok(ReadOutcome::NotModified),
+            Err(FetchError::Status { status: 404 | 410 }) => {
+                Err(ReadError::NotFound("url", target.to_owned()))
+            }
+            Err(
+                e @ (FetchError::InvalidUrl(_)
+                | FetchError::NotHttps
+                | FetchError::HostNotAllowed { .. }
+                | FetchError::ForbiddenAddress { .. }),
+            ) => Err(ReadError::Refused(format!("Cannot read {target}: {e}"))),
+            Err(e) => Err(ReadError::Failed("url", format!("{target}: {e}"))),
+        }
+    }
+
+    async fn read_file(
+        &self,
+        target: &str,
+        previous: Option<&FileValidators>,
+    ) -> Result<ReadOutcome, ReadError> {
+        let path = self.canonical_file(target)?;
+        let fail = |e: std::io::Error| ReadError::Failed("file", format!("{target}: {e}"));
+        let meta = tokio::fs::metadata(&path).await.map_err(fail)?;
+        if !meta.is_file() {
+            return Err(ReadError::Failed("file", format!("{target} is not a file")));
+        }
+        if meta.len() > MAX_FILE_BYTES as u64 {
+            return Err(ReadError::Failed(
+                "file",
+                format!(
+                    "{target} is {} bytes; catalog files may be at most {MAX_FILE_BYTES} bytes",
+                    meta.len()
+                ),
+            ));
+        }
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let validators = FileValidators {
+            etag: None,
+            last_modified: Some(format!("{modified}-{}", meta.len())),
+        };
+        if previous == Some(&validators) {
+            return Ok(ReadOutcome::NotModified);
+        }
+        let bytes = tokio::fs::read(&path).await.map_err(fail)?;
+        Ok(ReadOutcome::Body {
+            bytes: bytes.into(),
+            validators,
+        })
+    }
+}

@@ -1,0 +1,386 @@
+//! The catalog's use cases: registering, processing, refreshing and deleting locations, and the
+//! rules of entity reads shared by the routes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use serde_json::Value;
+
+use super::ingest::{Ingest, TreeResult};
+use super::model::{Entity, EntityRef, Location, LocationSpec, LocationStatus, LocationType};
+use super::read::{FileValidators, ReadError, ReadOutcome, Reader};
+use super::store::{CatalogStore, LocationResult, NewLocation};
+use crate::app::Background;
+use crate::config::CatalogConfig;
+use crate::db::StoreError;
+use crate::db::lease::LeaseStore;
+
+/// A catalog failure; converted to an HTTP status in one place (`From<CatalogError> for AppError`).
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of `POST /locations`.
+pub struct Registration {
+    pub location: Location,
+    /// Dry runs: the entities the location would produce.
+    pub entities: Vec<Entity>,
+    /// Dry runs: whether the location is registered already.
+    pub exists: bool,
+}
+
+/// The catalog service, shared by handlers and background tasks. Cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    pub store: Arc<dyn CatalogStore>,
+    ingest: Ingest,
+    background: Background,
+    leases: Arc<dyn LeaseStore>,
+    refresh_interval: Duration,
+    /// This replica's name as a lease holder.
+    replica: String,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Catalog {
+    pub fn new(
+        store: Arc<dyn CatalogStore>,
+        leases: Arc<dyn LeaseStore>,
+        config: &CatalogConfig,
+        fetcher: crate::fetch::Fetcher,
+        background: Background,
+    ) -> Catalog {
+        Catalog {
+            store,
+            ingest: Ingest::new(
+                Reader::new(config.file_roots.clone(), fetcher),
+                config.allowed_kinds.clone(),
+            ),
+            background,
+            leases,
+            refresh_interval: config.refresh_interval,
+            replica: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// Reads and validates the target now; any problem is an error naming the document and field.
+    /// Then registers it and processes the tree (nested locations) in the background.
+    pub async fn register(
+        &self,
+        kind: &str,
+        target: &str,
+        dry_run: bool,
+    ) -> Result<Registration, CatalogError> {
+        let Some(kind) = LocationType::parse(kind) else {
+            return Err(CatalogError::Invalid(format!(
+                "Invalid location type '{kind}': use \"url\" or \"file\""
+            )));
+        };
+        if target.trim().is_empty() {
+            return Err(CatalogError::Invalid("Missing location target".into()));
+        }
+        let spec = self
+            .ingest
+            .normalise(LocationSpec {
+                kind,
+                target: target.to_owned(),
+            })
+            .map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let existing = self.store.location_by_spec(&spec).await?;
+        if existing.is_some() && !dry_run {
+            return Err(CatalogError::Conflict(format!(
+                "Location {} already exists",
+                spec.key()
+            )));
+        }
+        let (bytes, validators) = match self.ingest.reader.read(&spec, None).await {
+            Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
+            Ok(ReadOutcome::NotModified) => (Bytes::new(), FileValidators::default()),
+            Err(e) => return Err(CatalogError::Invalid(e.to_string())),
+        };
+        let (_, errors) = self.ingest.file_entities(&bytes, &spec, &spec);
+        if !errors.is_empty() {
+            return Err(CatalogError::Invalid(errors.join("; ")));
+        }
+        let now = now_ms();
+        if dry_run {
+            let tree = self.ingest.process(&spec, Some((bytes, validators))).await;
+            if !tree.errors.is_empty() {
+                return Err(CatalogError::Invalid(tree.errors.join("; ")));
+            }
+            return Ok(Registration {
+                location: Location {
+                    id: spec.key(),
+                    spec,
+                    status: LocationStatus::Ready,
+                    errors: Vec::new(),
+                    last_refreshed_at: None,
+                    next_refresh_at: now,
+                    created_at: now,
+                },
+                entities: tree.served,
+                exists: existing.is_some(),
+            });
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let created = self
+            .store
+            .create_location(&NewLocation {
+                id: id.clone(),
+                spec: spec.clone(),
+                now,
+            })
+            .await?;
+        if !created {
+            return Err(CatalogError::Conflict(format!(
+                "Location {} already exists",
+                spec.key()
+            )));
+        }
+        let catalog = self.clone();
+        let task_id = id.clone();
+        self.background.spawn(move |cancel| async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = catalog.process_location(&task_id, Some((bytes, validators))) => {}
+            }
+        });
+        let location = self
+            .store
+            .location(&id)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound(format!("Found no location with ID {id}")))?;
+        Ok(Registration {
+            location,
+            entities: Vec::new(),
+            exists: false,
+        })
+    }
+
+    /// Reads the location's tree and stores the result. Unchanged sources (every file answering
+    /// "not modified") cost no writes besides the schedule.
+    pub async fn process_location(&self, id: &str, root_body: Option<(Bytes, FileValidators)>) {
+        if let Err(e) = self.try_process(id, root_body).await {
+            tracing::warn!(location = id, error = %e, "processing a catalog location failed");
+            // Record the failure so the location shows it and is retried on the next interval.
+            let now = now_ms();
+            let result = LocationResult {
+                status: LocationStatus::Failed,
+                errors: vec![format!(
+                    "Processing failed ({e}); it is retried at the next refresh"
+                )],
+                validators: None,
+                refreshed_at: now,
+                next_refresh_at: now + jittered(self.refresh_interval),
+            };
+            let _ = self.store.finish_location(id, &result).await;
+        }
+    }
+
+    async fn try_process(
+        &self,
+        id: &str,
+        root_body: Option<(Bytes, FileValidators)>,
+    ) -> Result<(), CatalogError> {
+        let Some(location) = self.store.location(id).await? else {
+            return Ok(());
+        };
+        let now = now_ms();
+        let next = now + jittered(self.refresh_interval);
+        if root_body.is_none() && self.unchanged(&location).await? {
+            let result = LocationResult {
+                status: location.status,
+                errors: location.errors,
+                validators: None,
+                refreshed_at: now,
+                next_refresh_at: next,
+            };
+            self.store.finish_location(id, &result).await?;
+            return Ok(());
+        }
+        let tree: TreeResult = self.ingest.process(&location.spec, root_body).await;
+        let mut errors = tree.errors;
+        let mut validators = None;
+        if !tree.root_failed {
+            let outcome = self.store.replace_entities(id, &tree.entities).await?;
+            for (entity_ref, owner) in outcome.conflicts {
+                errors.push(format!(
+                    "{entity_ref} is already provided by the location {owner}; it stays with that location"
+                ));
+            }
+            validators = Some(tree.validators);
+        }
+        let status = if tree.root_failed {
+            LocationStatus::Failed
+        } else {
+            LocationStatus::Ready
+        };
+        self.store
+            .finish_location(
+                id,
+                &LocationResult {
+                    status,
+                    errors,
+                    validators,
+                    refreshed_at: now,
+                    next_refresh_at: next,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// True when every file of the last complete read answers "not modified".
+    async fn unchanged(&self, location: &Location) -> Result<bool, CatalogError> {
+        let validators = self.store.location_validators(&location.id).await?;
+        if validators.is_empty() || !validators.contains_key(&location.spec.key()) {
+            return Ok(false);
+        }
+        for (key, previous) in &validators {
+            let Some((kind, target)) = key.split_once(':') else {
+                return Ok(false);
+            };
+            let Some(kind) = LocationType::parse(kind) else {
+                return Ok(false);
+            };
+            let spec = LocationSpec {
+                kind,
+                target: target.to_owned(),
+            };
+            match self.ingest.reader.read(&spec, Some(previous)).await {
+                Ok(ReadOutcome::NotModified) => {}
+                Ok(ReadOutcome::Body { .. }) | Err(_) => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Processes every due location this replica can lease; returns how many it processed.
+    pub async fn refresh_due(&self) -> Result<usize, CatalogError> {
+        let due = self.store.due_locations(now_ms(), 20).await?;
+        let mut done = 0;
+        for location in due {
+            done += usize::from(self.process_leased(&location.id).await?);
+        }
+        Ok(done)
+    }
+
+    /// Processes the location if it is due and no other replica is processing it (row lease);
+    /// `false` if another replica holds it or has just processed it.
+    pub async fn process_leased(&self, id: &str) -> Result<bool, CatalogError> {
+        let lease = format!("catalog:location:{id}");
+        let ttl = Duration::from_secs(120);
+        if !self
+            .leases
+            .try_acquire(&lease, &self.replica, now_ms(), ttl)
+            .await?
+        {
+            return Ok(false);
+        }
+        // Another replica may have processed it between our due check and the lease.
+        let due = self
+            .store
+            .location(id)
+            .await
+            .map(|l| l.is_some_and(|l| l.next_refresh_at <= now_ms()));
+        let processed = match due {
+            Ok(true) => {
+                self.process_location(id, None).await;
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) => Err(e.into()),
+        };
+        let _ = self.leases.release(&lease, &self.replica).await;
+        processed
+    }
+
+    /// Runs [`Catalog::refresh_due`] every second until cancelled.
+    pub fn start_refresh_loop(&self) {
+        let catalog = self.clone();
+        self.background.spawn(move |cancel| async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                if let Err(e) = catalog.refresh_due().await {
+                    tracing::warn!(error = %e, "catalog refresh failed");
+                }
+            }
+        });
+    }
+
+    /// `POST /refresh`: the location of `entity_ref` is re-read now.
+    pub async fn refresh_entity(&self, entity_ref: &str) -> Result<(), CatalogError> {
+        let parsed = EntityRef::parse(entity_ref, None, "default")
+            .map_err(|e| CatalogError::Invalid(format!("Invalid entityRef: {e}")))?;
+        let Some(location_id) = self.store.owner_location(&parsed.to_string()).await? else {
+            return Err(CatalogError::NotFound(format!(
+                "Failed to schedule {entity_ref} for refresh"
+            )));
+        };
+        self.store.schedule_location(&location_id, now_ms()).await?;
+        let catalog = self.clone();
+        self.background.spawn(move |cancel| async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                result = catalog.process_leased(&location_id) => {
+                    if let Err(e) = result {
+                        tracing::warn!(location = %location_id, error = %e, "refreshing a catalog location failed");
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Validates one entity as if read from `location` (`url:<target>`).
+    pub fn validate_entity(&self, entity: Value, location: &str) -> Result<(), Vec<String>> {
+        let Some(target) = location.strip_prefix("url:") else {
+            return Err(vec![format!(
+                "Invalid location ref '{location}', only 'url:<target>' is supported"
+            )]);
+        };
+        let spec = LocationSpec {
+            kind: LocationType::Url,
+            target: target.to_owned(),
+        };
+        let yaml = serde_json::to_vec(&entity).unwrap_or_default();
+        let (_, errors) = self.ingest.file_entities(&yaml, &spec, &spec);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// `interval` plus up to 10% random jitter, in milliseconds.
+fn jittered(interval: Duration) -> i64 {
+    let base = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX / 2);
+    let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as i64;
+    base + base / 10 * jitter / 1000
+}
+
+impl From<ReadError> for CatalogError {
+    fn from(e: ReadError) -> Self {
+        CatalogError::Invalid(e.to_string())
+    }
+}

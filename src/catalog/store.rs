@@ -1,0 +1,151 @@
+//! Catalog persistence: the use cases as one trait, with a SQLite and a PostgreSQL implementation
+//! sharing their SQL ([`sql`]). Entities are kept with their flattened search rows, so every filter
+//! is index lookups on `catalog_search (key, value)`.
+
+pub mod postgres;
+pub mod sql;
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use super::filter::Filter;
+use super::model::{Location, LocationSpec, LocationStatus};
+use super::read::Validators;
+use super::relations::Relation;
+use crate::db::{Database, StoreError};
+
+/// An entity as produced by processing a location, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct ProcessedEntity {
+    pub entity_ref: String,
+    /// The entity JSON (validated; without uid, etag, relations).
+    pub processed: String,
+    /// Hash of `processed`, to skip unchanged writes.
+    pub hash: String,
+    pub relations: Vec<Relation>,
+}
+
+/// What storing a location's entities did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplaceOutcome {
+    pub inserted: usize,
+    pub updated: usize,
+    pub removed: usize,
+    /// `(entity ref, target of the location that already owns it)`.
+    pub conflicts: Vec<(String, String)>,
+}
+
+/// How rows are ordered when no order is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultOrder {
+    Uid,
+    EntityRef,
+}
+
+/// A read of entities: filter, order, page.
+#[derive(Debug, Clone)]
+pub struct EntityQuery {
+    pub filter: Filter,
+    /// Search keys (lower-case) and whether descending; entities lacking a key sort last.
+    pub order: Vec<(String, bool)>,
+    /// Drop entities without the first order key.
+    pub require_order_value: bool,
+    pub default_order: DefaultOrder,
+    /// Keyset: rows after `(sort value of the first order key, uid)`.
+    pub after: Option<(Option<String>, String)>,
+    /// `(lower-case term, lower-case keys)`: some row of those keys contains the term.
+    pub full_text: Option<(String, Vec<String>)>,
+    pub offset: u64,
+    pub limit: Option<u64>,
+}
+
+impl EntityQuery {
+    pub fn new(filter: Filter) -> EntityQuery {
+        EntityQuery {
+            filter,
+            order: Vec::new(),
+            require_order_value: false,
+            default_order: DefaultOrder::EntityRef,
+            after: None,
+            full_text: None,
+            offset: 0,
+            limit: None,
+        }
+    }
+}
+
+/// One entity row of a query: its uid, served JSON and the value of the first order key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntityRow {
+    pub uid: String,
+    pub body: String,
+    pub sort_value: Option<String>,
+}
+
+/// A location to register.
+#[derive(Debug, Clone)]
+pub struct NewLocation {
+    pub id: String,
+    pub spec: LocationSpec,
+    pub now: i64,
+}
+
+/// The result of reading a location, stored on its row.
+#[derive(Debug, Clone)]
+pub struct LocationResult {
+    pub status: LocationStatus,
+    pub errors: Vec<String>,
+    /// `<type>:<target>` of every file read -> its validators. `None` keeps the stored ones.
+    pub validators: Option<Validators>,
+    pub refreshed_at: i64,
+    pub next_refresh_at: i64,
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// Registers `location` as processing; `false` if its type and target are registered already.
+    async fn create_location(&self, location: &NewLocation) -> Result<bool, StoreError>;
+    async fn location(&self, id: &str) -> Result<Option<Location>, StoreError>;
+    async fn location_by_spec(&self, spec: &LocationSpec) -> Result<Option<Location>, StoreError>;
+    async fn locations(&self) -> Result<Vec<Location>, StoreError>;
+    /// The validators of every file of the location's last complete read.
+    async fn location_validators(&self, id: &str) -> Result<Validators, StoreError>;
+    /// Locations whose next refresh is due at `now`.
+    async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError>;
+    /// Makes the location due now (`POST /refresh`).
+    async fn schedule_location(&self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// Deletes the location and every entity it produced; `false` if unknown.
+    async fn delete_location(&self, id: &str) -> Result<bool, StoreError>;
+    async fn finish_location(&self, id: &str, result: &LocationResult) -> Result<(), StoreError>;
+    /// Makes `entities` the complete set the location produced: new ones inserted, changed ones
+    /// updated, missing ones removed; an entity owned by another location is left alone and
+    /// reported as a conflict. Entities whose relations changed are re-served.
+    async fn replace_entities(
+        &self,
+        location_id: &str,
+        entities: &[ProcessedEntity],
+    ) -> Result<ReplaceOutcome, StoreError>;
+    async fn query(&self, query: &EntityQuery) -> Result<Vec<EntityRow>, StoreError>;
+    async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError>;
+    /// Served JSON of the entities with these (lower-case) refs, as `(ref, body)`.
+    async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;
+    async fn by_uid(&self, uid: &str) -> Result<Option<String>, StoreError>;
+    /// The id of the location that owns the entity `entity_ref`.
+    async fn owner_location(&self, entity_ref: &str) -> Result<Option<String>, StoreError>;
+    /// Deletes one entity (it comes back on its location's next refresh if still listed).
+    async fn delete_entity(&self, uid: &str) -> Result<(), StoreError>;
+    /// `(original value, number of entities)` of `key` over the entities matching `filter`.
+    async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError>;
+}
+
+/// The catalog store on `db`.
+pub fn open(db: &Database) -> std::sync::Arc<dyn CatalogStore> {
+    match db {
+        Database::Sqlite(pool) => {
+            std::sync::Arc::new(sqlite::SqliteCatalogStore::new(pool.clone()))
+        }
+        Database::Postgres(pool) => {
+            std::sync::Arc::new(postgres::PgCatalogStore::new(pool.clone()))
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! Entity reads with Backstage's semantics (reference §2 and the §6 surprises).
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::CatalogApp;
+
+const FIXTURE: &str = r#"
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: Alpha
+  tags: [java, web]
+  labels: {env: prod}
+  annotations: {backstage.io/techdocs-ref: "dir:."}
+spec: {type: service, lifecycle: production, owner: team-a, providesApis: [pay-api], dependsOn: [resource:db, component:beta]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: beta
+  tags: [python]
+  description: LONG
+spec: {type: website, lifecycle: experimental, owner: group:default/team-b}
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: {name: pay-api}
+spec: {type: openapi, lifecycle: production, owner: team-a, definition: "openapi: 3.0.0"}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-a}
+spec: {type: team, children: [], members: [jdoe]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: jdoe}
+spec: {memberOf: [team-a]}
+"#;
+
+async fn fixture() -> CatalogApp {
+    let c = CatalogApp::new().await;
+    let path = c.write("all.yaml", FIXTURE.replace("LONG", &"x".repeat(201)));
+    let view = c.register(&path).await;
+    assert_eq!(view["errors"], json!([]), "{view}");
+    c
+}
+
+fn q(filter: &str) -> String {
+    format!("/api/catalog/entities?filter={}", urlencode(filter))
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn filters_follow_backstage_semantics() {
+    let c = fixture().await;
+    // Case-insensitive keys and values.
+    assert_eq!(
+        c.names(&q("KIND=component,metadata.name=ALPHA")).await,
+        ["Alpha"]
+    );
+    // Surprise 4: the same key twice in one filter is OR.
+    assert_eq!(
+        c.names(&q("kind=api,kind=group")).await,
+        ["pay-api", "team-a"]
+    );
+    // Different keys are AND; repeated filter parameters are OR.
+    assert_eq!(
+        c.names(&q("kind=component,spec.type=website")).await,
+        ["beta"]
+    );
+    assert_eq!(
+        c.names(&format!("{}&filter=kind=user", q("kind=api")))
+            .await,
+        ["jdoe", "pay-api"]
+    );
+    // Surprise 5: arrays, tags as keys, labels, annotations with dots, relations with full refs.
+    assert_eq!(c.names(&q("metadata.tags=java")).await, ["Alpha"]);
+    assert_eq!(c.names(&q("metadata.tags.python")).await, ["beta"]);
+    assert_eq!(c.names(&q("metadata.labels.env=prod")).await, ["Alpha"]);
+    assert_eq!(
+        c.names(&q("metadata.annotations.backstage.io/techdocs-ref=dir:."))
+            .await,
+        ["Alpha"]
+    );
+    assert_eq!(
+        c.names(&q("relations.ownedBy=group:default/team-a")).await,
+        ["Alpha", "pay-api"]
+    );
+    assert_eq!(
+        c.names(&q("relations.hasMember=user:default/jdoe")).await,
+        ["team-a"]
+    );
+    // spec.owner matches only what was written.
+    assert_eq!(c.names(&q("spec.owner=team-a")).await, ["Alpha", "pay-api"]);
+    assert_eq!(
+        c.names(&q("metadata.namespace=default,kind=user")).await,
+        ["jdoe"]
+    );
+    // A bare key is "exists"; values over 200 characters only satisfy it.
+    assert_eq!(c.names(&q("metadata.description")).await, ["beta"]);
+    assert_eq!(
+        c.names(&q(&format!("metadata.description={}", "x".repeat(201))))
+            .await,
+        Vec::<String>::new()
+    );
+    // status and etag are not searchable.
+    assert_eq!(c.names(&q("metadata.etag")).await, Vec::<String>::new());
+    // Blank filters are ignored.
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=&filter=kind=user")
+            .await,
+        ["jdoe"]
+    );
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_and_surprise_10_limit_zero() {
+    let c = fixture().await;
+    for (path, message) in [
+        (
+            "/api/catalog/entities?filtr=kind=x",
+            "Unknown query parameter 'filtr'",
+        ),
+        (
+            "/api/catalog/entities?filter==x",
+            "Invalid filter, '=x' is not a valid statement",
+        ),
+        (
+            "/api/catalog/entities?limit=0",
+            "Invalid limit, must be greater than zero",
+        ),
+        (
+            "/api/catalog/entities?order=up:kind",
+            "Invalid order parameter \"up:kind\"",
+        ),
+        (
+            "/api/catalog/entities?fields=a[0]",
+            "array type fields are not supported",
+        ),
+        ("/api/catalog/entities?after=!!", "Malformed after cursor"),
+        (
+            "/api/catalog/entities/by-query?cursor=e30K!",
+            "Malformed cursor",
+        ),
+        ("/api/catalog/entity-facets", "Missing facet parameter"),
+    ] {
+        let response = c.get(path).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            response.json()["error"].as_str().unwrap().contains(message),
+            "{path}: {}",
+            response.text()
+        );
+    }
+    let zero = c.get("/api/catalog/entities/by-query?limit=0").await;
+    assert_eq!(zero.status, StatusCode::OK);
+    assert_eq!(zero.json()["items"], json!([]));
+    assert_eq!(zero.json()["totalItems"], 6);
+    // Surprise 9: unknown routes are 404.
+    assert_eq!(
+        c.get("/api/catalog/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn fields_project_and_order_sorts() {
+    let c = fixture().await;
+    let items = c
+        .get(&format!(
+            "{}&fields=kind,metadata.name",
+            q("kind=component")
+        ))
+        .await
+        .json();
+    let mut items = items.as_array().unwrap().clone();
+    items.sort_by_key(|v| v["metadata"]["name"].as_str().unwrap().to_owned());
+    assert_eq!(
+        items,
+        vec![
+            json!({"kind": "Component", "metadata": {"name": "Alpha"}}),
+            json!({"kind": "Component", "metadata": {"name": "beta"}})
+        ]
+    );
+    let desc = c
+        .get("/api/catalog/entities?order=desc:metadata.name&filter=kind=component,kind=api")
+        .await
+        .json();
+    let names: Vec<&str> = desc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["pay-api", "beta", "Alpha"]);
+    // Surprise 3: unpaged with an order, entities lacking the field are left out.
+    let typed = c
+        .get("/api/catalog/entities?order=asc:spec.type")
+        .await
+        .json();
+    assert_eq!(
+        typed.as_array().unwrap().len(),
+        5,
+        "the User lacks spec.type: {typed}"
+    );
+    // Surprise 6: served relation arrays are sorted.
+    let alpha = c.entity("component", "alpha").await;
+    assert_eq!(
+        alpha["spec"]["dependsOn"],
+        json!(["component:beta", "resource:db"])
+    );
+}
+
+#[tokio::test]
+async fn pages_follow_link_headers_to_the_end() {
+    let c = fixture().await;
+    let mut path =
+        "/api/catalog/entities?limit=2&filter=kind=component,kind=api,kind=group,kind=user"
+            .to_owned();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let response = c.get(&path).await;
+        assert_eq!(response.status, StatusCode::OK);
+        for e in response.json().as_array().unwrap() {
+            seen.push(e["metadata"]["name"].as_str().unwrap().to_owned());
+        }
+        let Some(link) = response.headers.get("link") else {
+            break;
+        };
+        let link = link.to_str().unwrap();
+        assert!(link.ends_with(">; rel=\"next\""), "{link}");
+        path = link
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(!path.contains("offset="));
+    }
+    // Paged order is by entity ref.
+    assert_eq!(seen, ["pay-api", "Alpha", "beta", "team-a", "jdoe"]);
+}
+
+#[tokio::test]
+async fn by_query_pages_with_cursors_and_counts() {
+    let c = fixture().await;
+    let first = c.get("/api/catalog/entities/by-query?limit=2&orderField=metadata.name,asc&filter=kind=component,kind=api,kind=group,kind=user").await.json();
+    assert_eq!(first["totalItems"], 5);
+    let mut names: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    let mut cursor = first["pageInfo"]["nextCursor"].as_str().unwrap().to_owned();
+    loop {
+        let page = c
+            .get(&format!(
+                "/api/catalog/entities/by-query?limit=2&cursor={}",
+                urlencode(&cursor)
+            ))
+            .await
+            .json();
+        assert_eq!(page["totalItems"], 5, "the total is carried in the cursor");
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned()),
+        );
+        match page["pageInfo"]["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["Alpha", "beta", "jdoe", "pay-api", "team-a"]);
+    let text = c.get("/api/catalog/entities/by-query?fullTextFilterTerm=ETA&fullTextFilterFields=metadata.name").await.json();
+    assert_eq!(text["items"][0]["metadata"]["name"], "beta");
+    assert_eq!(text["totalItems"], 1);
+    let post = c.post("/api/catalog/entities/by-query", json!({"query": {"kind": "component", "spec.type": {"$in": ["website"]}}, "fields": ["metadata.name"]})).await;
+    assert_eq!(post.status, StatusCode::OK, "{}", post.text());
+    assert_eq!(
+        post.json()["items"],
+        json!([{"metadata": {"name": "beta"}}])
+    );
+    let bad = c
+        .post(
+            "/api/catalog/entities/by-query",
+            json!({"query": {"$not": {"kind": "x"}}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn lookups_by_name_uid_and_refs_and_facets() {
+    let c = fixture().await;
+    let alpha = c.entity("Component", "ALPHA").await;
+    let uid = alpha["metadata"]["uid"].as_str().unwrap();
+    assert_eq!(
+        c.get(&format!("/api/catalog/entities/by-uid/{uid}"))
+            .await
+            .json()["metadata"]["name"],
+        "Alpha"
+    );
+    let missing = c
+        .get("/api/catalog/entities/by-name/component/default/nope")
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing.json()["error"],
+        "No entity named 'nope' found, with kind 'component' in namespace 'default'"
+    );
+    assert_eq!(
+        c.get("/api/catalog/entities/by-uid/nope").await.json()["error"],
+        "No entity with uid nope"
+    );
+
+    let refs = c.post("/api/catalog/entities/by-refs", json!({"entityRefs": ["component:default/beta", "component:nope", "Group:team-a"], "fields": ["metadata.name"]})).await.json();
+    assert_eq!(
+        refs["items"],
+        json!([{"metadata": {"name": "beta"}}, null, {"metadata": {"name": "team-a"}}])
+    );
+    let filtered = c
+        .post(
+            "/api/catalog/entities/by-refs?filter=kind=group",
+            json!({"entityRefs": ["component:default/beta", "group:default/team-a"]}),
+        )
+        .await
+        .json();
+    assert_eq!(filtered["items"][0], Value::Null);
+    assert_eq!(filtered["items"][1]["kind"], "Group");
+
+    let facets = c
+        .get("/api/catalog/entity-facets?facet=kind&facet=metadata.tags&filter=kind=component")
+        .await
+        .json();
+    assert_eq!(
+        facets["facets"]["kind"],
+        json!([{"value": "Component", "count": 2}])
+    );
+    assert_eq!(
+        facets["facets"]["metadata.tags"],
+        json!([{"value": "java", "count": 1}, {"value": "python", "count": 1}, {"value": "web", "count": 1}])
+    );
+
+    assert_eq!(
+        c.delete(&format!("/api/catalog/entities/by-uid/{uid}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        c.get(&format!("/api/catalog/entities/by-uid/{uid}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.delete("/api/catalog/entities/by-uid/unknown")
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn the_whole_catalog_streams_ordered_by_uid() {
+    let c = CatalogApp::new().await;
+    let docs: Vec<String> = (0..1500)
+        .map(|i| super::component(&format!("c{i:04}"), "t"))
+        .collect();
+    let path = c.write("many.yaml", docs[..900].join("---\n"));
+    c.register(&path).await;
+    let path = c.write("more.yaml", docs[900..].join("---\n"));
+    c.register(&path).await;
+    let all = c.get("/api/catalog/entities").await.json();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 1502, "1500 components and two Location entities");
+    let uids: Vec<&str> = all
+        .iter()
+        .map(|e| e["metadata"]["uid"].as_str().unwrap())
+        .collect();
+    let mut sorted = uids.clone();
+    sorted.sort_unstable();
+    assert_eq!(uids, sorted);
+}

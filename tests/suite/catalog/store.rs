@@ -1,0 +1,222 @@
+//! The catalog store contract, on SQLite and PostgreSQL.
+
+use fawkes_portal::catalog::filter::Filter;
+use fawkes_portal::catalog::model::{LocationSpec, LocationStatus, LocationType};
+use fawkes_portal::catalog::relations::relations_of;
+use fawkes_portal::catalog::stitch::processed_hash;
+use fawkes_portal::catalog::store::{
+    self, DefaultOrder, EntityQuery, LocationResult, NewLocation, ProcessedEntity,
+};
+use fawkes_portal::db::Database;
+use serde_json::{Value, json};
+
+fn entity(kind: &str, name: &str, spec: Value) -> ProcessedEntity {
+    let value = json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind, "metadata": {"name": name, "namespace": "default"}, "spec": spec});
+    let processed = value.to_string();
+    ProcessedEntity {
+        entity_ref: format!("{}:default/{name}", kind.to_lowercase()),
+        hash: processed_hash(&processed),
+        relations: relations_of(value.as_object().unwrap()).unwrap(),
+        processed,
+    }
+}
+
+async fn location(store: &dyn store::CatalogStore, id: &str) {
+    let spec = LocationSpec {
+        kind: LocationType::File,
+        target: format!("/x/{id}.yaml"),
+    };
+    assert!(
+        store
+            .create_location(&NewLocation {
+                id: id.into(),
+                spec: spec.clone(),
+                now: 1
+            })
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .create_location(&NewLocation {
+                id: format!("{id}-again"),
+                spec,
+                now: 2
+            })
+            .await
+            .unwrap(),
+        "same type and target"
+    );
+}
+
+fn names(rows: &[store::EntityRow]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).unwrap()["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l1").await;
+    location(&*store, "l2").await;
+    let first = store
+        .replace_entities(
+            "l1",
+            &[
+                entity("Component", "a", json!({"owner": "g"})),
+                entity("Group", "g", json!({})),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.inserted, first.updated, first.removed), (2, 0, 0));
+    let group = store.by_refs(&["group:default/g".into()]).await.unwrap();
+    let group: Value = serde_json::from_str(&group[0].1).unwrap();
+    assert_eq!(
+        group["relations"],
+        json!([{"type": "ownerOf", "targetRef": "component:default/a"}])
+    );
+    let same = store
+        .replace_entities(
+            "l1",
+            &[
+                entity("Component", "a", json!({"owner": "g"})),
+                entity("Group", "g", json!({})),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!((same.inserted, same.updated, same.removed), (0, 0, 0));
+    let conflict = store
+        .replace_entities("l2", &[entity("Component", "a", json!({}))])
+        .await
+        .unwrap();
+    assert_eq!(
+        conflict.conflicts,
+        vec![("component:default/a".to_owned(), "/x/l1.yaml".to_owned())]
+    );
+    let changed = store
+        .replace_entities("l1", &[entity("Group", "g", json!({"type": "team"}))])
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.inserted, changed.updated, changed.removed),
+        (0, 1, 1)
+    );
+    let group: Value =
+        serde_json::from_str(&store.by_refs(&["group:default/g".into()]).await.unwrap()[0].1)
+            .unwrap();
+    assert_eq!(
+        group["relations"],
+        json!([]),
+        "the reverse edge left with its originator"
+    );
+    assert_eq!(
+        store
+            .owner_location("group:default/g")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("l1")
+    );
+    assert!(store.delete_location("l1").await.unwrap());
+    assert!(!store.delete_location("l1").await.unwrap());
+    assert!(
+        store
+            .by_refs(&["group:default/g".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn queries_filter_order_page_and_count(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l").await;
+    let entities: Vec<ProcessedEntity> = (0..7)
+        .map(|i| {
+            entity(
+                "Component",
+                &format!("c{i}"),
+                json!({"type": if i % 2 == 0 { "even" } else { "odd" }}),
+            )
+        })
+        .collect();
+    store.replace_entities("l", &entities).await.unwrap();
+    let mut query = EntityQuery::new(Filter::parse(&["spec.type=EVEN".into()]).unwrap());
+    assert_eq!(store.count(&query).await.unwrap(), 4);
+    query.order = vec![("metadata.name".into(), true)];
+    assert_eq!(
+        names(&store.query(&query).await.unwrap()),
+        ["c6", "c4", "c2", "c0"]
+    );
+    query.limit = Some(2);
+    let page = store.query(&query).await.unwrap();
+    query.after = Some((page[1].sort_value.clone(), page[1].uid.clone()));
+    assert_eq!(names(&store.query(&query).await.unwrap()), ["c2", "c0"]);
+    let mut all = EntityQuery::new(Filter::default());
+    all.default_order = DefaultOrder::EntityRef;
+    all.offset = 5;
+    assert_eq!(names(&store.query(&all).await.unwrap()), ["c5", "c6"]);
+    all.offset = 0;
+    all.full_text = Some(("3".into(), vec!["metadata.name".into()]));
+    assert_eq!(names(&store.query(&all).await.unwrap()), ["c3"]);
+    let facet = store.facet("spec.type", &Filter::default()).await.unwrap();
+    assert_eq!(facet, vec![("even".to_owned(), 4), ("odd".to_owned(), 3)]);
+}
+
+async fn locations_keep_status_errors_and_validators(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l").await;
+    let mut validators = fawkes_portal::catalog::read::Validators::new();
+    validators.insert(
+        "file:/x/l.yaml".into(),
+        fawkes_portal::catalog::read::FileValidators {
+            etag: Some("\"e\"".into()),
+            last_modified: None,
+        },
+    );
+    let result = LocationResult {
+        status: LocationStatus::Ready,
+        errors: vec!["oops".into()],
+        validators: Some(validators.clone()),
+        refreshed_at: 10,
+        next_refresh_at: 20,
+    };
+    store.finish_location("l", &result).await.unwrap();
+    let l = store.location("l").await.unwrap().unwrap();
+    assert_eq!(
+        (l.status, l.errors.clone(), l.last_refreshed_at),
+        (LocationStatus::Ready, vec!["oops".to_owned()], Some(10))
+    );
+    assert_eq!(store.location_validators("l").await.unwrap(), validators);
+    assert!(store.due_locations(19, 10).await.unwrap().is_empty());
+    assert_eq!(store.due_locations(20, 10).await.unwrap().len(), 1);
+    store
+        .finish_location(
+            "l",
+            &LocationResult {
+                validators: None,
+                ..result
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.location_validators("l").await.unwrap(),
+        validators,
+        "None keeps the stored validators"
+    );
+    assert_eq!(store.locations().await.unwrap().len(), 1);
+}
+
+crate::store_contract!(
+    replacing_inserts_updates_removes_and_reports_conflicts,
+    queries_filter_order_page_and_count,
+    locations_keep_status_errors_and_validators,
+);

@@ -1,0 +1,255 @@
+//! `url` locations over real HTTPS (an in-process server with its own CA): the Fawkes catalog
+//! served as its GitHub layout, relative targets, conditional re-reads, and the guard's refusals.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::{CatalogApp, component, relations, testdata};
+use crate::support::https::HttpsServer;
+
+/// Files served by path, counting requests and answering `If-None-Match` with 304.
+#[derive(Clone, Default)]
+struct Files {
+    files: Arc<Mutex<HashMap<String, String>>>,
+    gets: Arc<AtomicUsize>,
+    not_modified: Arc<AtomicUsize>,
+}
+
+async fn serve(State(files): State<Files>, uri: Uri, headers: HeaderMap) -> Response {
+    files.gets.fetch_add(1, Ordering::SeqCst);
+    let Some(body) = files.files.lock().unwrap().get(uri.path()).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = format!("\"{}\"", body.len());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        files.not_modified.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    ([(header::ETAG, etag)], body).into_response()
+}
+
+async fn start(files: &Files) -> HttpsServer {
+    HttpsServer::start(Router::new().fallback(serve).with_state(files.clone())).await
+}
+
+async fn app_for(server: &HttpsServer) -> CatalogApp {
+    let allow_hosts = vec![format!("localhost:{}", server.port)];
+    let ca = server.ca_path();
+    CatalogApp::with(move |s| {
+        s.fetch.allow_hosts = allow_hosts;
+        s.fetch.extra_ca_file = ca;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_fawkes_catalog_served_over_https_ingests() {
+    let Some(data) = testdata() else {
+        eprintln!("notice: skipping catalog::urls: ../shared/testdata is missing");
+        return;
+    };
+    let fawkes = data.join("fawkes");
+    let files = Files::default();
+    let server = start(&files).await;
+    let base = server.url("/paruff/fawkes/blob/main/");
+    for entry in [
+        "catalog-info.yaml",
+        "services/location.yaml",
+        "templates/location.yaml",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(
+        std::fs::read_dir(fawkes.join("services"))
+            .unwrap()
+            .map(|e| {
+                format!(
+                    "services/{}/catalog-info.yaml",
+                    e.unwrap().file_name().to_str().unwrap()
+                )
+            }),
+    )
+    .chain(
+        ["python-service", "java-service", "nodejs-service"]
+            .map(|t| format!("templates/{t}/template.yaml")),
+    ) {
+        if let Ok(text) = std::fs::read_to_string(fawkes.join(&entry)) {
+            let text = text.replace("https://github.com/paruff/fawkes/blob/main/", &base);
+            files
+                .files
+                .lock()
+                .unwrap()
+                .insert(format!("/paruff/fawkes/blob/main/{entry}"), text);
+        }
+    }
+    let c = app_for(&server).await;
+    let target = format!("{base}services/location.yaml");
+    let response = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": target}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let view = c
+        .wait_processed(response.json()["location"]["id"].as_str().unwrap())
+        .await;
+    let errors: Vec<&str> = view["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    for name in ["cloud-provider", "data-quality", "rag"] {
+        assert!(
+            errors.iter().any(
+                |e| e.contains(&format!("services/{name}/catalog-info.yaml"))
+                    && e.contains("no matching files found")
+            ),
+            "{name}: {errors:#?}"
+        );
+    }
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=kind=component")
+            .await
+            .len(),
+        20
+    );
+
+    // The root catalog: relative targets in templates/location.yaml resolve against their parent.
+    let root = format!("{base}catalog-info.yaml");
+    let response = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": root}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let view = c
+        .wait_processed(response.json()["location"]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(view["status"], "ready", "{view}");
+    // templates/location.yaml repeats the Location entity that lists it (fawkes-templates): that is
+    // reported, and (as in Backstage, which ignores it) its targets are not followed.
+    let errors = view["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e.as_str().unwrap().ends_with(
+            "entity location:default/fawkes-templates is defined more than once in this location"
+        )),
+        "{view}"
+    );
+    // Entities of services/location.yaml stay with the location registered first.
+    assert!(
+        errors.iter().any(|e| e
+            .as_str()
+            .unwrap()
+            .starts_with("component:default/dora-metrics is already provided by the location")),
+        "{view}"
+    );
+    let system = c.entity("system", "fawkes-platform").await;
+    assert!(
+        relations(&system).contains(&"partOf -> domain:default/platform-engineering".to_owned())
+    );
+    let annotations = &system["metadata"]["annotations"];
+    assert_eq!(
+        annotations["backstage.io/managed-by-location"],
+        format!("url:{root}")
+    );
+}
+
+#[tokio::test]
+async fn an_unchanged_source_costs_one_304_and_no_writes() {
+    let files = Files::default();
+    let server = start(&files).await;
+    files
+        .files
+        .lock()
+        .unwrap()
+        .insert("/c.yaml".into(), component("svc", "team-a"));
+    let c = app_for(&server).await;
+    let target = server.url("/c.yaml");
+    let response = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": target}),
+        )
+        .await;
+    let id = response.json()["location"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = c.wait_processed(&id).await;
+    let entity = c.entity("component", "svc").await;
+    let gets = files.gets.load(Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    c.post(
+        "/api/catalog/refresh",
+        json!({"entityRef": "component:default/svc"}),
+    )
+    .await;
+    for _ in 0..200 {
+        if c.get(&format!("/api/catalog/locations/{id}")).await.json()["lastRefreshedAt"]
+            != before["lastRefreshedAt"]
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(files.gets.load(Ordering::SeqCst), gets + 1, "one request");
+    assert_eq!(files.not_modified.load(Ordering::SeqCst), 1, "answered 304");
+    assert_eq!(c.entity("component", "svc").await, entity);
+}
+
+#[tokio::test]
+async fn the_guard_refuses_plain_http_and_unlisted_hosts() {
+    let c = CatalogApp::new().await;
+    let http = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": "http://github.com/a/b/blob/main/c.yaml"}),
+        )
+        .await;
+    assert_eq!(http.status, StatusCode::BAD_REQUEST);
+    assert!(
+        http.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("URL must be HTTPS"),
+        "{}",
+        http.text()
+    );
+    let host = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": "https://evil.example/c.yaml"}),
+        )
+        .await;
+    assert_eq!(host.status, StatusCode::BAD_REQUEST);
+    assert!(
+        host.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("host 'evil.example' is not allowed (fetch.allow_hosts)"),
+        "{}",
+        host.text()
+    );
+    let local = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": "https://127.0.0.1/c.yaml"}),
+        )
+        .await;
+    assert_eq!(local.status, StatusCode::BAD_REQUEST);
+}
