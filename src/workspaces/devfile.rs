@@ -292,6 +292,32 @@ mod tests {
     }
 
     #[test]
+    fn shared_pod_annotations_may_not_conflict() {
+        let doc = |dedicated: &str, value: &str| {
+            format!(
+                "schemaVersion: 2.2.2\ncomponents:\n  - name: a\n    container:\n      image: x\n      dedicatedPod: {dedicated}\n      annotation: {{deployment: {{team: blue}}}}\n  - name: b\n    container:\n      image: y\n      dedicatedPod: {dedicated}\n      annotation: {{deployment: {{team: {value}}}}}\n"
+            )
+        };
+        let error = refused(&doc("false", "green"));
+        assert!(
+            error.contains("components[1].container.annotation.deployment.team"),
+            "{error}"
+        );
+        assert!(
+            error.contains("different values in components a and b"),
+            "{error}"
+        );
+        assert!(
+            parse(&doc("false", "blue")).is_ok(),
+            "same value: no conflict"
+        );
+        assert!(
+            parse(&doc("true", "green")).is_ok(),
+            "dedicated pods do not share annotations"
+        );
+    }
+
+    #[test]
     fn the_issue_example_message() {
         let text = "schemaVersion: 2.2.2\ncomponents:\n  - name: tools\n    container: {image: x}\n  - name: Python\n    container: {image: y}\n";
         assert_eq!(

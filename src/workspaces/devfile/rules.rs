@@ -30,6 +30,7 @@ pub fn check(doc: &Value, _version: SchemaVersion, findings: &mut Findings) {
     let components = list("components");
     let commands = list("commands");
     components_rules(components, &variables, findings);
+    annotation_rules(components, findings);
     commands_rules(commands, components, findings);
     events_rules(doc.get("events"), commands, findings);
     for key in ["projects", "dependentProjects"] {
@@ -164,6 +165,42 @@ fn components_rules(
                 )));
             }
             checkout_remote(git, remotes, &path, component_name, errors);
+        }
+    }
+}
+
+/// Rule 8: containers that share a pod (`dedicatedPod: false`) share its deployment and service,
+/// so an annotation key may not carry different values in two of them.
+fn annotation_rules(components: &[Value], findings: &mut Findings) {
+    for kind in ["deployment", "service"] {
+        let mut first: HashMap<&str, (&str, &str)> = HashMap::new();
+        for (i, component) in components.iter().enumerate() {
+            let Some(container) = component.get("container") else {
+                continue;
+            };
+            if container.get("dedicatedPod").and_then(Value::as_bool) != Some(false) {
+                continue;
+            }
+            let annotations = container
+                .get("annotation")
+                .and_then(|a| a.get(kind))
+                .and_then(Value::as_object);
+            for (key, value) in annotations.into_iter().flatten() {
+                let value = value.as_str().unwrap_or_default();
+                match first.get(key.as_str()) {
+                    Some((earlier, owner)) if *earlier != value => findings.errors.push(
+                        at(&[K("components"), I(i), K("container"), K("annotation"), K(kind), K(key)]).rule(format!(
+                            ": {kind} annotation {key} has different values in components {owner} and {} \
+                             (containers without a dedicated pod share one {kind})",
+                            name(component)
+                        )),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        first.insert(key, (value, name(component)));
+                    }
+                }
+            }
         }
     }
 }
