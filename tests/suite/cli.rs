@@ -111,6 +111,12 @@ fn migrate_creates_the_sqlite_database() {
     let output = portal(&["migrate", "--data-dir", data_dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(data_dir.join("fawkes-portal.db").is_file());
+    let log = stdout(&output);
+    assert!(log.contains("migrations applied"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no terminal colours when the output is not a terminal: {log:?}"
+    );
     // Running it again is harmless.
     assert!(
         portal(&["migrate", "--data-dir", data_dir.to_str().unwrap()])
