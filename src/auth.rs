@@ -166,6 +166,7 @@ impl Authenticator {
         config: &AuthConfig,
         builtin: Option<Arc<BuiltInIssuer>>,
     ) -> anyhow::Result<Authenticator> {
+        install_crypto();
         let mut issuers = Vec::new();
         if let Some(builtin) = builtin {
             issuers.push(trusted::TrustedIssuer::builtin(builtin, config));
