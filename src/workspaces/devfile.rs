@@ -292,6 +292,16 @@ mod tests {
     }
 
     #[test]
+    fn a_group_of_commands_without_a_default_is_a_warning() {
+        let text = "schemaVersion: 2.2.2\ncomponents:\n  - name: tools\n    container: {image: x}\ncommands:\n  - id: a\n    exec: {component: tools, commandLine: make, group: {kind: build}}\n  - id: b\n    exec: {component: tools, commandLine: make b, group: {kind: build}}\n";
+        let devfile = parse(text).expect("a warning, not an error");
+        assert_eq!(
+            devfile.warnings,
+            vec!["command group build has 2 commands but no default (isDefault: true); tools pick one themselves".to_owned()]
+        );
+    }
+
+    #[test]
     fn shared_pod_annotations_may_not_conflict() {
         let doc = |dedicated: &str, value: &str| {
             format!(

@@ -20,6 +20,7 @@ pub(super) fn commands_rules(commands: &[Value], components: &[Value], findings:
     let by_id: HashMap<String, &Value> = commands.iter().map(|c| (command_id(c), c)).collect();
     let mut seen = HashSet::new();
     let mut defaults: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut in_group: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, command) in commands.iter().enumerate() {
         let id = command_id(command);
         let path = at(&[K("commands"), I(i)]);
@@ -36,9 +37,11 @@ pub(super) fn commands_rules(commands: &[Value], components: &[Value], findings:
             .unwrap_or(("exec", &Value::Null));
         if let Some(group) = body.get("group")
             && let Some(group_kind) = group.get("kind").and_then(Value::as_str)
-            && group.get("isDefault").and_then(Value::as_bool) == Some(true)
         {
-            defaults.entry(group_kind).or_default().push(id.clone());
+            *in_group.entry(group_kind).or_default() += 1;
+            if group.get("isDefault").and_then(Value::as_bool) == Some(true) {
+                defaults.entry(group_kind).or_default().push(id.clone());
+            }
         }
         match kind {
             "exec" | "apply" => {
@@ -65,6 +68,14 @@ pub(super) fn commands_rules(commands: &[Value], components: &[Value], findings:
                 let mut stack = vec![id.clone()];
                 composite(&id, body, &by_id, &mut stack, &path, findings);
             }
+        }
+    }
+    // devfile/library's MissingDefaultCmdWarning: several commands in a group, none the default.
+    for (kind, count) in &in_group {
+        if *count > 1 && !defaults.contains_key(kind) {
+            findings.warnings.push(format!(
+                "command group {kind} has {count} commands but no default (isDefault: true); tools pick one themselves"
+            ));
         }
     }
     for (kind, ids) in defaults {
