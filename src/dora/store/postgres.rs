@@ -16,4 +16,4 @@ impl PgDoraStore {
     }
 }
 
-super::shared::dora_store!(PgDoraStore);
+super::shared::dora_store!(PgDoraStore, sqlx::Postgres);

@@ -1,10 +1,42 @@
 //! The one implementation of [`DoraStore`](super::DoraStore), instantiated per sqlx backend by
 //! [`dora_store!`] (`sqlite.rs`, `postgres.rs`): the SQL is in [`sql`](super::sql).
 
-/// Implements [`DoraStore`] for a store type with a `pool` field of one sqlx backend and an `ids`
+/// Implements [`DoraStore`] for a store type (and its sqlx backend) with a `pool` field and an `ids`
 /// field ([`ProjectIds`](super::ProjectIds)).
 macro_rules! dora_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// `project`'s id, created on `conn` when new; the caller remembers it once committed.
+            async fn project_id_or_create(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                project: &str,
+            ) -> Result<i64, $crate::db::StoreError> {
+                if let Some(id) = self.ids.get(project) {
+                    return Ok(id);
+                }
+                Ok(sqlx::query_scalar($crate::dora::store::sql::UPSERT_PROJECT)
+                    .bind(project)
+                    .fetch_one(conn)
+                    .await?)
+            }
+
+            /// `project`'s id, if anything was ever posted for it.
+            async fn existing_project_id(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                project: &str,
+            ) -> Result<Option<i64>, $crate::db::StoreError> {
+                if let Some(id) = self.ids.get(project) {
+                    return Ok(Some(id));
+                }
+                Ok(sqlx::query_scalar($crate::dora::store::sql::PROJECT_ID)
+                    .bind(project)
+                    .fetch_optional(conn)
+                    .await?)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::dora::store::DoraStore for $store {
             async fn save_deployment(
@@ -15,15 +47,7 @@ macro_rules! dora_store {
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
                 let mut tx = self.pool.begin().await?;
-                let project_id: i64 = match self.ids.get(project) {
-                    Some(id) => id,
-                    None => {
-                        sqlx::query_scalar(UPSERT_PROJECT)
-                            .bind(project)
-                            .fetch_one(&mut *tx)
-                            .await?
-                    }
-                };
+                let project_id = self.project_id_or_create(&mut tx, project).await?;
                 let environment = record.environment.as_str();
                 for chunk in record.commits.chunks(COMMITS_PER_INSERT) {
                     let mut insert = sqlx::QueryBuilder::new(INSERT_COMMITS);
@@ -83,15 +107,7 @@ macro_rules! dora_store {
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
                 let mut tx = self.pool.begin().await?;
-                let project_id: i64 = match self.ids.get(project) {
-                    Some(id) => id,
-                    None => {
-                        sqlx::query_scalar(UPSERT_PROJECT)
-                            .bind(project)
-                            .fetch_one(&mut *tx)
-                            .await?
-                    }
-                };
+                let project_id = self.project_id_or_create(&mut tx, project).await?;
                 sqlx::query(UPSERT_INCIDENT)
                     .bind(project_id)
                     .bind(&record.issue_key)
@@ -137,15 +153,7 @@ macro_rules! dora_store {
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
                 let mut tx = self.pool.begin().await?;
-                let project_id: i64 = match self.ids.get(project) {
-                    Some(id) => id,
-                    None => {
-                        sqlx::query_scalar(UPSERT_PROJECT)
-                            .bind(project)
-                            .fetch_one(&mut *tx)
-                            .await?
-                    }
-                };
+                let project_id = self.project_id_or_create(&mut tx, project).await?;
                 sqlx::query(UPSERT_PULL_REQUEST)
                     .bind(project_id)
                     .bind(&record.id)
@@ -195,15 +203,7 @@ macro_rules! dora_store {
                 use $crate::dora::metrics::*;
                 use $crate::dora::store::sql::*;
                 let mut conn = self.pool.acquire().await?;
-                let id = match self.ids.get(project) {
-                    Some(id) => Some(id),
-                    None => {
-                        sqlx::query_scalar(PROJECT_ID)
-                            .bind(project)
-                            .fetch_optional(&mut *conn)
-                            .await?
-                    }
-                };
+                let id = self.existing_project_id(&mut conn, project).await?;
                 let Some(id) = id else {
                     return Ok(ProjectFacts::default());
                 };
@@ -311,15 +311,7 @@ macro_rules! dora_store {
             ) -> Result<(i64, Vec<$crate::dora::store::HistoryRow>), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
                 let mut conn = self.pool.acquire().await?;
-                let id = match self.ids.get(project) {
-                    Some(id) => Some(id),
-                    None => {
-                        sqlx::query_scalar(PROJECT_ID)
-                            .bind(project)
-                            .fetch_optional(&mut *conn)
-                            .await?
-                    }
-                };
+                let id = self.existing_project_id(&mut conn, project).await?;
                 let Some(id) = id else {
                     return Ok((0, Vec::new()));
                 };

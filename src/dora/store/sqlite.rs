@@ -16,4 +16,4 @@ impl SqliteDoraStore {
     }
 }
 
-super::shared::dora_store!(SqliteDoraStore);
+super::shared::dora_store!(SqliteDoraStore, sqlx::Sqlite);
