@@ -141,11 +141,12 @@ pub trait CatalogStore: Send + Sync {
 /// The catalog store on `db`.
 pub fn open(db: &Database) -> std::sync::Arc<dyn CatalogStore> {
     match db {
-        Database::Sqlite(pool) => {
-            std::sync::Arc::new(sqlite::SqliteCatalogStore::new(pool.clone()))
-        }
+        Database::Sqlite { pool, writer } => std::sync::Arc::new(sqlite::SqliteCatalogStore::new(
+            pool.clone(),
+            writer.clone(),
+        )),
         Database::Postgres(pool) => {
-            std::sync::Arc::new(postgres::PgCatalogStore::new(pool.clone()))
+            std::sync::Arc::new(postgres::PgCatalogStore::new(pool.clone(), pool.clone()))
         }
     }
 }

@@ -116,7 +116,7 @@ mod tests {
             .await
             .unwrap();
         db.migrate().await.unwrap();
-        let Database::Sqlite(pool) = &db else {
+        let Database::Sqlite { pool, .. } = &db else {
             unreachable!()
         };
         let queries = [

@@ -53,8 +53,10 @@ pub trait WorkspaceStore: Send + Sync + 'static {
 /// The store on `db`'s backend.
 pub fn for_database(db: &Database) -> Arc<dyn WorkspaceStore> {
     match db {
-        Database::Sqlite(pool) => Arc::new(SqlWorkspaceStore::new(pool.clone())),
-        Database::Postgres(pool) => Arc::new(SqlWorkspaceStore::new(pool.clone())),
+        Database::Sqlite { pool, writer } => {
+            Arc::new(SqlWorkspaceStore::new(pool.clone(), writer.clone()))
+        }
+        Database::Postgres(pool) => Arc::new(SqlWorkspaceStore::new(pool.clone(), pool.clone())),
     }
 }
 

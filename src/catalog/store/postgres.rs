@@ -4,11 +4,13 @@ use sqlx::PgPool;
 
 pub struct PgCatalogStore {
     pool: PgPool,
+    /// Where writes go (the same pool).
+    writer: PgPool,
 }
 
 impl PgCatalogStore {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, writer: PgPool) -> Self {
+        Self { pool, writer }
     }
 }
 

@@ -293,7 +293,7 @@ macro_rules! impl_catalog_store {
                     .bind(l.spec.kind.as_str())
                     .bind(&l.spec.target)
                     .bind(l.now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -342,13 +342,13 @@ macro_rules! impl_catalog_store {
                     sqlx::query("UPDATE catalog_locations SET next_refresh_at = $1 WHERE id = $2")
                         .bind(now)
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                     Ok(())
                 }
 
                 async fn delete_location(&self, id: &str) -> Result<bool, StoreError> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.writer.begin_with($begin).await?;
                     let peers: Vec<String> = sqlx::query_scalar(
                         "SELECT DISTINCT r.source_ref FROM catalog_relations r \
                          JOIN catalog_entities e ON e.uid = r.originator_uid WHERE e.location_id = $1",
@@ -376,7 +376,7 @@ macro_rules! impl_catalog_store {
                     .bind(r.refreshed_at)
                     .bind(r.next_refresh_at)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }
@@ -386,7 +386,7 @@ macro_rules! impl_catalog_store {
                     location_id: &str,
                     entities: &[ProcessedEntity],
                 ) -> Result<ReplaceOutcome, StoreError> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.writer.begin_with($begin).await?;
                     let mut outcome = ReplaceOutcome::default();
                     let existing: Vec<(String, String, String)> = sqlx::query_as(
                         "SELECT entity_ref, uid, processed_hash FROM catalog_entities WHERE location_id = $1",
@@ -527,7 +527,7 @@ macro_rules! impl_catalog_store {
                 }
 
                 async fn delete_entity(&self, uid: &str) -> Result<(), StoreError> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.writer.begin_with($begin).await?;
                     let peers = relation_sources(&mut tx, uid).await?;
                     sqlx::query("DELETE FROM catalog_entities WHERE uid = $1")
                         .bind(uid)

@@ -4,11 +4,13 @@ use sqlx::SqlitePool;
 
 pub struct SqliteCatalogStore {
     pool: SqlitePool,
+    /// Where writes go (the database's one write connection).
+    writer: SqlitePool,
 }
 
 impl SqliteCatalogStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub fn new(pool: SqlitePool, writer: SqlitePool) -> Self {
+        Self { pool, writer }
     }
 }
 

@@ -35,18 +35,17 @@ macro_rules! dora_store {
                     .fetch_optional(conn)
                     .await?)
             }
-        }
 
-        #[async_trait::async_trait]
-        impl $crate::dora::store::DoraStore for $store {
-            async fn save_deployment(
+            /// Saves a deployment in a transaction of several statements (any backend, any
+            /// project, any number of commits).
+            async fn save_deployment_in_transaction(
                 &self,
                 project: &str,
                 record: &$crate::dora::model::DeploymentRecord,
                 now_ms: i64,
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let project_id = self.project_id_or_create(&mut tx, project).await?;
                 let environment = record.environment.as_str();
                 for chunk in record.commits.chunks(COMMITS_PER_INSERT) {
@@ -99,6 +98,19 @@ macro_rules! dora_store {
                 self.ids.remember(project, project_id);
                 Ok(())
             }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::dora::store::DoraStore for $store {
+            async fn save_deployment(
+                &self,
+                project: &str,
+                record: &$crate::dora::model::DeploymentRecord,
+                now_ms: i64,
+            ) -> Result<(), $crate::db::StoreError> {
+                // Each backend decides how (`sqlite.rs`, `postgres.rs`).
+                self.write_deployment(project, record, now_ms).await
+            }
 
             async fn save_incident(
                 &self,
@@ -106,7 +118,7 @@ macro_rules! dora_store {
                 record: &$crate::dora::model::IncidentRecord,
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let project_id = self.project_id_or_create(&mut tx, project).await?;
                 sqlx::query(UPSERT_INCIDENT)
                     .bind(project_id)
@@ -141,7 +153,7 @@ macro_rules! dora_store {
                     .bind(project)
                     .bind(issue_key)
                     .bind(now_ms)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -152,7 +164,7 @@ macro_rules! dora_store {
                 record: &$crate::dora::model::PullRequestRecord,
             ) -> Result<(), $crate::db::StoreError> {
                 use $crate::dora::store::sql::*;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let project_id = self.project_id_or_create(&mut tx, project).await?;
                 sqlx::query(UPSERT_PULL_REQUEST)
                     .bind(project_id)
@@ -180,11 +192,8 @@ macro_rules! dora_store {
                 if self.ids.get(project).is_some() {
                     return Ok(true);
                 }
-                let id: Option<i64> = sqlx::query_scalar($crate::dora::store::sql::PROJECT_ID)
-                    .bind(project)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(id.is_some())
+                let mut conn = self.pool.acquire().await?;
+                Ok(self.existing_project_id(&mut conn, project).await?.is_some())
             }
 
             async fn projects(&self) -> Result<Vec<String>, $crate::db::StoreError> {

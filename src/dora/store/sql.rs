@@ -42,6 +42,38 @@ pub(crate) const UPSERT_DEPLOYMENT: &str = "INSERT INTO dora_deployments \
      head_author = excluded.head_author, received_ms = excluded.received_ms, \
      prod_finished_ms = excluded.prod_finished_ms, prod_first_ms = excluded.prod_first_ms";
 
+/// Parameters of [`UPSERT_DEPLOYMENT`] (`$1` project id, `$2` deployment id, ... `$17`).
+pub(crate) const DEPLOYMENT_PARAMS: usize = 17;
+/// Parameters of one commit row besides the project and deployment ids it shares as `$1`, `$2`.
+pub(crate) const COMMIT_PARAMS: usize = 16;
+
+/// SQLite only: a deployment with `commits` commit rows as one script (one round trip to the
+/// connection's thread instead of four): `BEGIN IMMEDIATE`, the commit rows, the deployment,
+/// `COMMIT`. Parameters: the deployment's `$1..$17`, then each commit's 16 values in the column
+/// order of [`INSERT_COMMITS`] after `project_id, deployment_id`. The caller rolls back when a
+/// statement fails (the script stops at the failing statement, inside the transaction).
+pub(crate) fn sqlite_deployment_script(commits: usize) -> String {
+    let mut script = String::from("BEGIN IMMEDIATE; ");
+    script.push_str(INSERT_COMMITS);
+    script.push_str("VALUES ");
+    for c in 0..commits {
+        if c > 0 {
+            script.push_str(", ");
+        }
+        script.push_str("($1, $2");
+        let first = DEPLOYMENT_PARAMS + 1 + c * COMMIT_PARAMS;
+        for n in first..first + COMMIT_PARAMS {
+            script.push_str(&format!(", ${n}"));
+        }
+        script.push(')');
+    }
+    script.push_str(ON_COMMIT_CONFLICT);
+    script.push_str("; ");
+    script.push_str(UPSERT_DEPLOYMENT);
+    script.push_str("; COMMIT");
+    script
+}
+
 pub(crate) const UPSERT_INCIDENT: &str = "INSERT INTO dora_incidents \
      (project_id, issue_key, title, status, original_status, created_ms, updated_ms, \
       resolution_ms, lead_time_minutes, url, description, priority, severity, component, \

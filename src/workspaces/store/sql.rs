@@ -10,11 +10,13 @@ use crate::db::StoreError;
 
 pub struct SqlWorkspaceStore<DB: Database> {
     pool: Pool<DB>,
+    /// Where writes go (on SQLite the database's one write connection; otherwise `pool`).
+    writer: Pool<DB>,
 }
 
 impl<DB: Database> SqlWorkspaceStore<DB> {
-    pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool<DB>, writer: Pool<DB>) -> Self {
+        Self { pool, writer }
     }
 }
 
@@ -44,7 +46,7 @@ where
             .bind(w.changed_at_ms)
             .bind(w.created_at_ms)
             .bind(w.last_used_ms)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         Ok(inserted.is_some())
     }
@@ -76,7 +78,7 @@ where
             .bind(id)
             .bind(started)
             .bind(at_ms)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         Ok(updated.is_some())
     }
@@ -85,7 +87,7 @@ where
         let deleted: Option<(String,)> = sqlx::query_as(DELETE)
             .bind(owner)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         Ok(deleted.is_some())
     }

@@ -244,7 +244,77 @@ async fn closing_sets_the_resolution_once(db: &Database) {
     assert!(!store.close_incident("other", "I-1", 0).await.unwrap());
 }
 
+/// Runs one statement on the store's database.
+async fn execute(db: &Database, statement: &str) {
+    match db {
+        Database::Sqlite { writer: pool, .. } => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        Database::Postgres(pool) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn count(db: &Database, query: &str) -> i64 {
+    match db {
+        Database::Sqlite { writer: pool, .. } => sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Database::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    }
+}
+
+async fn a_failed_write_leaves_nothing_behind(db: &Database) {
+    let store = db.dora_store();
+    let at = "2024-06-10T10:00:00Z";
+    // The first post makes the project known (on SQLite, later posts take the one-round-trip path).
+    store
+        .save_deployment(
+            "svc",
+            &deployment("a", "PRODUCTION", at, &[("s1", None)]),
+            0,
+        )
+        .await
+        .unwrap();
+    // The commit rows insert, then the deployment upsert fails.
+    execute(
+        db,
+        "ALTER TABLE dora_deployments RENAME TO dora_deployments_away",
+    )
+    .await;
+    let failed = deployment("b", "PRODUCTION", at, &[("s2", None), ("s3", None)]);
+    assert!(store.save_deployment("svc", &failed, 0).await.is_err());
+    // Writable again at once: no transaction was left open holding the write lock.
+    execute(
+        db,
+        "ALTER TABLE dora_deployments_away RENAME TO dora_deployments",
+    )
+    .await;
+    let rows = "SELECT COUNT(*) FROM dora_deployment_commits WHERE deployment_id = 'b'";
+    assert_eq!(
+        count(db, rows).await,
+        0,
+        "the failed post's commit rows were rolled back"
+    );
+    store.save_deployment("svc", &failed, 0).await.unwrap();
+    let (total, _) = store.history("svc", None, 10).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(count(db, rows).await, 2);
+}
+
 crate::store_contract!(
+    a_failed_write_leaves_nothing_behind,
     facts_link_incidents_to_the_last_successful_production_deployment,
     a_change_counts_at_its_first_successful_production_deployment,
     reposts_upsert_and_keep_earlier_commit_rows,
