@@ -187,7 +187,9 @@ macro_rules! impl_catalog_store {
                 ProcessedEntity, ReplaceOutcome,
             };
             use $crate::catalog::read::Validators;
-            use $crate::catalog::stitch::stitch;
+            use $crate::catalog::relations::Relation;
+            use $crate::catalog::search::SearchRow;
+            use $crate::catalog::stitch::{Stitched, stitch};
             use $crate::db::StoreError;
 
             type Tx<'a> = sqlx::Transaction<'a, $db>;
@@ -225,48 +227,82 @@ macro_rules! impl_catalog_store {
                 query
             }
 
-            /// Re-serves the entities with these refs from their processed form and relations.
+            /// Refs, uids and rows per statement: well under both backends' parameter limits.
+            const CHUNK: usize = 500;
+
+            /// `<head> ($1, $2, ...)` over `items`.
+            fn in_list(head: &str, items: &[&str]) -> sqlx::QueryBuilder<$db> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(head);
+                query.push(" (");
+                let mut list = query.separated(", ");
+                for item in items {
+                    list.push_bind(*item);
+                }
+                query.push(")");
+                query
+            }
+
+            /// Re-serves the entities with these refs from their processed form and every
+            /// relation row whose source they are, in chunks: an entity whose served form did not
+            /// change (same etag) is left as it is.
             async fn restitch(tx: &mut Tx<'_>, refs: &BTreeSet<String>) -> Result<(), sqlx::Error> {
-                for entity_ref in refs {
-                    let row = sqlx::query(
-                        "SELECT uid, processed, etag FROM catalog_entities WHERE entity_ref = $1",
+                let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+                for chunk in refs.chunks(CHUNK) {
+                    let entities: Vec<(String, String, String, String)> = in_list(
+                        "SELECT uid, entity_ref, processed, etag FROM catalog_entities WHERE entity_ref IN",
+                        chunk,
                     )
-                    .bind(entity_ref)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    let Some(row) = row else { continue };
-                    let uid: String = row.try_get("uid")?;
-                    let processed: String = row.try_get("processed")?;
-                    let old_etag: String = row.try_get("etag")?;
-                    let relations: Vec<(String, String)> = sqlx::query_as(
-                        "SELECT DISTINCT type, target_ref FROM catalog_relations WHERE source_ref = $1",
-                    )
-                    .bind(entity_ref)
+                    .build_query_as()
                     .fetch_all(&mut **tx)
                     .await?;
-                    let served = stitch(&processed, &uid, relations);
-                    if served.etag == old_etag {
+                    let relations: Vec<(String, String, String)> = in_list(
+                        "SELECT DISTINCT source_ref, type, target_ref FROM catalog_relations WHERE source_ref IN",
+                        chunk,
+                    )
+                    .build_query_as()
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let mut by_source: HashMap<String, Vec<(String, String)>> = HashMap::new();
+                    for (source, kind, target) in relations {
+                        by_source.entry(source).or_default().push((kind, target));
+                    }
+                    let served: Vec<(String, Stitched)> = entities
+                        .into_iter()
+                        .filter_map(|(uid, entity_ref, processed, etag)| {
+                            let relations = by_source.remove(&entity_ref).unwrap_or_default();
+                            let served = stitch(&processed, &uid, relations);
+                            (served.etag != etag).then_some((uid, served))
+                        })
+                        .collect();
+                    if served.is_empty() {
                         continue;
                     }
-                    sqlx::query("UPDATE catalog_entities SET body = $1, etag = $2 WHERE uid = $3")
-                        .bind(&served.body)
-                        .bind(&served.etag)
-                        .bind(&uid)
+                    let mut update = sqlx::QueryBuilder::<$db>::new(
+                        "UPDATE catalog_entities SET body = v.column2, etag = v.column3 FROM (",
+                    );
+                    update.push_values(&served, |mut row, (uid, s)| {
+                        row.push_bind(uid).push_bind(&s.body).push_bind(&s.etag);
+                    });
+                    update.push(") AS v WHERE catalog_entities.uid = v.column1");
+                    update.build().execute(&mut **tx).await?;
+                    let uids: Vec<&str> = served.iter().map(|(uid, _)| uid.as_str()).collect();
+                    in_list("DELETE FROM catalog_search WHERE entity_uid IN", &uids)
+                        .build()
                         .execute(&mut **tx)
                         .await?;
-                    sqlx::query("DELETE FROM catalog_search WHERE entity_uid = $1")
-                        .bind(&uid)
-                        .execute(&mut **tx)
-                        .await?;
-                    for chunk in served.rows.chunks(500) {
+                    let rows: Vec<(&str, &SearchRow)> = served
+                        .iter()
+                        .flat_map(|(uid, s)| s.rows.iter().map(move |row| (uid.as_str(), row)))
+                        .collect();
+                    for rows in rows.chunks(2 * CHUNK) {
                         let mut insert = sqlx::QueryBuilder::<$db>::new(
                             "INSERT INTO catalog_search (entity_uid, key, value, original_value) ",
                         );
-                        insert.push_values(chunk, |mut b, row| {
-                            b.push_bind(uid.clone())
-                                .push_bind(row.key.clone())
-                                .push_bind(row.value.clone())
-                                .push_bind(row.original.clone());
+                        insert.push_values(rows, |mut b, (uid, row)| {
+                            b.push_bind(*uid)
+                                .push_bind(&row.key)
+                                .push_bind(&row.value)
+                                .push_bind(&row.original);
                         });
                         insert.build().execute(&mut **tx).await?;
                     }
@@ -274,12 +310,28 @@ macro_rules! impl_catalog_store {
                 Ok(())
             }
 
-            /// Every ref that relation rows originated by `uid` point from.
-            async fn relation_sources(tx: &mut Tx<'_>, uid: &str) -> Result<Vec<String>, sqlx::Error> {
-                sqlx::query_scalar("SELECT DISTINCT source_ref FROM catalog_relations WHERE originator_uid = $1")
-                    .bind(uid)
+            /// Every ref that relation rows originated by `uids` point from.
+            async fn relation_sources(tx: &mut Tx<'_>, uids: &[&str]) -> Result<Vec<String>, sqlx::Error> {
+                let mut sources = Vec::new();
+                for chunk in uids.chunks(CHUNK) {
+                    let found: Vec<String> = in_list(
+                        "SELECT DISTINCT source_ref FROM catalog_relations WHERE originator_uid IN",
+                        chunk,
+                    )
+                    .build_query_scalar()
                     .fetch_all(&mut **tx)
-                    .await
+                    .await?;
+                    sources.extend(found);
+                }
+                Ok(sources)
+            }
+
+            /// Runs `<head> (uids)` in chunks (deletes by uid).
+            async fn for_uids(tx: &mut Tx<'_>, head: &str, uids: &[&str]) -> Result<(), sqlx::Error> {
+                for chunk in uids.chunks(CHUNK) {
+                    in_list(head, chunk).build().execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             #[async_trait]
@@ -396,79 +448,89 @@ macro_rules! impl_catalog_store {
                     .await?;
                     let mut existing: HashMap<String, (String, String)> =
                         existing.into_iter().map(|(r, u, h)| (r, (u, h))).collect();
-                    let mut affected = BTreeSet::new();
-                    let mut changed: Vec<(String, &ProcessedEntity)> = Vec::new();
+                    let mut updated: Vec<(String, &ProcessedEntity)> = Vec::new();
+                    let mut new: Vec<&ProcessedEntity> = Vec::new();
                     for entity in entities {
                         match existing.remove(&entity.entity_ref) {
                             Some((_, hash)) if hash == entity.hash => {}
-                            Some((uid, _)) => {
-                                sqlx::query("UPDATE catalog_entities SET processed = $1, processed_hash = $2 WHERE uid = $3")
-                                    .bind(&entity.processed)
-                                    .bind(&entity.hash)
-                                    .bind(&uid)
-                                    .execute(&mut *tx)
-                                    .await?;
-                                outcome.updated += 1;
-                                changed.push((uid, entity));
-                            }
-                            None => {
-                                let owner: Option<String> = sqlx::query_scalar(
-                                    "SELECT l.target FROM catalog_entities e JOIN catalog_locations l ON l.id = e.location_id \
-                                     WHERE e.entity_ref = $1",
-                                )
-                                .bind(&entity.entity_ref)
-                                .fetch_optional(&mut *tx)
-                                .await?;
-                                if let Some(owner) = owner {
-                                    outcome.conflicts.push((entity.entity_ref.clone(), owner));
-                                    continue;
-                                }
-                                let uid = uuid::Uuid::new_v4().to_string();
-                                sqlx::query(
-                                    "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) \
-                                     VALUES ($1, $2, $3, $4, $5, '{}', '')",
-                                )
-                                .bind(&uid)
-                                .bind(&entity.entity_ref)
-                                .bind(location_id)
-                                .bind(&entity.hash)
-                                .bind(&entity.processed)
-                                .execute(&mut *tx)
-                                .await?;
-                                outcome.inserted += 1;
-                                changed.push((uid, entity));
-                            }
+                            Some((uid, _)) => updated.push((uid, entity)),
+                            None => new.push(entity),
                         }
                     }
-                    for (_, (uid, _)) in existing {
-                        affected.extend(relation_sources(&mut tx, &uid).await?);
-                        sqlx::query("DELETE FROM catalog_entities WHERE uid = $1")
-                            .bind(&uid)
-                            .execute(&mut *tx)
-                            .await?;
-                        outcome.removed += 1;
+                    // New to this location, but another location owns them: left alone.
+                    let mut owners: HashMap<String, String> = HashMap::new();
+                    let new_refs: Vec<&str> = new.iter().map(|e| e.entity_ref.as_str()).collect();
+                    for chunk in new_refs.chunks(CHUNK) {
+                        let found: Vec<(String, String)> = in_list(
+                            "SELECT e.entity_ref, l.target FROM catalog_entities e \
+                             JOIN catalog_locations l ON l.id = e.location_id WHERE e.entity_ref IN",
+                            chunk,
+                        )
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        owners.extend(found);
                     }
-                    for (uid, entity) in &changed {
-                        affected.insert(entity.entity_ref.clone());
-                        affected.extend(relation_sources(&mut tx, uid).await?);
-                        sqlx::query("DELETE FROM catalog_relations WHERE originator_uid = $1")
+                    let mut inserted: Vec<(String, &ProcessedEntity)> = Vec::new();
+                    for entity in new {
+                        match owners.get(&entity.entity_ref) {
+                            Some(owner) => outcome.conflicts.push((entity.entity_ref.clone(), owner.clone())),
+                            None => inserted.push((uuid::Uuid::now_v7().to_string(), entity)),
+                        }
+                    }
+                    for chunk in inserted.chunks(CHUNK) {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
+                        );
+                        insert.push_values(chunk, |mut row, (uid, entity)| {
+                            row.push_bind(uid.as_str())
+                                .push_bind(entity.entity_ref.as_str())
+                                .push_bind(location_id)
+                                .push_bind(entity.hash.as_str())
+                                .push_bind(entity.processed.as_str())
+                                .push_bind("{}")
+                                .push_bind("");
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    for (uid, entity) in &updated {
+                        sqlx::query("UPDATE catalog_entities SET processed = $1, processed_hash = $2 WHERE uid = $3")
+                            .bind(&entity.processed)
+                            .bind(&entity.hash)
                             .bind(uid)
                             .execute(&mut *tx)
                             .await?;
-                        for chunk in entity.relations.chunks(500) {
-                            let mut insert = sqlx::QueryBuilder::<$db>::new(
-                                "INSERT INTO catalog_relations (originator_uid, source_ref, type, target_ref) ",
-                            );
-                            insert.push_values(chunk, |mut b, r| {
-                                b.push_bind(uid.clone())
-                                    .push_bind(r.source.clone())
-                                    .push_bind(r.kind)
-                                    .push_bind(r.target.clone());
-                            });
-                            insert.build().execute(&mut *tx).await?;
-                            affected.extend(chunk.iter().map(|r| r.source.clone()));
-                        }
                     }
+                    outcome.inserted = inserted.len();
+                    outcome.updated = updated.len();
+                    outcome.removed = existing.len();
+                    // Entities that gain, lose or change relations are re-served below.
+                    let mut affected = BTreeSet::new();
+                    let removed: Vec<&str> = existing.values().map(|(uid, _)| uid.as_str()).collect();
+                    affected.extend(relation_sources(&mut tx, &removed).await?);
+                    for_uids(&mut tx, "DELETE FROM catalog_entities WHERE uid IN", &removed).await?;
+                    let updated_uids: Vec<&str> = updated.iter().map(|(uid, _)| uid.as_str()).collect();
+                    affected.extend(relation_sources(&mut tx, &updated_uids).await?);
+                    for_uids(&mut tx, "DELETE FROM catalog_relations WHERE originator_uid IN", &updated_uids).await?;
+                    let changed: Vec<&(String, &ProcessedEntity)> = inserted.iter().chain(&updated).collect();
+                    let relations: Vec<(&str, &Relation)> = changed
+                        .iter()
+                        .flat_map(|(uid, entity)| entity.relations.iter().map(move |r| (uid.as_str(), r)))
+                        .collect();
+                    for chunk in relations.chunks(2 * CHUNK) {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO catalog_relations (originator_uid, source_ref, type, target_ref) ",
+                        );
+                        insert.push_values(chunk, |mut b, (uid, r)| {
+                            b.push_bind(*uid)
+                                .push_bind(r.source.as_str())
+                                .push_bind(r.kind)
+                                .push_bind(r.target.as_str());
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    affected.extend(changed.iter().map(|(_, entity)| entity.entity_ref.clone()));
+                    affected.extend(relations.iter().map(|(_, r)| r.source.clone()));
                     restitch(&mut tx, &affected).await?;
                     tx.commit().await?;
                     Ok(outcome)
@@ -528,7 +590,7 @@ macro_rules! impl_catalog_store {
 
                 async fn delete_entity(&self, uid: &str) -> Result<(), StoreError> {
                     let mut tx = self.writer.begin_with($begin).await?;
-                    let peers = relation_sources(&mut tx, uid).await?;
+                    let peers = relation_sources(&mut tx, &[uid]).await?;
                     sqlx::query("DELETE FROM catalog_entities WHERE uid = $1")
                         .bind(uid)
                         .execute(&mut *tx)
