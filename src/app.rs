@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -179,6 +180,13 @@ impl App {
         let grace = self.state.config.server.shutdown_timeout;
         let stopping = Arc::new(tokio::sync::Notify::new());
         let notify = stopping.clone();
+        // Without TCP_NODELAY a response written in several pieces (a streamed list) waits for the
+        // client's delayed ACK: 40 ms per request.
+        let listener = listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+            }
+        });
         let server = axum::serve(
             listener,
             self.router

@@ -142,6 +142,58 @@ pub fn project(entity: &Value, fields: &[String]) -> Value {
     Value::Object(out)
 }
 
+/// [`project`] on an entity's JSON text, without building the whole entity: objects on the way
+/// to each field are split into their members and only the kept values are parsed. Returns the
+/// projected JSON text (the text itself when `fields` is empty or it is not an object).
+pub fn project_text(text: &str, fields: &[String]) -> String {
+    use serde_json::value::RawValue;
+    type Members<'a> = std::collections::HashMap<String, &'a RawValue>;
+    if fields.is_empty() {
+        return text.to_owned();
+    }
+    let Ok(top) = serde_json::from_str::<Members>(text) else {
+        return text.to_owned();
+    };
+    let mut out = Map::new();
+    for field in fields {
+        let parts: Vec<&str> = field.split('.').collect();
+        let mut found: Vec<String> = Vec::new();
+        let mut members = Some(top.clone());
+        let mut node: Option<&RawValue> = None;
+        let mut i = 0;
+        while i < parts.len() {
+            let Some(map) = members.take() else {
+                node = None;
+                break;
+            };
+            let mut key = parts[i].to_owned();
+            let mut j = i;
+            node = loop {
+                if let Some(next) = map.get(&key) {
+                    break Some(*next);
+                }
+                j += 1;
+                if j >= parts.len() {
+                    break None;
+                }
+                key = format!("{key}.{}", parts[j]);
+            };
+            let Some(next) = node else { break };
+            found.push(key);
+            i = j + 1;
+            if i < parts.len() {
+                members = serde_json::from_str::<Members>(next.get()).ok();
+            }
+        }
+        if let Some(raw) = node
+            && let Ok(value) = serde_json::from_str::<Value>(raw.get())
+        {
+            insert_path(&mut out, &found, value);
+        }
+    }
+    Value::Object(out).to_string()
+}
+
 fn insert_path(out: &mut Map<String, Value>, path: &[String], value: Value) {
     let Some((last, parents)) = path.split_last() else {
         return;
@@ -204,5 +256,26 @@ mod tests {
             json!({"kind": "Component", "metadata": {"name": "x", "annotations": {"backstage.io/a": "1"}}})
         );
         assert!(parse_fields(&["a[0]".into()]).is_err());
+    }
+
+    #[test]
+    fn projecting_text_agrees_with_projecting_values() {
+        let e = json!({"kind": "Component", "metadata": {"name": "x", "tags": ["a", "b"],
+            "annotations": {"backstage.io/a": "1", "quote\"d": {"deep": [1, {"k": null}]}}},
+            "spec": {"owner": "team-a"}, "relations": [{"type": "ownedBy"}]});
+        for fields in [
+            "kind,metadata.name",
+            "metadata.annotations.backstage.io/a,nope",
+            "metadata.tags,spec",
+            "metadata.annotations.quote\"d.deep,relations",
+            "metadata.name.nothing,kind.x,spec.owner",
+            "metadata",
+        ] {
+            let fields = parse_fields(&[fields.into()]).unwrap();
+            let text: Value = serde_json::from_str(&project_text(&e.to_string(), &fields)).unwrap();
+            assert_eq!(text, project(&e, &fields), "{fields:?}");
+        }
+        assert_eq!(project_text("[1]", &["kind".into()]), "[1]");
+        assert_eq!(project_text("{}", &[]), "{}");
     }
 }

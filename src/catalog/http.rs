@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
-use super::filter::{Filter, parse_fields, project};
+use super::filter::{Filter, parse_fields};
 use super::service::CatalogError;
 use crate::error::AppError;
 
@@ -75,11 +75,7 @@ pub(crate) fn json_array<'a>(bodies: impl Iterator<Item = &'a str>, fields: &[St
 }
 
 pub(crate) fn projected(body: &str, fields: &[String]) -> String {
-    if fields.is_empty() {
-        return body.to_owned();
-    }
-    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    project(&value, fields).to_string()
+    crate::catalog::filter::project_text(body, fields)
 }
 
 /// A 200 response with a JSON body already serialised.

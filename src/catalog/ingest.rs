@@ -26,8 +26,6 @@ pub const MAX_FILES: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct TreeResult {
     pub entities: Vec<ProcessedEntity>,
-    /// The entities as JSON (for dry runs).
-    pub served: Vec<Entity>,
     pub errors: Vec<String>,
     pub validators: Validators,
     /// The root target itself could not be read or parsed.
@@ -194,7 +192,6 @@ impl TreeResult {
             relations: relations_of(&entity).unwrap_or_default(),
             processed,
         });
-        self.served.push(entity);
     }
 }
 

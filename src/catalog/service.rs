@@ -132,7 +132,11 @@ impl Catalog {
                     next_refresh_at: now,
                     created_at: now,
                 },
-                entities: tree.served,
+                entities: tree
+                    .entities
+                    .iter()
+                    .filter_map(|e| serde_json::from_str(&e.processed).ok())
+                    .collect(),
                 exists: existing.is_some(),
             });
         }

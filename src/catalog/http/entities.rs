@@ -184,13 +184,29 @@ fn stream_all(
 }
 
 /// One page of a query, with a cursor for the next.
-#[derive(Serialize, ToSchema)]
+#[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryPage {
+    /// The stored JSON of each entity, written out as it is (not parsed and re-serialised).
     #[schema(value_type = Vec<Object>)]
-    items: Vec<Value>,
+    items: Vec<String>,
     total_items: i64,
     page_info: PageInfo,
+}
+
+impl IntoResponse for QueryPage {
+    fn into_response(self) -> Response {
+        let size = self.items.iter().map(|i| i.len() + 1).sum::<usize>() + 128;
+        let mut body = String::with_capacity(size);
+        body.push_str("{\"items\":[");
+        body.push_str(&self.items.join(","));
+        body.push_str("],\"totalItems\":");
+        body.push_str(&self.total_items.to_string());
+        body.push_str(",\"pageInfo\":");
+        body.push_str(&serde_json::to_string(&self.page_info).unwrap_or_else(|_| "{}".into()));
+        body.push('}');
+        json_response(body)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -254,7 +270,7 @@ pub struct FullText {
 pub async fn query_entities(
     State(state): State<AppState>,
     params: QueryPairs,
-) -> Result<Json<QueryPage>, AppError> {
+) -> Result<QueryPage, AppError> {
     params.check(&[
         "filter",
         "fields",
@@ -270,7 +286,7 @@ pub async fn query_entities(
     let limit = parse_u64("limit", params.last("limit"))?;
     if let Some(cursor) = params.last("cursor") {
         let cursor: Cursor = decode_cursor(cursor, "cursor")?;
-        return Ok(Json(run_query(&state, cursor, 0, limit, &fields).await?));
+        return run_query(&state, cursor, 0, limit, &fields).await;
     }
     let mut order_fields = Vec::new();
     if let Some(o) = params.all("orderField").first() {
@@ -315,9 +331,7 @@ pub async fn query_entities(
         last: None,
     };
     let offset = parse_u64("offset", params.last("offset"))?.unwrap_or(0);
-    Ok(Json(
-        run_query(&state, cursor, offset, limit, &fields).await?,
-    ))
+    run_query(&state, cursor, offset, limit, &fields).await
 }
 
 /// The body of `POST /entities/by-query`.
@@ -347,13 +361,11 @@ pub struct QueryBody {
 pub async fn query_entities_post(
     State(state): State<AppState>,
     AppJson(body): AppJson<QueryBody>,
-) -> Result<Json<QueryPage>, AppError> {
+) -> Result<QueryPage, AppError> {
     let fields = fields_of(&body.fields.unwrap_or_default())?;
     if let Some(cursor) = &body.cursor {
         let cursor: Cursor = decode_cursor(cursor, "cursor")?;
-        return Ok(Json(
-            run_query(&state, cursor, 0, body.limit, &fields).await?,
-        ));
+        return run_query(&state, cursor, 0, body.limit, &fields).await;
     }
     let filter = match &body.query {
         Some(q) => {
@@ -374,16 +386,14 @@ pub async fn query_entities_post(
         include_total: body.total_items.as_deref() != Some("exclude"),
         last: None,
     };
-    Ok(Json(
-        run_query(
-            &state,
-            cursor,
-            body.offset.unwrap_or(0),
-            body.limit,
-            &fields,
-        )
-        .await?,
-    ))
+    run_query(
+        &state,
+        cursor,
+        body.offset.unwrap_or(0),
+        body.limit,
+        &fields,
+    )
+    .await
 }
 
 async fn run_query(
@@ -435,10 +445,7 @@ async fn run_query(
         }
         _ => None,
     };
-    let items = rows
-        .iter()
-        .map(|r| serde_json::from_str(&projected(&r.body, fields)).unwrap_or_default())
-        .collect();
+    let items = rows.iter().map(|r| projected(&r.body, fields)).collect();
     Ok(QueryPage {
         items,
         total_items: cursor.total_items,

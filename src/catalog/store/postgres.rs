@@ -6,11 +6,16 @@ pub struct PgCatalogStore {
     pool: PgPool,
     /// Where writes go (the same pool).
     writer: PgPool,
+    counts: super::CountCache,
 }
 
 impl PgCatalogStore {
     pub fn new(pool: PgPool, writer: PgPool) -> Self {
-        Self { pool, writer }
+        Self {
+            pool,
+            writer,
+            counts: super::CountCache::new(false),
+        }
     }
 }
 

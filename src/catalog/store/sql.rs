@@ -414,6 +414,7 @@ macro_rules! impl_catalog_store {
                         .await?;
                     restitch(&mut tx, &peers.into_iter().collect()).await?;
                     tx.commit().await?;
+                    self.counts.invalidate();
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -533,6 +534,7 @@ macro_rules! impl_catalog_store {
                     affected.extend(relations.iter().map(|(_, r)| r.source.clone()));
                     restitch(&mut tx, &affected).await?;
                     tx.commit().await?;
+                    self.counts.invalidate();
                     Ok(outcome)
                 }
 
@@ -553,8 +555,15 @@ macro_rules! impl_catalog_store {
 
                 async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError> {
                     let sql = sql::entity_query(query, true);
+                    let key = format!("{}{:?}", sql.text, sql.binds);
+                    let generation = self.counts.generation();
+                    if let Some(count) = self.counts.get(&key, generation) {
+                        return Ok(count);
+                    }
                     let row = bound(&sql).fetch_one(&self.pool).await?;
-                    Ok(row.try_get(0)?)
+                    let count = row.try_get(0)?;
+                    self.counts.put(key, generation, count);
+                    Ok(count)
                 }
 
                 async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError> {
@@ -597,6 +606,7 @@ macro_rules! impl_catalog_store {
                         .await?;
                     restitch(&mut tx, &peers.into_iter().collect()).await?;
                     tx.commit().await?;
+                    self.counts.invalidate();
                     Ok(())
                 }
 

@@ -6,11 +6,16 @@ pub struct SqliteCatalogStore {
     pool: SqlitePool,
     /// Where writes go (the database's one write connection).
     writer: SqlitePool,
+    counts: super::CountCache,
 }
 
 impl SqliteCatalogStore {
     pub fn new(pool: SqlitePool, writer: SqlitePool) -> Self {
-        Self { pool, writer }
+        Self {
+            pool,
+            writer,
+            counts: super::CountCache::new(true),
+        }
     }
 }
 

@@ -215,7 +215,30 @@ async fn locations_keep_status_errors_and_validators(db: &Database) {
     assert_eq!(store.locations().await.unwrap().len(), 1);
 }
 
+/// Counts follow every change at once (SQLite keeps recent counts until the catalog changes).
+async fn counts_follow_every_change(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l").await;
+    let even = |n: usize| -> Vec<ProcessedEntity> {
+        (0..n)
+            .map(|i| entity("Component", &format!("c{i}"), json!({"type": "even"})))
+            .collect()
+    };
+    let query = EntityQuery::new(Filter::parse(&["spec.type=even".into()]).unwrap());
+    store.replace_entities("l", &even(3)).await.unwrap();
+    assert_eq!(store.count(&query).await.unwrap(), 3);
+    assert_eq!(store.count(&query).await.unwrap(), 3);
+    store.replace_entities("l", &even(5)).await.unwrap();
+    assert_eq!(store.count(&query).await.unwrap(), 5);
+    let uid = store.query(&query).await.unwrap()[0].uid.clone();
+    store.delete_entity(&uid).await.unwrap();
+    assert_eq!(store.count(&query).await.unwrap(), 4);
+    assert!(store.delete_location("l").await.unwrap());
+    assert_eq!(store.count(&query).await.unwrap(), 0);
+}
+
 crate::store_contract!(
+    counts_follow_every_change,
     replacing_inserts_updates_removes_and_reports_conflicts,
     queries_filter_order_page_and_count,
     locations_keep_status_errors_and_validators,
