@@ -110,6 +110,10 @@ async fn run() {
     let root = std::fs::canonicalize(dir.path()).unwrap().join("catalog");
     std::fs::create_dir_all(&root).unwrap();
     let (files, names) = generate(n);
+    if let Ok(out) = std::env::var("CATALOG_BENCH_WRITE") {
+        write_catalog(std::path::Path::new(&out), n, &files, &names);
+        return;
+    }
     let mut location = String::from(
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: generated\nspec:\n  targets:\n",
     );
@@ -239,6 +243,33 @@ async fn run() {
     );
     let _ = stop_tx.send(());
     let _ = server.await;
+}
+
+/// Writes the generated catalog to `out` for `scripts/catalog-load` (GENERATOR=fawkes): the files,
+/// `all-locations.yaml` listing them, and a `manifest.json` in the anchor generator's format.
+fn write_catalog(out: &std::path::Path, n: usize, files: &[(String, String)], names: &[String]) {
+    std::fs::create_dir_all(out).unwrap();
+    let mut location = String::from(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: generated\nspec:\n  targets:\n",
+    );
+    for (name, yaml) in files {
+        std::fs::write(out.join(name), yaml).unwrap();
+        writeln!(location, "    - ./{name}").unwrap();
+    }
+    std::fs::write(out.join("all-locations.yaml"), location).unwrap();
+    // The entities, the Location entity listing the files, the one generated for the registration.
+    let manifest = serde_json::json!({
+        "n": n,
+        "generator": "benches/catalog.rs",
+        "expected_total_via_post_url_location": n + 2,
+        "samples": {"component": names[names.len() / 2]},
+    });
+    std::fs::write(out.join("manifest.json"), manifest.to_string()).unwrap();
+    println!(
+        "wrote {n} entities in {} files to {}",
+        files.len(),
+        out.display()
+    );
 }
 
 async fn load(
