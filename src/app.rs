@@ -18,9 +18,12 @@ use crate::auth::issuer::BuiltInIssuer;
 use crate::config::Config;
 use crate::db::Database;
 use crate::dora::DoraService;
-use crate::dora::directory::ConfiguredTeams;
+use crate::dora::directory::{CatalogProjects, ConfiguredTeams};
 use crate::fetch::Fetcher;
 use crate::rate_limit::{Clock, RateLimiter, SystemClock};
+
+/// How long the DevLake plugin uses the catalog's projects and teams before reading them again.
+const PROJECTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every handler can reach. Cheap to clone: a few `Arc`s and a pool handle.
 #[derive(Clone)]
@@ -71,15 +74,20 @@ impl AppState {
             fetcher.clone(),
             clock.clone(),
         )?;
+        let catalog_store = crate::catalog::store::open(&db);
         let dora = Arc::new(DoraService::new(
             db.dora_store(),
-            Arc::new(ConfiguredTeams::new(config.dora.teams.clone())),
+            Arc::new(CatalogProjects::new(
+                catalog_store.clone(),
+                ConfiguredTeams::new(config.dora.teams.clone()),
+                PROJECTS_MAX_AGE,
+            )),
             clock,
             config.dora.default_benchmark,
         ));
         let background = Background::default();
         let catalog = crate::catalog::Catalog::new(
-            crate::catalog::store::open(&db),
+            catalog_store,
             db.leases(),
             &config.catalog,
             fetcher.clone(),

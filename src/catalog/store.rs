@@ -153,6 +153,11 @@ impl CountCache {
         }
     }
 
+    /// See [`CatalogStore::version`].
+    pub fn version(&self) -> Option<u64> {
+        self.enabled.then(|| self.generation())
+    }
+
     /// Called after every committed change to entities.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -194,6 +199,11 @@ pub trait CatalogStore: Send + Sync {
     async fn delete_entity(&self, uid: &str) -> Result<(), StoreError>;
     /// `(original value, number of entities)` of `key` over the entities matching `filter`.
     async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError>;
+    /// A number that changes with every change to entities, when this process makes them all
+    /// (SQLite); `None` when other processes may write too (PostgreSQL with replicas).
+    fn version(&self) -> Option<u64>;
+    /// `(entity uid, key, original value)` of every search row of these (lower-case) keys.
+    async fn values_of(&self, keys: &[&str]) -> Result<Vec<(String, String, String)>, StoreError>;
 }
 
 /// The catalog store on `db`.

@@ -1,13 +1,18 @@
 //! Which projects exist and which team each belongs to. The metric code asks a
-//! [`ProjectDirectory`] and never knows where the answer comes from: today the `[dora.teams]`
-//! configuration ([`ConfiguredTeams`]); once the catalog plugin lands, a catalog-backed
-//! directory (project = the entity's `devlake.apache.org/project-name` annotation, else its
+//! [`ProjectDirectory`] and never knows where the answer comes from: the catalog
+//! ([`CatalogProjects`]: project = a Component, or any entity with the
+//! `devlake.apache.org/project-name` annotation, named by that annotation else its
 //! `metadata.name`; team = its `app.fawkes.idp/team` label, else the `devlake.apache.org/team`
-//! annotation, else its owner), falling back to the configuration for projects not in the catalog.
+//! annotation, else its owner), falling back to the `[dora.teams]` configuration
+//! ([`ConfiguredTeams`]) for projects not in the catalog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+
+use crate::catalog::store::CatalogStore;
 
 /// Projects and teams, as far as the directory knows them. Projects that only ever posted
 /// webhooks are known to the store, not necessarily here.
@@ -56,6 +61,150 @@ impl ProjectDirectory for ConfiguredTeams {
 
     async fn projects(&self) -> anyhow::Result<Vec<String>> {
         Ok(self.team_of.keys().cloned().collect())
+    }
+}
+
+/// The search keys a project's name and team are read from (lower-case, as the catalog indexes them).
+const KIND: &str = "kind";
+const NAME: &str = "metadata.name";
+const PROJECT_NAME: &str = "metadata.annotations.devlake.apache.org/project-name";
+const TEAM_LABEL: &str = "metadata.labels.app.fawkes.idp/team";
+const TEAM_ANNOTATION: &str = "metadata.annotations.devlake.apache.org/team";
+const OWNER: &str = "spec.owner";
+
+/// Projects and teams from the catalog, with the configured mapping for projects the catalog does
+/// not list. Re-read after every catalog change when the store can tell (SQLite: this process makes
+/// every change), else at most every `max_age`.
+pub struct CatalogProjects {
+    catalog: Arc<dyn CatalogStore>,
+    fallback: ConfiguredTeams,
+    max_age: Duration,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    at: Instant,
+    version: Option<u64>,
+    teams: Arc<ConfiguredTeams>,
+}
+
+impl CatalogProjects {
+    pub fn new(
+        catalog: Arc<dyn CatalogStore>,
+        fallback: ConfiguredTeams,
+        max_age: Duration,
+    ) -> Self {
+        Self {
+            catalog,
+            fallback,
+            max_age,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The catalog's projects and teams, as a mapping.
+    async fn catalog_teams(&self) -> anyhow::Result<Arc<ConfiguredTeams>> {
+        let mut cached = self.cached.lock().await;
+        let version = self.catalog.version();
+        if let Some(c) = cached.as_ref() {
+            let fresh = match version {
+                Some(v) => c.version == Some(v),
+                None => c.at.elapsed() < self.max_age,
+            };
+            if fresh {
+                return Ok(c.teams.clone());
+            }
+        }
+        let rows = self
+            .catalog
+            .values_of(&[KIND, NAME, PROJECT_NAME, TEAM_LABEL, TEAM_ANNOTATION, OWNER])
+            .await?;
+        let mut entities: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for (uid, key, value) in rows {
+            entities.entry(uid).or_default().insert(key, value);
+        }
+        let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for values in entities.values() {
+            let is_component = values
+                .get(KIND)
+                .is_some_and(|k| k.eq_ignore_ascii_case("component"));
+            let Some(project) = values
+                .get(PROJECT_NAME)
+                .or(is_component.then(|| values.get(NAME)).flatten())
+            else {
+                continue;
+            };
+            let team = values
+                .get(TEAM_LABEL)
+                .or_else(|| values.get(TEAM_ANNOTATION))
+                .cloned()
+                .or_else(|| values.get(OWNER).map(|owner| team_name(owner)));
+            if let Some(team) = team {
+                teams.entry(team).or_default().push(project.clone());
+            }
+        }
+        for projects in teams.values_mut() {
+            projects.sort();
+            projects.dedup();
+        }
+        let teams = Arc::new(ConfiguredTeams::new(teams));
+        *cached = Some(Cached {
+            at: Instant::now(),
+            version,
+            teams: teams.clone(),
+        });
+        Ok(teams)
+    }
+}
+
+/// An owner ref's name: `group:default/team-a` and `team-a` are both team `team-a`.
+fn team_name(owner: &str) -> String {
+    let name = owner.rsplit_once(':').map_or(owner, |(_, rest)| rest);
+    name.rsplit_once('/').map_or(name, |(_, n)| n).to_owned()
+}
+
+#[async_trait]
+impl ProjectDirectory for CatalogProjects {
+    async fn has_project(&self, project: &str) -> anyhow::Result<bool> {
+        Ok(self.catalog_teams().await?.has_project(project).await?
+            || self.fallback.has_project(project).await?)
+    }
+
+    async fn team_of(&self, project: &str) -> anyhow::Result<Option<String>> {
+        let catalog = self.catalog_teams().await?;
+        if catalog.has_project(project).await? {
+            return catalog.team_of(project).await;
+        }
+        self.fallback.team_of(project).await
+    }
+
+    async fn projects_of(&self, team: &str) -> anyhow::Result<Option<Vec<String>>> {
+        let catalog = self.catalog_teams().await?;
+        let in_catalog = catalog.projects_of(team).await?;
+        // Configured projects of the team that the catalog does not place elsewhere.
+        let mut configured = Vec::new();
+        for project in self.fallback.projects_of(team).await?.unwrap_or_default() {
+            if !catalog.has_project(&project).await? {
+                configured.push(project);
+            }
+        }
+        if in_catalog.is_none() && configured.is_empty() {
+            return Ok(None);
+        }
+        let all: BTreeSet<String> = in_catalog.into_iter().flatten().chain(configured).collect();
+        Ok(Some(all.into_iter().collect()))
+    }
+
+    async fn projects(&self) -> anyhow::Result<Vec<String>> {
+        let mut all: BTreeSet<String> = self
+            .catalog_teams()
+            .await?
+            .projects()
+            .await?
+            .into_iter()
+            .collect();
+        all.extend(self.fallback.projects().await?);
+        Ok(all.into_iter().collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The DevLake plugin through HTTP (webhooks, metrics, history), its store on both databases, and
 //! properties of its medians and rates.
 
+mod catalog_teams;
 mod history;
 mod metrics_api;
 mod properties;

@@ -610,6 +610,19 @@ macro_rules! impl_catalog_store {
                     Ok(())
                 }
 
+                fn version(&self) -> Option<u64> {
+                    self.counts.version()
+                }
+
+                async fn values_of(&self, keys: &[&str]) -> Result<Vec<(String, String, String)>, StoreError> {
+                    let mut select = in_list(
+                        "SELECT entity_uid, key, original_value FROM catalog_search \
+                         WHERE original_value IS NOT NULL AND key IN",
+                        keys,
+                    );
+                    Ok(select.build_query_as().fetch_all(&self.pool).await?)
+                }
+
                 async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError> {
                     let mut sql = sql::Sql::default();
                     sql.binds.push(Bind::Text(key.to_lowercase()));
