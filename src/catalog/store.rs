@@ -86,26 +86,6 @@ pub struct EntityRow {
     pub sort_value: Option<String>,
 }
 
-/// A page of entities as text (see [`CatalogStore::page_text`]).
-#[derive(Debug, Clone, Default)]
-pub struct PageText {
-    /// The served JSON of each entity, in order, separated by `\n`; `None` for an empty page.
-    pub bodies: Option<String>,
-    pub count: i64,
-    /// The last entity's `(sort value, uid)`, for the next page's `after`.
-    pub last: Option<(Option<String>, String)>,
-}
-
-impl PageText {
-    /// Each entity's JSON.
-    pub fn entities(&self) -> impl Iterator<Item = &str> {
-        self.bodies
-            .as_deref()
-            .into_iter()
-            .flat_map(|b| b.split('\n'))
-    }
-}
-
 /// A location to register.
 #[derive(Debug, Clone)]
 pub struct NewLocation {
@@ -209,8 +189,6 @@ pub trait CatalogStore: Send + Sync {
         entities: &[ProcessedEntity],
     ) -> Result<ReplaceOutcome, StoreError>;
     async fn query(&self, query: &EntityQuery) -> Result<Vec<EntityRow>, StoreError>;
-    /// One page of `query` as a single value: the bodies joined by newlines.
-    async fn page_text(&self, query: &EntityQuery) -> Result<PageText, StoreError>;
     async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError>;
     /// Served JSON of the entities with these (lower-case) refs, as `(ref, body)`.
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;

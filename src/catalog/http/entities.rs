@@ -138,8 +138,8 @@ fn stream_all(
             if done {
                 return None;
             }
-            let page = match state.catalog.store.page_text(&query).await {
-                Ok(page) => page,
+            let rows = match state.catalog.store.query(&query).await {
+                Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "streaming GET /entities failed");
                     return Some((
@@ -148,27 +148,23 @@ fn stream_all(
                     ));
                 }
             };
-            let last_page = (page.count as u64) < STREAM_PAGE;
-            let mut chunk = String::with_capacity(page.bodies.as_ref().map_or(2, |b| b.len() + 2));
+            let last_page = (rows.len() as u64) < STREAM_PAGE;
+            let mut chunk = String::new();
             if first {
                 chunk.push('[');
             }
-            for (i, body) in page.entities().enumerate() {
+            for (i, row) in rows.iter().enumerate() {
                 if !(first && i == 0) {
                     chunk.push(',');
                 }
-                if fields.is_empty() {
-                    chunk.push_str(body);
-                } else {
-                    chunk.push_str(&projected(body, &fields));
-                }
+                chunk.push_str(&projected(&row.body, &fields));
             }
             if last_page {
                 chunk.push(']');
             }
-            let first = first && page.count == 0;
-            if let Some(last) = page.last {
-                query.after = Some(last);
+            let first = first && rows.is_empty();
+            if let Some(row) = rows.last() {
+                query.after = Some((row.sort_value.clone(), row.uid.clone()));
             }
             Some((
                 Ok::<_, std::io::Error>(Bytes::from(chunk)),

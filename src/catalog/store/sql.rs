@@ -56,22 +56,8 @@ pub fn filter_condition(sql: &mut Sql, filter: &Filter, uid_column: &str) -> Str
     format!("({})", sets.join(" OR "))
 }
 
-/// What [`entity_query`] selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// `uid, body, sort_value` per entity of the page.
-    Rows,
-    /// `COUNT(*)` of every match (offset, limit and order aside).
-    Count,
-    /// One row for the whole page: `bodies` (the bodies in order, joined by a newline, which
-    /// stored JSON never contains; NULL for an empty page), `n` (their number) and `last_uid`,
-    /// `last_sort` (the last entity's keyset). The database concatenates, so a page of a thousand
-    /// entities is one value to fetch instead of a thousand rows.
-    Joined,
-}
-
-/// The SQL of `query` in the given shape.
-pub fn entity_query(query: &EntityQuery, shape: Shape) -> Sql {
+/// `SELECT uid, body, sort_value ...` (or `SELECT COUNT(*)` when `count`) for `query`.
+pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
     let mut sql = Sql::default();
     let mut columns = String::from("e.uid");
     let mut sort_columns = Vec::new();
@@ -131,31 +117,25 @@ pub fn entity_query(query: &EntityQuery, shape: Shape) -> Sql {
     } else {
         format!(" WHERE {}", outer.join(" AND "))
     };
-    if shape == Shape::Count {
+    if count {
         sql.text = format!("SELECT COUNT(*) FROM ({inner}) q{where_outer}");
         return sql;
     }
-    // The page's order (`reverse`: the opposite, to find its last entity).
-    let order_by = |prefix: &str, reverse: bool| {
-        let (asc, desc) = if reverse {
-            ("DESC", "ASC")
-        } else {
-            ("ASC", "DESC")
-        };
+    let order_by = |prefix: &str| {
         let mut order: Vec<String> = query
             .order
             .iter()
             .enumerate()
-            .map(|(i, (_, d))| {
+            .map(|(i, (_, desc))| {
                 format!(
-                    "CASE WHEN {prefix}sv{i} IS NULL THEN 1 ELSE 0 END {asc}, {prefix}sv{i} {}",
-                    if *d { desc } else { asc }
+                    "CASE WHEN {prefix}sv{i} IS NULL THEN 1 ELSE 0 END, {prefix}sv{i} {}",
+                    if *desc { "DESC" } else { "ASC" }
                 )
             })
             .collect();
         order.push(match (query.order.is_empty(), query.default_order) {
-            (true, DefaultOrder::EntityRef) => format!("{prefix}entity_ref {asc}"),
-            _ => format!("{prefix}uid {asc}"),
+            (true, DefaultOrder::EntityRef) => format!("{prefix}entity_ref ASC"),
+            _ => format!("{prefix}uid ASC"),
         });
         order.join(", ")
     };
@@ -168,7 +148,7 @@ pub fn entity_query(query: &EntityQuery, shape: Shape) -> Sql {
     };
     let mut page = format!(
         "SELECT uid, entity_ref, {sort_values} FROM ({inner}) q{where_outer} ORDER BY {}",
-        order_by("", false)
+        order_by("")
     );
     if let Some(limit) = query.limit {
         page.push_str(&format!(" LIMIT {limit}"));
@@ -178,20 +158,7 @@ pub fn entity_query(query: &EntityQuery, shape: Shape) -> Sql {
     if query.offset > 0 {
         page.push_str(&format!(" OFFSET {}", query.offset));
     }
-    let outer_order = order_by("p.", false);
-    if shape == Shape::Joined {
-        let separator = sql.bind(Bind::Text("\n".into()));
-        let last = order_by("p.", true);
-        sql.text = format!(
-            "WITH p AS MATERIALIZED ({page}) SELECT \
-             (SELECT string_agg(b.body, {separator} ORDER BY {outer_order}) FROM p \
-              JOIN catalog_entities b ON b.uid = p.uid) AS bodies, \
-             (SELECT COUNT(*) FROM p) AS n, \
-             (SELECT p.uid FROM p ORDER BY {last} LIMIT 1) AS last_uid, \
-             (SELECT p.sv0 FROM p ORDER BY {last} LIMIT 1) AS last_sort"
-        );
-        return sql;
-    }
+    let outer_order = order_by("p.");
     sql.text = format!(
         "SELECT p.uid AS uid, b.body AS body, p.sv0 AS sort_value FROM ({page}) p \
          JOIN catalog_entities b ON b.uid = p.uid ORDER BY {outer_order}"
@@ -216,7 +183,7 @@ macro_rules! impl_catalog_store {
             use $crate::catalog::model::{Location, LocationSpec, LocationStatus, LocationType};
             use $crate::catalog::store::sql::{self, Bind};
             use $crate::catalog::store::{
-                CatalogStore, EntityQuery, EntityRow, LocationResult, NewLocation, PageText,
+                CatalogStore, EntityQuery, EntityRow, LocationResult, NewLocation,
                 ProcessedEntity, ReplaceOutcome,
             };
             use $crate::catalog::read::Validators;
@@ -572,7 +539,7 @@ macro_rules! impl_catalog_store {
                 }
 
                 async fn query(&self, query: &EntityQuery) -> Result<Vec<EntityRow>, StoreError> {
-                    let sql = sql::entity_query(query, sql::Shape::Rows);
+                    let sql = sql::entity_query(query, false);
                     let rows = bound(&sql).fetch_all(&self.pool).await?;
                     Ok(rows
                         .iter()
@@ -586,22 +553,8 @@ macro_rules! impl_catalog_store {
                         .collect::<Result<_, sqlx::Error>>()?)
                 }
 
-                async fn page_text(&self, query: &EntityQuery) -> Result<PageText, StoreError> {
-                    let sql = sql::entity_query(query, sql::Shape::Joined);
-                    let row = bound(&sql).fetch_one(&self.pool).await?;
-                    let last_uid: Option<String> = row.try_get("last_uid")?;
-                    Ok(PageText {
-                        bodies: row.try_get("bodies")?,
-                        count: row.try_get("n")?,
-                        last: match last_uid {
-                            Some(uid) => Some((row.try_get("last_sort")?, uid)),
-                            None => None,
-                        },
-                    })
-                }
-
                 async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError> {
-                    let sql = sql::entity_query(query, sql::Shape::Count);
+                    let sql = sql::entity_query(query, true);
                     let key = format!("{}{:?}", sql.text, sql.binds);
                     let generation = self.counts.generation();
                     if let Some(count) = self.counts.get(&key, generation) {

@@ -237,56 +237,7 @@ async fn counts_follow_every_change(db: &Database) {
     assert_eq!(store.count(&query).await.unwrap(), 0);
 }
 
-/// Pages as one joined value, walked with the keyset of each page's last entity, in either order.
-async fn joined_pages_walk_the_whole_result(db: &Database) {
-    let store = store::open(db);
-    location(&*store, "l").await;
-    let entities: Vec<ProcessedEntity> = (0..7)
-        .map(|i| {
-            entity(
-                "Component",
-                &format!("c{i}"),
-                json!({"type": if i == 3 { "odd" } else { "all" }}),
-            )
-        })
-        .collect();
-    store.replace_entities("l", &entities).await.unwrap();
-    let walk = |mut query: EntityQuery| {
-        let store = store.clone();
-        async move {
-            query.limit = Some(2);
-            let mut names = Vec::new();
-            loop {
-                let page = store.page_text(&query).await.unwrap();
-                for body in page.entities() {
-                    let entity: Value = serde_json::from_str(body).unwrap();
-                    names.push(entity["metadata"]["name"].as_str().unwrap().to_owned());
-                }
-                assert_eq!(page.count as usize, page.entities().count());
-                if page.count < 2 {
-                    break names;
-                }
-                query.after = page.last;
-            }
-        }
-    };
-    let mut by_name = EntityQuery::new(Filter::parse(&["spec.type=all".into()]).unwrap());
-    by_name.order = vec![("metadata.name".into(), true)];
-    by_name.require_order_value = true;
-    by_name.default_order = DefaultOrder::Uid;
-    assert_eq!(walk(by_name).await, ["c6", "c5", "c4", "c2", "c1", "c0"]);
-    let mut by_uid = EntityQuery::new(Filter::default());
-    by_uid.default_order = DefaultOrder::Uid;
-    let mut all = walk(by_uid).await;
-    all.sort();
-    assert_eq!(all, ["c0", "c1", "c2", "c3", "c4", "c5", "c6"]);
-    let none = EntityQuery::new(Filter::parse(&["kind=api".into()]).unwrap());
-    let page = store.page_text(&none).await.unwrap();
-    assert_eq!((page.count, page.bodies, page.last), (0, None, None));
-}
-
 crate::store_contract!(
-    joined_pages_walk_the_whole_result,
     counts_follow_every_change,
     replacing_inserts_updates_removes_and_reports_conflicts,
     queries_filter_order_page_and_count,
