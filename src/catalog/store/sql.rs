@@ -294,18 +294,19 @@ macro_rules! impl_catalog_store {
                         .iter()
                         .flat_map(|(uid, s)| s.rows.iter().map(move |row| (uid.as_str(), row)))
                         .collect();
-                    for rows in rows.chunks(2 * CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO catalog_search (entity_uid, key, value, original_value) ",
-                        );
-                        insert.push_values(rows, |mut b, (uid, row)| {
+                    insert_rows(
+                        tx,
+                        "INSERT INTO catalog_search (entity_uid, key, value, original_value) ",
+                        &rows,
+                        2 * CHUNK,
+                        |mut b, (uid, row)| {
                             b.push_bind(*uid)
                                 .push_bind(&row.key)
                                 .push_bind(&row.value)
                                 .push_bind(&row.original);
-                        });
-                        insert.build().execute(&mut **tx).await?;
-                    }
+                        },
+                    )
+                    .await?;
                 }
                 Ok(())
             }
@@ -324,6 +325,22 @@ macro_rules! impl_catalog_store {
                     sources.extend(found);
                 }
                 Ok(sources)
+            }
+
+            /// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement.
+            async fn insert_rows<T>(
+                tx: &mut Tx<'_>,
+                head: &str,
+                rows: &[T],
+                per_statement: usize,
+                mut push: impl FnMut(sqlx::query_builder::Separated<'_, $db, &'static str>, &T),
+            ) -> Result<(), sqlx::Error> {
+                for chunk in rows.chunks(per_statement) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(head);
+                    insert.push_values(chunk, |b, row| push(b, row));
+                    insert.build().execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             /// Runs `<head> (uids)` in chunks (deletes by uid).
@@ -479,11 +496,12 @@ macro_rules! impl_catalog_store {
                             None => inserted.push((uuid::Uuid::now_v7().to_string(), entity)),
                         }
                     }
-                    for chunk in inserted.chunks(CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
-                        );
-                        insert.push_values(chunk, |mut row, (uid, entity)| {
+                    insert_rows(
+                        &mut tx,
+                        "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
+                        &inserted,
+                        CHUNK,
+                        |mut row, (uid, entity)| {
                             row.push_bind(uid.as_str())
                                 .push_bind(entity.entity_ref.as_str())
                                 .push_bind(location_id)
@@ -491,9 +509,9 @@ macro_rules! impl_catalog_store {
                                 .push_bind(entity.processed.as_str())
                                 .push_bind("{}")
                                 .push_bind("");
-                        });
-                        insert.build().execute(&mut *tx).await?;
-                    }
+                        },
+                    )
+                    .await?;
                     for (uid, entity) in &updated {
                         sqlx::query("UPDATE catalog_entities SET processed = $1, processed_hash = $2 WHERE uid = $3")
                             .bind(&entity.processed)
@@ -518,18 +536,19 @@ macro_rules! impl_catalog_store {
                         .iter()
                         .flat_map(|(uid, entity)| entity.relations.iter().map(move |r| (uid.as_str(), r)))
                         .collect();
-                    for chunk in relations.chunks(2 * CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO catalog_relations (originator_uid, source_ref, type, target_ref) ",
-                        );
-                        insert.push_values(chunk, |mut b, (uid, r)| {
+                    insert_rows(
+                        &mut tx,
+                        "INSERT INTO catalog_relations (originator_uid, source_ref, type, target_ref) ",
+                        &relations,
+                        2 * CHUNK,
+                        |mut b, (uid, r)| {
                             b.push_bind(*uid)
                                 .push_bind(r.source.as_str())
                                 .push_bind(r.kind)
                                 .push_bind(r.target.as_str());
-                        });
-                        insert.build().execute(&mut *tx).await?;
-                    }
+                        },
+                    )
+                    .await?;
                     affected.extend(changed.iter().map(|(_, entity)| entity.entity_ref.clone()));
                     affected.extend(relations.iter().map(|(_, r)| r.source.clone()));
                     restitch(&mut tx, &affected).await?;

@@ -96,11 +96,9 @@ impl SqliteDoraStore {
             Ok(())
         })
         .await;
-        match written {
-            Ok(result) => result,
-            Err(e) => Err(StoreError::Backend(sqlx::Error::WorkerCrashed)).inspect_err(|_| {
-                tracing::error!(error = %e, "the deployment write task failed");
-            }),
-        }
+        written.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the deployment write task failed");
+            Err(StoreError::Backend(sqlx::Error::WorkerCrashed))
+        })
     }
 }
