@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 
 use super::model::{
@@ -21,6 +22,20 @@ use super::validate::validate;
 
 /// Most files one registered location may reach through nested Location entities.
 pub const MAX_FILES: usize = 100_000;
+
+/// Files of one location read and parsed at once.
+const PARALLEL_FILES: usize = 2;
+
+/// One file of a location tree, read and parsed.
+enum FileOutcome {
+    Parsed {
+        validators: FileValidators,
+        entities: Vec<Entity>,
+        errors: Vec<String>,
+    },
+    NotModified,
+    Failed(ReadError),
+}
 
 /// Everything one processing of a location tree produced.
 #[derive(Debug, Default)]
@@ -98,74 +113,115 @@ impl Ingest {
         let generated = generated_location(root);
         seen_refs.insert(EntityRef::of(&generated).to_string());
         result.push(generated);
-        while let Some((spec, body)) = queue.pop_front() {
-            let is_root = spec == *root;
-            let bytes = match body {
-                Some((bytes, validators)) => {
-                    result.validators.insert(spec.key(), validators);
-                    bytes
-                }
-                None => match self.reader.read(&spec, None).await {
-                    Ok(ReadOutcome::Body { bytes, validators }) => {
+        // Level by level: the files of one level are read and parsed concurrently, and their
+        // results taken in listing order, so which duplicate wins never depends on timing.
+        while !queue.is_empty() {
+            let level: Vec<_> = queue.drain(..).collect();
+            let mut files = stream::iter(level)
+                .map(|(spec, body)| self.read_file(spec, body, root))
+                .buffered(PARALLEL_FILES);
+            while let Some((spec, file)) = files.next().await {
+                let is_root = spec == *root;
+                let (entities, errors) = match file {
+                    FileOutcome::Parsed {
+                        validators,
+                        entities,
+                        errors,
+                    } => {
                         result.validators.insert(spec.key(), validators);
-                        bytes
+                        (entities, errors)
                     }
-                    Ok(ReadOutcome::NotModified) => continue,
-                    Err(e) => {
+                    FileOutcome::NotModified => continue,
+                    FileOutcome::Failed(e) => {
                         result.root_failed |= is_root;
                         result.errors.push(format!("{}: {e}", spec.key()));
                         continue;
                     }
-                },
-            };
-            let (entities, errors) = self.file_entities(&bytes, &spec, root);
-            if is_root && entities.is_empty() && !errors.is_empty() {
-                result.root_failed = true;
-            }
-            result
-                .errors
-                .extend(errors.into_iter().map(|e| format!("{}: {e}", spec.key())));
-            for entity in entities {
-                let entity_ref = EntityRef::of(&entity).to_string();
-                if !seen_refs.insert(entity_ref.clone()) {
-                    result.errors.push(format!(
-                        "{}: entity {entity_ref} is defined more than once in this location",
-                        spec.key()
-                    ));
-                    continue;
+                };
+                if is_root && entities.is_empty() && !errors.is_empty() {
+                    result.root_failed = true;
                 }
-                if entity.get("kind").and_then(Value::as_str) == Some("Location") {
-                    for nested in nested_targets(&entity, &spec) {
-                        let nested = match nested.and_then(|n| self.normalise(n)) {
-                            Ok(n) => n,
-                            Err(e) => {
-                                result.errors.push(format!("{}: {e}", spec.key()));
+                result
+                    .errors
+                    .extend(errors.into_iter().map(|e| format!("{}: {e}", spec.key())));
+                for entity in entities {
+                    let entity_ref = EntityRef::of(&entity).to_string();
+                    if !seen_refs.insert(entity_ref.clone()) {
+                        result.errors.push(format!(
+                            "{}: entity {entity_ref} is defined more than once in this location",
+                            spec.key()
+                        ));
+                        continue;
+                    }
+                    if entity.get("kind").and_then(Value::as_str) == Some("Location") {
+                        for nested in nested_targets(&entity, &spec) {
+                            let nested = match nested.and_then(|n| self.normalise(n)) {
+                                Ok(n) => n,
+                                Err(e) => {
+                                    result.errors.push(format!("{}: {e}", spec.key()));
+                                    continue;
+                                }
+                            };
+                            if !visited.insert(nested.key()) {
+                                result.errors.push(format!(
+                                    "{}: {} is already part of this location (a cycle or a duplicate listing); it is read once",
+                                    spec.key(),
+                                    nested.key()
+                                ));
                                 continue;
                             }
-                        };
-                        if !visited.insert(nested.key()) {
-                            result.errors.push(format!(
-                                "{}: {} is already part of this location (a cycle or a duplicate listing); it is read once",
-                                spec.key(),
-                                nested.key()
-                            ));
-                            continue;
+                            if visited.len() > MAX_FILES {
+                                result.errors.push(format!(
+                                    "{}: more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
+                                    spec.key(),
+                                    nested.key()
+                                ));
+                                continue;
+                            }
+                            queue.push_back((nested, None));
                         }
-                        if visited.len() > MAX_FILES {
-                            result.errors.push(format!(
-                                "{}: more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
-                                spec.key(),
-                                nested.key()
-                            ));
-                            continue;
-                        }
-                        queue.push_back((nested, None));
                     }
+                    result.push(entity);
                 }
-                result.push(entity);
             }
         }
         result
+    }
+
+    /// Reads one file (or takes `body`, read just before) and parses it on a blocking thread.
+    async fn read_file(
+        &self,
+        spec: LocationSpec,
+        body: Option<(Bytes, FileValidators)>,
+        root: &LocationSpec,
+    ) -> (LocationSpec, FileOutcome) {
+        let (bytes, validators) = match body {
+            Some(body) => body,
+            None => match self.reader.read(&spec, None).await {
+                Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
+                Ok(ReadOutcome::NotModified) => return (spec, FileOutcome::NotModified),
+                Err(e) => return (spec, FileOutcome::Failed(e)),
+            },
+        };
+        let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
+        let parsed =
+            tokio::task::spawn_blocking(move || this.file_entities(&bytes, &file, &origin)).await;
+        let (entities, errors) = parsed.unwrap_or_else(|e| {
+            tracing::error!(error = %e, target = %spec.key(), "parsing a catalog file failed");
+            (
+                Vec::new(),
+                vec![format!(
+                    "Invalid {}: it could not be parsed",
+                    file_name(&spec.target)
+                )],
+            )
+        });
+        let outcome = FileOutcome::Parsed {
+            validators,
+            entities,
+            errors,
+        };
+        (spec, outcome)
     }
 
     /// The canonical form of a target (file paths canonicalised below the roots).

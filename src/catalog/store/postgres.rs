@@ -19,4 +19,4 @@ impl PgCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(PgCatalogStore, sqlx::Postgres, "BEGIN");
+crate::impl_catalog_store!(PgCatalogStore, sqlx::Postgres, "BEGIN", "INSERT INTO");

@@ -168,11 +168,14 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
 
 /// Implements [`crate::catalog::store::CatalogStore`] for `$store` (a struct with a `pool` field
 /// of database `$db`). The SQL is the same for both backends; `$begin` starts a write transaction
-/// (SQLite needs `BEGIN IMMEDIATE` so concurrent writers wait instead of failing on upgrade).
+/// (SQLite needs `BEGIN IMMEDIATE` so concurrent writers wait instead of failing on upgrade);
+/// `$insert_rows` starts the multi-row inserts of relation and search rows (on SQLite
+/// `INSERT OR IGNORE INTO`: with no constraint able to abort them, as their entity checks are
+/// deferred, SQLite skips the statement journal; nothing in those rows can conflict).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! impl_catalog_store {
-    ($store:ty, $db:ty, $begin:expr) => {
+    ($store:ty, $db:ty, $begin:expr, $insert_rows:literal) => {
         const _: () = {
             use std::collections::{BTreeSet, HashMap};
 
@@ -187,7 +190,6 @@ macro_rules! impl_catalog_store {
                 ProcessedEntity, ReplaceOutcome,
             };
             use $crate::catalog::read::Validators;
-            use $crate::catalog::relations::Relation;
             use $crate::catalog::search::SearchRow;
             use $crate::catalog::stitch::{Stitched, stitch};
             use $crate::db::StoreError;
@@ -227,6 +229,11 @@ macro_rules! impl_catalog_store {
                 query
             }
 
+            const SEARCH_INSERT: &str =
+                concat!($insert_rows, " catalog_search (entity_uid, key, value, original_value) ");
+            const RELATION_INSERT: &str =
+                concat!($insert_rows, " catalog_relations (originator_uid, source_ref, type, target_ref) ");
+
             /// Refs, uids and rows per statement: well under both backends' parameter limits.
             const CHUNK: usize = 500;
 
@@ -255,17 +262,7 @@ macro_rules! impl_catalog_store {
                     .build_query_as()
                     .fetch_all(&mut **tx)
                     .await?;
-                    let relations: Vec<(String, String, String)> = in_list(
-                        "SELECT DISTINCT source_ref, type, target_ref FROM catalog_relations WHERE source_ref IN",
-                        chunk,
-                    )
-                    .build_query_as()
-                    .fetch_all(&mut **tx)
-                    .await?;
-                    let mut by_source: HashMap<String, Vec<(String, String)>> = HashMap::new();
-                    for (source, kind, target) in relations {
-                        by_source.entry(source).or_default().push((kind, target));
-                    }
+                    let mut by_source = kept_relations(tx, chunk).await?;
                     let served: Vec<(String, Stitched)> = entities
                         .into_iter()
                         .filter_map(|(uid, entity_ref, processed, etag)| {
@@ -294,21 +291,172 @@ macro_rules! impl_catalog_store {
                         .iter()
                         .flat_map(|(uid, s)| s.rows.iter().map(move |row| (uid.as_str(), row)))
                         .collect();
-                    insert_rows(
-                        tx,
-                        "INSERT INTO catalog_search (entity_uid, key, value, original_value) ",
-                        &rows,
-                        2 * CHUNK,
-                        |mut b, (uid, row)| {
-                            b.push_bind(*uid)
-                                .push_bind(&row.key)
-                                .push_bind(&row.value)
-                                .push_bind(&row.original);
-                        },
-                    )
-                    .await?;
+                    insert_search_rows(tx, &rows).await?;
                 }
                 Ok(())
+            }
+
+            /// An entity of a replace that is new or whose processed form changed.
+            struct Changed<'a> {
+                uid: String,
+                /// The stored etag, for an entity already stored.
+                old_etag: Option<String>,
+                entity: &'a ProcessedEntity,
+            }
+
+            /// `(type, target)` of the relation rows whose source is one of `refs`, by source.
+            async fn kept_relations(
+                tx: &mut Tx<'_>,
+                refs: &[&str],
+            ) -> Result<HashMap<String, Vec<(String, String)>>, sqlx::Error> {
+                let mut by_source: HashMap<String, Vec<(String, String)>> = HashMap::new();
+                for chunk in refs.chunks(CHUNK) {
+                    let rows: Vec<(String, String, String)> = in_list(
+                        "SELECT source_ref, type, target_ref FROM catalog_relations WHERE source_ref IN",
+                        chunk,
+                    )
+                    .build_query_as()
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    for (source, kind, target) in rows {
+                        by_source.entry(source).or_default().push((kind, target));
+                    }
+                }
+                Ok(by_source)
+            }
+
+            /// The relation rows whose source is a changed entity, by source: rows other entities
+            /// keep in the database, and rows the changed entities bring (borrowed from them).
+            struct Incoming<'a> {
+                kept: HashMap<String, Vec<(String, String)>>,
+                brought: HashMap<&'a str, Vec<(&'static str, &'a str)>>,
+            }
+
+            /// A changed entity with its relations, owned so it can be stitched on another thread.
+            struct Stitching {
+                uid: String,
+                old_etag: Option<String>,
+                entity: ProcessedEntity,
+                relations: Vec<(String, String)>,
+            }
+
+            /// Stitches and binds the statements of `chunk` on a blocking thread, so the next chunk
+            /// is made ready while the database runs this one.
+            fn prepare_changed(
+                location_id: &str,
+                chunk: &[Changed<'_>],
+                incoming: &mut Incoming<'_>,
+            ) -> tokio::task::JoinHandle<Vec<sqlx::QueryBuilder<$db>>> {
+                let chunk: Vec<Stitching> = chunk
+                    .iter()
+                    .map(|c| {
+                        let mut relations = incoming.kept.remove(&c.entity.entity_ref).unwrap_or_default();
+                        if let Some(brought) = incoming.brought.get(c.entity.entity_ref.as_str()) {
+                            relations.extend(brought.iter().map(|(kind, target)| ((*kind).to_owned(), (*target).to_owned())));
+                        }
+                        Stitching {
+                            uid: c.uid.clone(),
+                            old_etag: c.old_etag.clone(),
+                            entity: c.entity.clone(),
+                            relations,
+                        }
+                    })
+                    .collect();
+                let location_id = location_id.to_owned();
+                tokio::task::spawn_blocking(move || changed_statements(&location_id, chunk))
+            }
+
+            /// The statements that store changed entities in their served form: the entity rows,
+            /// their search rows (replaced where the served form changed) and the relation rows
+            /// they originate.
+            fn changed_statements(location_id: &str, chunk: Vec<Stitching>) -> Vec<sqlx::QueryBuilder<$db>> {
+                let mut statements = Vec::new();
+                let mut new = Vec::new();
+                let mut relations = Vec::new();
+                let mut rows = Vec::new();
+                let mut reserved = Vec::new();
+                for c in chunk {
+                    let served = stitch(&c.entity.processed, &c.uid, c.relations);
+                    relations.extend(c.entity.relations.iter().map(|r| (c.uid.clone(), r.clone())));
+                    match &c.old_etag {
+                        None => {}
+                        Some(old_etag) => {
+                            let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE catalog_entities SET processed = ");
+                            update
+                                .push_bind(c.entity.processed.clone())
+                                .push(", processed_hash = ")
+                                .push_bind(c.entity.hash.clone())
+                                .push(", body = ")
+                                .push_bind(served.body.clone())
+                                .push(", etag = ")
+                                .push_bind(served.etag.clone())
+                                .push(" WHERE uid = ")
+                                .push_bind(c.uid.clone());
+                            statements.push(update);
+                            if *old_etag == served.etag {
+                                continue;
+                            }
+                            reserved.push(c.uid.clone());
+                        }
+                    }
+                    rows.extend(served.rows.into_iter().map(|row| (c.uid.clone(), row)));
+                    if c.old_etag.is_none() {
+                        new.push((c.uid, c.entity, served.body, served.etag));
+                    }
+                }
+                if !new.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
+                    );
+                    insert.push_values(new, |mut row, (uid, entity, body, etag)| {
+                        row.push_bind(uid)
+                            .push_bind(entity.entity_ref)
+                            .push_bind(location_id.to_owned())
+                            .push_bind(entity.hash)
+                            .push_bind(entity.processed)
+                            .push_bind(body)
+                            .push_bind(etag);
+                    });
+                    statements.push(insert);
+                }
+                if !reserved.is_empty() {
+                    let uids: Vec<&str> = reserved.iter().map(String::as_str).collect();
+                    statements.push(in_list("DELETE FROM catalog_search WHERE entity_uid IN", &uids));
+                }
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(SEARCH_INSERT);
+                    insert.push_values(rows.by_ref().take(2 * CHUNK), |mut b, (uid, row)| {
+                        b.push_bind(uid).push_bind(row.key).push_bind(row.value).push_bind(row.original);
+                    });
+                    statements.push(insert);
+                }
+                let mut relations = relations.into_iter().peekable();
+                while relations.peek().is_some() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(RELATION_INSERT);
+                    insert.push_values(relations.by_ref().take(2 * CHUNK), |mut b, (uid, r)| {
+                        b.push_bind(uid).push_bind(r.source).push_bind(r.kind).push_bind(r.target);
+                    });
+                    statements.push(insert);
+                }
+                statements
+            }
+
+            /// Inserts `(entity uid, row)` search rows.
+            async fn insert_search_rows(tx: &mut Tx<'_>, rows: &[(&str, &SearchRow)]) -> Result<(), sqlx::Error> {
+                insert_rows(
+                    tx,
+                    SEARCH_INSERT,
+                    rows,
+                    2 * CHUNK,
+                    |mut b, (uid, row)| {
+                        b.push_bind(*uid)
+                            .push_bind(&row.key)
+                            .push_bind(&row.value)
+                            .push_bind(&row.original);
+                    },
+                )
+                .await
             }
 
             /// Every ref that relation rows originated by `uids` point from.
@@ -458,20 +606,20 @@ macro_rules! impl_catalog_store {
                 ) -> Result<ReplaceOutcome, StoreError> {
                     let mut tx = self.writer.begin_with($begin).await?;
                     let mut outcome = ReplaceOutcome::default();
-                    let existing: Vec<(String, String, String)> = sqlx::query_as(
-                        "SELECT entity_ref, uid, processed_hash FROM catalog_entities WHERE location_id = $1",
+                    let existing: Vec<(String, String, String, String)> = sqlx::query_as(
+                        "SELECT entity_ref, uid, processed_hash, etag FROM catalog_entities WHERE location_id = $1",
                     )
                     .bind(location_id)
                     .fetch_all(&mut *tx)
                     .await?;
-                    let mut existing: HashMap<String, (String, String)> =
-                        existing.into_iter().map(|(r, u, h)| (r, (u, h))).collect();
-                    let mut updated: Vec<(String, &ProcessedEntity)> = Vec::new();
+                    let mut existing: HashMap<String, (String, String, String)> =
+                        existing.into_iter().map(|(r, u, h, e)| (r, (u, h, e))).collect();
+                    let mut updated: Vec<Changed<'_>> = Vec::new();
                     let mut new: Vec<&ProcessedEntity> = Vec::new();
                     for entity in entities {
                         match existing.remove(&entity.entity_ref) {
-                            Some((_, hash)) if hash == entity.hash => {}
-                            Some((uid, _)) => updated.push((uid, entity)),
+                            Some((_, hash, _)) if hash == entity.hash => {}
+                            Some((uid, _, etag)) => updated.push(Changed { uid, old_etag: Some(etag), entity }),
                             None => new.push(entity),
                         }
                     }
@@ -489,68 +637,54 @@ macro_rules! impl_catalog_store {
                         .await?;
                         owners.extend(found);
                     }
-                    let mut inserted: Vec<(String, &ProcessedEntity)> = Vec::new();
+                    let mut inserted: Vec<Changed<'_>> = Vec::new();
                     for entity in new {
                         match owners.get(&entity.entity_ref) {
                             Some(owner) => outcome.conflicts.push((entity.entity_ref.clone(), owner.clone())),
-                            None => inserted.push((uuid::Uuid::now_v7().to_string(), entity)),
+                            None => inserted.push(Changed { uid: uuid::Uuid::now_v7().to_string(), old_etag: None, entity }),
                         }
-                    }
-                    insert_rows(
-                        &mut tx,
-                        "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
-                        &inserted,
-                        CHUNK,
-                        |mut row, (uid, entity)| {
-                            row.push_bind(uid.as_str())
-                                .push_bind(entity.entity_ref.as_str())
-                                .push_bind(location_id)
-                                .push_bind(entity.hash.as_str())
-                                .push_bind(entity.processed.as_str())
-                                .push_bind("{}")
-                                .push_bind("");
-                        },
-                    )
-                    .await?;
-                    for (uid, entity) in &updated {
-                        sqlx::query("UPDATE catalog_entities SET processed = $1, processed_hash = $2 WHERE uid = $3")
-                            .bind(&entity.processed)
-                            .bind(&entity.hash)
-                            .bind(uid)
-                            .execute(&mut *tx)
-                            .await?;
                     }
                     outcome.inserted = inserted.len();
                     outcome.updated = updated.len();
                     outcome.removed = existing.len();
-                    // Entities that gain, lose or change relations are re-served below.
+                    // Entities outside the changed ones that gain, lose or change relations are
+                    // re-served at the end.
                     let mut affected = BTreeSet::new();
-                    let removed: Vec<&str> = existing.values().map(|(uid, _)| uid.as_str()).collect();
+                    let removed: Vec<&str> = existing.values().map(|(uid, _, _)| uid.as_str()).collect();
                     affected.extend(relation_sources(&mut tx, &removed).await?);
                     for_uids(&mut tx, "DELETE FROM catalog_entities WHERE uid IN", &removed).await?;
-                    let updated_uids: Vec<&str> = updated.iter().map(|(uid, _)| uid.as_str()).collect();
+                    let updated_uids: Vec<&str> = updated.iter().map(|c| c.uid.as_str()).collect();
                     affected.extend(relation_sources(&mut tx, &updated_uids).await?);
                     for_uids(&mut tx, "DELETE FROM catalog_relations WHERE originator_uid IN", &updated_uids).await?;
-                    let changed: Vec<&(String, &ProcessedEntity)> = inserted.iter().chain(&updated).collect();
-                    let relations: Vec<(&str, &Relation)> = changed
-                        .iter()
-                        .flat_map(|(uid, entity)| entity.relations.iter().map(move |r| (uid.as_str(), r)))
-                        .collect();
-                    insert_rows(
-                        &mut tx,
-                        "INSERT INTO catalog_relations (originator_uid, source_ref, type, target_ref) ",
-                        &relations,
-                        2 * CHUNK,
-                        |mut b, (uid, r)| {
-                            b.push_bind(*uid)
-                                .push_bind(r.source.as_str())
-                                .push_bind(r.kind)
-                                .push_bind(r.target.as_str());
-                        },
-                    )
-                    .await?;
-                    affected.extend(changed.iter().map(|(_, entity)| entity.entity_ref.clone()));
-                    affected.extend(relations.iter().map(|(_, r)| r.source.clone()));
+                    // Every changed entity is stored in its served form at once: its relations are
+                    // the rows other entities keep plus the rows the changed entities bring.
+                    let changed: Vec<Changed<'_>> = inserted.into_iter().chain(updated).collect();
+                    let changed_refs: Vec<&str> = changed.iter().map(|c| c.entity.entity_ref.as_str()).collect();
+                    let mut incoming = Incoming {
+                        kept: kept_relations(&mut tx, &changed_refs).await?,
+                        brought: HashMap::new(),
+                    };
+                    for c in &changed {
+                        for r in &c.entity.relations {
+                            affected.insert(r.source.clone());
+                            incoming.brought.entry(r.source.as_str()).or_default().push((r.kind, r.target.as_str()));
+                        }
+                    }
+                    let mut chunks = changed.chunks(CHUNK);
+                    let mut next = chunks.next().map(|c| prepare_changed(location_id, c, &mut incoming));
+                    while let Some(prepared) = next.take() {
+                        let statements = prepared.await.map_err(|e| {
+                            tracing::error!(error = %e, "preparing catalog rows failed");
+                            sqlx::Error::WorkerCrashed
+                        })?;
+                        next = chunks.next().map(|c| prepare_changed(location_id, c, &mut incoming));
+                        for mut statement in statements {
+                            statement.build().execute(&mut *tx).await?;
+                        }
+                    }
+                    for r in &changed_refs {
+                        affected.remove(*r);
+                    }
                     restitch(&mut tx, &affected).await?;
                     tx.commit().await?;
                     self.counts.invalidate();

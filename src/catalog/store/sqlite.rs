@@ -19,4 +19,9 @@ impl SqliteCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(SqliteCatalogStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+crate::impl_catalog_store!(
+    SqliteCatalogStore,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    "INSERT OR IGNORE INTO"
+);

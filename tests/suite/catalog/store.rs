@@ -135,6 +135,108 @@ async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) 
     );
 }
 
+/// Names of the entities `filter` matches, by entity ref.
+async fn matching(store: &dyn store::CatalogStore, filter: &str) -> Vec<String> {
+    let query = EntityQuery::new(Filter::parse(&[filter.into()]).unwrap());
+    names(&store.query(&query).await.unwrap())
+}
+
+async fn relations_follow_changes_across_locations(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "teams").await;
+    location(&*store, "apps").await;
+    let group = |kind: &str| entity("Group", "g", json!({"type": kind, "children": []}));
+    store
+        .replace_entities("teams", &[group("team")])
+        .await
+        .unwrap();
+    store
+        .replace_entities(
+            "apps",
+            &[entity(
+                "Component",
+                "a",
+                json!({"owner": "g", "type": "service"}),
+            )],
+        )
+        .await
+        .unwrap();
+    let served = |body: &str| serde_json::from_str::<Value>(body).unwrap()["relations"].clone();
+    let owner_of = json!([{"type": "ownerOf", "targetRef": "component:default/a"}]);
+    let g = store.by_refs(&["group:default/g".into()]).await.unwrap();
+    assert_eq!(
+        served(&g[0].1),
+        owner_of,
+        "a peer in another location gains the edge"
+    );
+    // The group changes: it is stored again with the edge the component keeps in the database.
+    let changed = store
+        .replace_entities("teams", &[group("department")])
+        .await
+        .unwrap();
+    assert_eq!((changed.inserted, changed.updated), (0, 1));
+    let g = store.by_refs(&["group:default/g".into()]).await.unwrap();
+    assert_eq!(served(&g[0].1), owner_of);
+    assert_eq!(
+        matching(&*store, "relations.ownerof=component:default/a").await,
+        ["g"]
+    );
+    assert_eq!(matching(&*store, "spec.type=department").await, ["g"]);
+    assert!(
+        matching(&*store, "spec.type=team").await.is_empty(),
+        "old search rows are gone"
+    );
+    // The component goes: the edge leaves the group, and no search row outlives its entity.
+    store.replace_entities("apps", &[]).await.unwrap();
+    let g = store.by_refs(&["group:default/g".into()]).await.unwrap();
+    assert_eq!(served(&g[0].1), json!([]));
+    assert!(
+        matching(&*store, "relations.ownerof=component:default/a")
+            .await
+            .is_empty()
+    );
+    assert!(
+        store
+            .facet("relations.ownerOf", &Filter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .facet("spec.owner", &Filter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let uid = store
+        .query(&EntityQuery::new(Filter::default()))
+        .await
+        .unwrap()[0]
+        .uid
+        .clone();
+    store.delete_entity(&uid).await.unwrap();
+    assert!(
+        store
+            .facet("kind", &Filter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .replace_entities("teams", &[group("team")])
+        .await
+        .unwrap();
+    assert!(store.delete_location("teams").await.unwrap());
+    assert!(
+        store
+            .facet("kind", &Filter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn queries_filter_order_page_and_count(db: &Database) {
     let store = store::open(db);
     location(&*store, "l").await;
@@ -240,6 +342,7 @@ async fn counts_follow_every_change(db: &Database) {
 crate::store_contract!(
     counts_follow_every_change,
     replacing_inserts_updates_removes_and_reports_conflicts,
+    relations_follow_changes_across_locations,
     queries_filter_order_page_and_count,
     locations_keep_status_errors_and_validators,
 );
