@@ -4,11 +4,40 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-/// One condition on a search key: it exists, or equals one of the values (lower-cased).
+/// One condition on a search key: it exists, equals one of the values, or starts with a prefix
+/// (values and prefix lower-cased); or the entity does not satisfy the inner condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
     Exists,
+    /// An empty list matches nothing.
     In(Vec<String>),
+    Prefix(String),
+    /// Never nests a `Not`.
+    Not(Box<Condition>),
+}
+
+impl Condition {
+    /// Whether an entity with these search rows satisfies this condition on `key`.
+    pub fn holds(&self, key: &str, rows: &[crate::catalog::search::SearchRow]) -> bool {
+        let value_matches = |test: &dyn Fn(&str) -> bool| {
+            rows.iter()
+                .any(|r| r.key == key && r.value.as_deref().is_some_and(test))
+        };
+        match self {
+            Condition::Exists => rows.iter().any(|r| r.key == key),
+            Condition::In(values) => value_matches(&|v| values.iter().any(|x| x == v)),
+            Condition::Prefix(prefix) => value_matches(&|v| v.starts_with(prefix.as_str())),
+            Condition::Not(inner) => !inner.holds(key, rows),
+        }
+    }
+
+    /// The opposite condition.
+    pub fn negated(self) -> Condition {
+        match self {
+            Condition::Not(inner) => *inner,
+            other => Condition::Not(Box::new(other)),
+        }
+    }
 }
 
 /// OR of sets; each set is an AND of `(key, condition)`. An empty filter matches everything.
@@ -37,8 +66,8 @@ impl Filter {
                 let entry = set.entry(key).or_insert(Condition::Exists);
                 if let Some(v) = value {
                     match entry {
-                        Condition::Exists => *entry = Condition::In(vec![v.to_lowercase()]),
                         Condition::In(values) => values.push(v.to_lowercase()),
+                        _ => *entry = Condition::In(vec![v.to_lowercase()]),
                     }
                 }
             }
@@ -53,12 +82,8 @@ impl Filter {
     pub fn matches(&self, rows: &[crate::catalog::search::SearchRow]) -> bool {
         self.any_of.is_empty()
             || self.any_of.iter().any(|set| {
-                set.iter().all(|(key, condition)| match condition {
-                    Condition::Exists => rows.iter().any(|r| &r.key == key),
-                    Condition::In(values) => rows.iter().any(|r| {
-                        &r.key == key && r.value.as_ref().is_some_and(|v| values.contains(v))
-                    }),
-                })
+                set.iter()
+                    .all(|(key, condition)| condition.holds(key, rows))
             })
     }
 

@@ -1,85 +1,274 @@
-//! The JSON predicate of `POST /entities/by-query` (reference §2.3), as the equivalent
-//! query-string filters.
+//! The JSON predicate of `POST /entities/by-query` (reference §2.3) as a [`Filter`]: field keys
+//! (implicit AND) or exactly one of `$all`, `$any`, `$not`; a field takes a value, `{$exists}`,
+//! `{$in}`, `{$hasPrefix}` or `{$contains}`, and `relations` takes
+//! `{$contains: {type, targetRef?}}`. `$not` is pushed down to the fields (De Morgan).
 
 use serde_json::Value;
 
-/// A JSON predicate (`POST /entities/by-query`) as equivalent query-string filters: field keys
-/// with a value, `{$in: [...]}` or `{$exists: true}`, combined with `$all` and `$any`.
-pub fn predicate_filter_strings(predicate: &Value) -> Result<Vec<String>, String> {
-    let sets = predicate_sets(predicate)?;
-    Ok(sets
-        .into_iter()
-        .map(|set| set.join(","))
-        .filter(|s| !s.is_empty())
-        .collect())
+use super::filter::{Condition, Filter};
+
+/// Most AND-sets a predicate may expand to (a `$not` over `$any`s multiplies them).
+const MAX_SETS: usize = 256;
+
+/// OR of AND-sets; `[]` is false and `[[]]` is true.
+type Sets = Vec<Vec<(String, Condition)>>;
+
+/// The filter a predicate stands for, or a message naming what is wrong with it.
+pub fn predicate_filter(predicate: &Value) -> Result<Filter, String> {
+    let sets = sets_of(predicate)?;
+    if sets.iter().any(Vec::is_empty) {
+        return Ok(Filter::default());
+    }
+    if sets.is_empty() {
+        // Matches nothing.
+        return Ok(Filter {
+            any_of: vec![vec![("metadata.uid".into(), Condition::In(Vec::new()))]],
+        });
+    }
+    Ok(Filter { any_of: sets })
 }
 
-fn predicate_sets(predicate: &Value) -> Result<Vec<Vec<String>>, String> {
+fn sets_of(predicate: &Value) -> Result<Sets, String> {
     let Value::Object(map) = predicate else {
-        return Err("Invalid query: expected an object".into());
+        return Err("Invalid query: a predicate must be an object".into());
     };
-    let mut result: Vec<Vec<String>> = vec![Vec::new()];
+    let operators = map.keys().filter(|k| k.starts_with('$')).count();
+    if operators > 0 && map.len() > 1 {
+        return Err(
+            "Invalid query: an object with $all, $any or $not must have that one key only".into(),
+        );
+    }
+    let mut result: Sets = vec![Vec::new()];
     for (key, value) in map {
-        let alternatives: Vec<Vec<String>> = match key.as_str() {
+        let alternatives = match key.as_str() {
             "$all" => {
-                let items = value.as_array().ok_or("Invalid query: $all takes a list")?;
-                let mut acc = vec![Vec::new()];
-                for item in items {
-                    acc = cross(&acc, &predicate_sets(item)?);
+                let mut acc: Sets = vec![Vec::new()];
+                for item in list(key, value)? {
+                    acc = cross(&acc, &sets_of(item)?)?;
                 }
                 acc
             }
             "$any" => {
-                let items = value.as_array().ok_or("Invalid query: $any takes a list")?;
                 let mut acc = Vec::new();
-                for item in items {
-                    acc.extend(predicate_sets(item)?);
+                for item in list(key, value)? {
+                    acc.extend(sets_of(item)?);
                 }
-                acc
+                limited(acc)?
             }
+            "$not" => negate(&sets_of(value)?)?,
             k if k.starts_with('$') => {
                 return Err(format!("Invalid query: operator '{k}' is not supported"));
             }
-            field => field_sets(field, value)?,
+            field => vec![vec![field_condition(field, value)?]],
         };
-        result = cross(&result, &alternatives);
+        result = cross(&result, &alternatives)?;
     }
     Ok(result)
 }
 
-fn field_sets(field: &str, value: &Value) -> Result<Vec<Vec<String>>, String> {
-    let scalar = |v: &Value| match v {
-        Value::String(s) => Ok(s.clone()),
+fn list<'a>(operator: &str, value: &'a Value) -> Result<&'a Vec<Value>, String> {
+    value
+        .as_array()
+        .ok_or_else(|| format!("Invalid query: {operator} takes a list of predicates"))
+}
+
+/// A field's condition (keys and values lower-cased, as the search rows are).
+fn field_condition(field: &str, value: &Value) -> Result<(String, Condition), String> {
+    let key = field.to_lowercase();
+    let unsupported = || format!("Invalid query: unsupported condition for '{field}'");
+    let Value::Object(op) = value else {
+        return Ok((key, Condition::In(vec![scalar(field, value)?])));
+    };
+    let mut entries = op.iter();
+    let (Some((operator, operand)), None) = (entries.next(), entries.next()) else {
+        return Err(unsupported());
+    };
+    let condition = match (operator.as_str(), operand) {
+        ("$exists", Value::Bool(true)) => Condition::Exists,
+        ("$exists", Value::Bool(false)) => Condition::Not(Box::new(Condition::Exists)),
+        ("$in", Value::Array(values)) => Condition::In(
+            values
+                .iter()
+                .map(|v| scalar(field, v))
+                .collect::<Result<_, _>>()?,
+        ),
+        ("$hasPrefix", Value::String(prefix)) => Condition::Prefix(prefix.to_lowercase()),
+        ("$contains", Value::Object(relation)) if key == "relations" => {
+            return relation_condition(relation);
+        }
+        ("$contains", v) => Condition::In(vec![scalar(field, v)?]),
+        _ => return Err(unsupported()),
+    };
+    Ok((key, condition))
+}
+
+/// `relations: {$contains: {type, targetRef?}}`, `targetRef` a ref or `{$in: [...]}`.
+fn relation_condition(
+    relation: &serde_json::Map<String, Value>,
+) -> Result<(String, Condition), String> {
+    let invalid = || {
+        "Invalid query: relations $contains takes {type, targetRef?} with a string type".to_owned()
+    };
+    let kind = relation
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid)?;
+    if relation.keys().any(|k| k != "type" && k != "targetRef") {
+        return Err(invalid());
+    }
+    let key = format!("relations.{}", kind.to_lowercase());
+    let condition = match relation.get("targetRef") {
+        None => Condition::Exists,
+        Some(Value::String(target)) => Condition::In(vec![target.to_lowercase()]),
+        Some(Value::Object(op)) => match (op.len(), op.get("$in")) {
+            (1, Some(Value::Array(targets))) => Condition::In(
+                targets
+                    .iter()
+                    .map(|t| scalar("targetRef", t))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(invalid()),
+        },
+        Some(_) => return Err(invalid()),
+    };
+    Ok((key, condition))
+}
+
+fn scalar(field: &str, value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.to_lowercase()),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        _ => Err(format!("Invalid query: unsupported value for '{field}'")),
-    };
-    match value {
-        Value::Object(op) => match op.iter().next() {
-            Some((k, Value::Bool(true))) if k == "$exists" && op.len() == 1 => {
-                Ok(vec![vec![field.to_owned()]])
-            }
-            Some((k, Value::Array(values))) if k == "$in" && op.len() == 1 => {
-                let set = values
-                    .iter()
-                    .map(|v| scalar(v).map(|v| format!("{field}={v}")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(vec![set])
-            }
-            _ => Err(format!(
-                "Invalid query: unsupported condition for '{field}'"
-            )),
-        },
-        other => Ok(vec![vec![format!("{field}={}", scalar(other)?)]]),
+        _ => Err(format!(
+            "Invalid query: '{field}' takes a string, number or boolean"
+        )),
     }
 }
 
-fn cross(a: &[Vec<String>], b: &[Vec<String>]) -> Vec<Vec<String>> {
+/// NOT of an OR of AND-sets: an AND of ORs of negated conditions, expanded back to AND-sets.
+fn negate(sets: &Sets) -> Result<Sets, String> {
+    let mut acc: Sets = vec![Vec::new()];
+    for set in sets {
+        let alternatives: Sets = set
+            .iter()
+            .map(|(key, condition)| vec![(key.clone(), condition.clone().negated())])
+            .collect();
+        acc = cross(&acc, &alternatives)?;
+    }
+    Ok(acc)
+}
+
+fn cross(a: &Sets, b: &Sets) -> Result<Sets, String> {
     let mut out = Vec::new();
     for x in a {
         for y in b {
             out.push(x.iter().chain(y).cloned().collect());
         }
     }
-    out
+    limited(out)
+}
+
+fn limited(sets: Sets) -> Result<Sets, String> {
+    if sets.len() > MAX_SETS {
+        return Err(format!(
+            "Invalid query: the predicate expands to more than {MAX_SETS} alternatives; simplify its $any and $not"
+        ));
+    }
+    Ok(sets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn filter(predicate: Value) -> Filter {
+        predicate_filter(&predicate).unwrap()
+    }
+
+    fn sets(f: &Filter) -> Vec<Vec<(&str, &Condition)>> {
+        f.any_of
+            .iter()
+            .map(|set| set.iter().map(|(k, c)| (k.as_str(), c)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn not_is_pushed_down_to_the_fields() {
+        let f = filter(
+            json!({"$not": {"$any": [{"kind": "API"}, {"spec.type": {"$hasPrefix": "Web"}}]}}),
+        );
+        let not_api = Condition::Not(Box::new(Condition::In(vec!["api".into()])));
+        let not_web = Condition::Not(Box::new(Condition::Prefix("web".into())));
+        assert_eq!(
+            sets(&f),
+            vec![vec![("kind", &not_api), ("spec.type", &not_web)]]
+        );
+        let f = filter(json!({"$not": {"$not": {"kind": "api"}}}));
+        assert_eq!(
+            sets(&f),
+            vec![vec![("kind", &Condition::In(vec!["api".into()]))]]
+        );
+        let f = filter(json!({"spec.owner": {"$exists": false}}));
+        assert_eq!(
+            sets(&f),
+            vec![vec![(
+                "spec.owner",
+                &Condition::Not(Box::new(Condition::Exists))
+            )]]
+        );
+    }
+
+    #[test]
+    fn empty_all_is_true_and_empty_any_is_false() {
+        assert_eq!(filter(json!({"$all": []})), Filter::default());
+        assert_eq!(filter(json!({})), Filter::default());
+        let nothing = filter(json!({"$any": []}));
+        assert!(!nothing.matches(&[]));
+        assert_eq!(filter(json!({"$not": {"$any": []}})), Filter::default());
+    }
+
+    #[test]
+    fn relations_contains_names_the_relation_key() {
+        let f = filter(
+            json!({"relations": {"$contains": {"type": "ownedBy", "targetRef": "Group:default/A"}}}),
+        );
+        assert_eq!(
+            sets(&f),
+            vec![vec![(
+                "relations.ownedby",
+                &Condition::In(vec!["group:default/a".into()])
+            )]]
+        );
+        let f = filter(json!({"relations": {"$contains": {"type": "ownedBy"}}}));
+        assert_eq!(
+            sets(&f),
+            vec![vec![("relations.ownedby", &Condition::Exists)]]
+        );
+    }
+
+    #[test]
+    fn malformed_predicates_say_what_is_wrong() {
+        for (predicate, message) in [
+            (json!("kind"), "must be an object"),
+            (json!({"$all": [], "kind": "x"}), "that one key only"),
+            (json!({"$nope": []}), "operator '$nope' is not supported"),
+            (
+                json!({"kind": {"$regex": "x"}}),
+                "unsupported condition for 'kind'",
+            ),
+            (json!({"kind": {"$in": [{}]}}), "'kind' takes a string"),
+            (json!({"$any": {}}), "$any takes a list"),
+            (
+                json!({"relations": {"$contains": {"targetRef": "x"}}}),
+                "relations $contains",
+            ),
+        ] {
+            let err = predicate_filter(&predicate).unwrap_err();
+            assert!(err.contains(message), "{predicate}: {err}");
+        }
+        let wide: Vec<Value> = (0..20).map(|i| json!({"kind": format!("k{i}")})).collect();
+        let err = predicate_filter(&json!({"$all": [{"$any": wide}, {"$any": wide}]})).unwrap_err();
+        assert!(err.contains("more than 256 alternatives"), "{err}");
+    }
 }

@@ -17,6 +17,7 @@ use super::{
 use crate::app::AppState;
 use crate::catalog::filter::Filter;
 use crate::catalog::model::EntityRef;
+use crate::catalog::predicate::predicate_filter;
 use crate::catalog::search::search_rows;
 use crate::catalog::store::{DefaultOrder, EntityQuery};
 use crate::error::{AppError, ErrorBody};
@@ -224,6 +225,9 @@ pub struct PageInfo {
 struct Cursor {
     #[serde(default)]
     filter: Vec<String>,
+    /// The JSON predicate of `POST /entities/by-query`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query: Option<Value>,
     #[serde(default)]
     order_fields: Vec<OrderField>,
     #[serde(default)]
@@ -323,6 +327,7 @@ pub async fn query_entities(
             }),
         });
     let cursor = Cursor {
+        query: None,
         filter: params.all("filter"),
         order_fields,
         full_text_filter,
@@ -338,7 +343,8 @@ pub async fn query_entities(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QueryBody {
-    /// A predicate: `{field: value}`, `{field: {$in: [..]}}`, `{field: {$exists: true}}`, `$all`, `$any`.
+    /// A predicate: `{field: value}`, `{field: {$in | $exists | $hasPrefix | $contains: ..}}`,
+    /// `{relations: {$contains: {type, targetRef?}}}`, `$all`, `$any`, `$not`.
     #[schema(value_type = Option<Object>)]
     query: Option<Value>,
     limit: Option<u64>,
@@ -367,14 +373,9 @@ pub async fn query_entities_post(
         let cursor: Cursor = decode_cursor(cursor, "cursor")?;
         return run_query(&state, cursor, 0, body.limit, &fields).await;
     }
-    let filter = match &body.query {
-        Some(q) => {
-            crate::catalog::predicate::predicate_filter_strings(q).map_err(AppError::BadRequest)?
-        }
-        None => Vec::new(),
-    };
     let cursor = Cursor {
-        filter,
+        filter: Vec::new(),
+        query: body.query,
         order_fields: body
             .order_by
             .unwrap_or_default()
@@ -404,7 +405,11 @@ async fn run_query(
     fields: &[String],
 ) -> Result<QueryPage, AppError> {
     let limit = limit.unwrap_or(200);
-    let mut query = EntityQuery::new(filter_of(&cursor.filter)?);
+    let mut filter = filter_of(&cursor.filter)?;
+    if let Some(predicate) = &cursor.query {
+        filter = filter.and(predicate_filter(predicate).map_err(AppError::BadRequest)?);
+    }
+    let mut query = EntityQuery::new(filter);
     query.default_order = DefaultOrder::Uid;
     if let Some(o) = cursor.order_fields.first() {
         query.order = vec![(o.field.to_lowercase(), o.order == "desc")];

@@ -32,28 +32,51 @@ pub fn filter_condition(sql: &mut Sql, filter: &Filter, uid_column: &str) -> Str
     }
     let mut sets = Vec::new();
     for set in &filter.any_of {
-        let mut parts = Vec::new();
-        for (key, condition) in set {
-            let key = sql.bind(Bind::Text(key.clone()));
-            match condition {
-                Condition::Exists => parts.push(format!(
-                    "{uid_column} IN (SELECT entity_uid FROM catalog_search WHERE key = {key})"
-                )),
-                Condition::In(values) => {
-                    let values: Vec<String> = values
-                        .iter()
-                        .map(|v| sql.bind(Bind::Text(v.clone())))
-                        .collect();
-                    parts.push(format!(
-                        "{uid_column} IN (SELECT entity_uid FROM catalog_search WHERE key = {key} AND value IN ({}))",
-                        values.join(", ")
-                    ));
-                }
-            }
-        }
+        let parts: Vec<String> = set
+            .iter()
+            .map(|(key, condition)| match condition {
+                Condition::Not(inner) => match rows_matching(sql, key, inner) {
+                    Some(rows) => format!("{uid_column} NOT IN ({rows})"),
+                    None => "1 = 1".into(),
+                },
+                positive => match rows_matching(sql, key, positive) {
+                    Some(rows) => format!("{uid_column} IN ({rows})"),
+                    None => "1 = 0".into(),
+                },
+            })
+            .collect();
         sets.push(format!("({})", parts.join(" AND ")));
     }
     format!("({})", sets.join(" OR "))
+}
+
+/// `SELECT entity_uid ...` of the entities with a row of `key` satisfying `condition` (not a
+/// `Not`), or `None` when no entity can (an empty value list).
+fn rows_matching(sql: &mut Sql, key: &str, condition: &Condition) -> Option<String> {
+    let key = sql.bind(Bind::Text(key.to_owned()));
+    let rows = format!("SELECT entity_uid FROM catalog_search WHERE key = {key}");
+    match condition {
+        Condition::In(values) if values.is_empty() => None,
+        Condition::In(values) => {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| sql.bind(Bind::Text(v.clone())))
+                .collect();
+            Some(format!("{rows} AND value IN ({})", values.join(", ")))
+        }
+        Condition::Prefix(prefix) => {
+            let pattern = sql.bind(Bind::Text(format!("{}%", like_escaped(prefix))));
+            Some(format!("{rows} AND value LIKE {pattern} ESCAPE '\\'"))
+        }
+        Condition::Exists | Condition::Not(_) => Some(rows),
+    }
+}
+
+/// `text` with LIKE's wildcards escaped (escape character `\`).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// `SELECT uid, body, sort_value ...` (or `SELECT COUNT(*)` when `count`) for `query`.
@@ -74,12 +97,7 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
     columns.push_str(", e.entity_ref");
     let mut conditions = vec![filter_condition(&mut sql, &query.filter, "e.uid")];
     if let Some((term, keys)) = &query.full_text {
-        let pattern = format!(
-            "%{}%",
-            term.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", like_escaped(term));
         let pattern = sql.bind(Bind::Text(pattern));
         let keys: Vec<String> = keys
             .iter()

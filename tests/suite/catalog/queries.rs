@@ -292,10 +292,95 @@ async fn by_query_pages_with_cursors_and_counts() {
     let bad = c
         .post(
             "/api/catalog/entities/by-query",
-            json!({"query": {"$not": {"kind": "x"}}}),
+            json!({"query": {"$nope": {"kind": "x"}}}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn by_query_predicates_negate_match_prefixes_and_relations() {
+    let c = fixture().await;
+    let extra = c.write(
+        "extra.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata:\n  name: ledger\n  \
+         description: \"Payments, refunds\"\nspec: {type: database, owner: team-a}\n",
+    );
+    assert_eq!(c.register(&extra).await["errors"], json!([]));
+    let names = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page}"))
+            .iter()
+            .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let by = |query: Value| {
+        // Registered locations' generated Location entities left out.
+        let query = json!({"$all": [query, {"$not": {"kind": "location"}}]});
+        json!({"query": query, "orderBy": [{"field": "metadata.name", "order": "asc"}], "fields": ["metadata.name"]})
+    };
+    for (query, expected) in [
+        (
+            json!({"$not": {"kind": "component"}}),
+            vec!["jdoe", "ledger", "pay-api", "team-a"],
+        ),
+        (
+            json!({"$not": {"$any": [{"kind": "component"}, {"kind": "resource"}]}}),
+            vec!["jdoe", "pay-api", "team-a"],
+        ),
+        (json!({"spec.type": {"$hasPrefix": "WEB"}}), vec!["beta"]),
+        (json!({"spec.type": {"$hasPrefix": "%"}}), vec![]),
+        (
+            json!({"spec.owner": {"$exists": false}}),
+            vec!["jdoe", "team-a"],
+        ),
+        (
+            json!({"relations": {"$contains": {"type": "ownedBy", "targetRef": "Group:default/team-a"}}}),
+            vec!["Alpha", "ledger", "pay-api"],
+        ),
+        (
+            json!({"metadata.tags": {"$contains": "web"}}),
+            vec!["Alpha"],
+        ),
+        (
+            json!({"metadata.description": "payments, refunds"}),
+            vec!["ledger"],
+        ),
+        (json!({"$any": []}), vec![]),
+    ] {
+        let page = c
+            .post("/api/catalog/entities/by-query", by(query.clone()))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{query}: {}", page.text());
+        assert_eq!(names(page.json()), expected, "{query}");
+    }
+    // The predicate travels in the cursor.
+    let mut body = by(json!({"$not": {"kind": "component"}}));
+    body["limit"] = json!(3);
+    let first = c.post("/api/catalog/entities/by-query", body).await.json();
+    assert_eq!(first["totalItems"], 4);
+    let cursor = first["pageInfo"]["nextCursor"].as_str().unwrap();
+    let rest = c
+        .get(&format!(
+            "/api/catalog/entities/by-query?cursor={}",
+            urlencode(cursor)
+        ))
+        .await
+        .json();
+    assert_eq!(names(rest), ["team-a"]);
+    let bad = c
+        .post(
+            "/api/catalog/entities/by-query",
+            json!({"query": {"kind": {"$regex": "x"}}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text().contains("unsupported condition for 'kind'"),
+        "{}",
+        bad.text()
+    );
 }
 
 #[tokio::test]
