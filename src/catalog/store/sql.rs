@@ -208,6 +208,7 @@ macro_rules! impl_catalog_store {
                 ProcessedEntity, ReplaceOutcome,
             };
             use $crate::catalog::read::Validators;
+            use $crate::catalog::relations::Relation;
             use $crate::catalog::search::SearchRow;
             use $crate::catalog::stitch::{Stitched, stitch};
             use $crate::db::StoreError;
@@ -347,7 +348,8 @@ macro_rules! impl_catalog_store {
             /// keep in the database, and rows the changed entities bring (borrowed from them).
             struct Incoming<'a> {
                 kept: HashMap<String, Vec<(String, String)>>,
-                brought: HashMap<&'a str, Vec<(&'static str, &'a str)>>,
+                /// `(source, relation)`, sorted by source.
+                brought: Vec<(&'a str, &'a Relation)>,
             }
 
             /// A changed entity with its relations, owned so it can be stitched on another thread.
@@ -369,9 +371,14 @@ macro_rules! impl_catalog_store {
                     .iter()
                     .map(|c| {
                         let mut relations = incoming.kept.remove(&c.entity.entity_ref).unwrap_or_default();
-                        if let Some(brought) = incoming.brought.get(c.entity.entity_ref.as_str()) {
-                            relations.extend(brought.iter().map(|(kind, target)| ((*kind).to_owned(), (*target).to_owned())));
-                        }
+                        let entity_ref = c.entity.entity_ref.as_str();
+                        let from = incoming.brought.partition_point(|(source, _)| *source < entity_ref);
+                        relations.extend(
+                            incoming.brought[from..]
+                                .iter()
+                                .take_while(|(source, _)| *source == entity_ref)
+                                .map(|(_, r)| (r.kind.to_owned(), r.target.clone())),
+                        );
                         Stitching {
                             uid: c.uid.clone(),
                             old_etag: c.old_etag.clone(),
@@ -678,16 +685,19 @@ macro_rules! impl_catalog_store {
                     // the rows other entities keep plus the rows the changed entities bring.
                     let changed: Vec<Changed<'_>> = inserted.into_iter().chain(updated).collect();
                     let changed_refs: Vec<&str> = changed.iter().map(|c| c.entity.entity_ref.as_str()).collect();
+                    let mut brought: Vec<(&str, &Relation)> = changed
+                        .iter()
+                        .flat_map(|c| c.entity.relations.iter().map(|r| (r.source.as_str(), r)))
+                        .collect();
+                    brought.sort_unstable_by_key(|(source, _)| *source);
+                    let changed_set: std::collections::HashSet<&str> = changed_refs.iter().copied().collect();
+                    let mut peers: Vec<&str> = brought.iter().map(|(source, _)| *source).collect();
+                    peers.dedup();
+                    affected.extend(peers.into_iter().filter(|p| !changed_set.contains(p)).map(str::to_owned));
                     let mut incoming = Incoming {
                         kept: kept_relations(&mut tx, &changed_refs).await?,
-                        brought: HashMap::new(),
+                        brought,
                     };
-                    for c in &changed {
-                        for r in &c.entity.relations {
-                            affected.insert(r.source.clone());
-                            incoming.brought.entry(r.source.as_str()).or_default().push((r.kind, r.target.as_str()));
-                        }
-                    }
                     let mut chunks = changed.chunks(CHUNK);
                     let mut next = chunks.next().map(|c| prepare_changed(location_id, c, &mut incoming));
                     while let Some(prepared) = next.take() {
@@ -700,9 +710,7 @@ macro_rules! impl_catalog_store {
                             statement.build().execute(&mut *tx).await?;
                         }
                     }
-                    for r in &changed_refs {
-                        affected.remove(*r);
-                    }
+                    affected.retain(|r| !changed_set.contains(r.as_str()));
                     restitch(&mut tx, &affected).await?;
                     tx.commit().await?;
                     self.counts.invalidate();
