@@ -57,6 +57,8 @@ pub struct EntityQuery {
     pub default_order: DefaultOrder,
     /// Keyset: rows after `(sort value of the first order key, uid)`.
     pub after: Option<(Option<String>, String)>,
+    /// Walk the order backwards: rows before `after`, nearest first (a previous page).
+    pub backwards: bool,
     /// `(lower-case term, lower-case keys)`: some row of those keys contains the term.
     pub full_text: Option<(String, Vec<String>)>,
     pub offset: u64,
@@ -71,6 +73,7 @@ impl EntityQuery {
             require_order_value: false,
             default_order: DefaultOrder::EntityRef,
             after: None,
+            backwards: false,
             full_text: None,
             offset: 0,
             limit: None,

@@ -19,7 +19,7 @@ use crate::catalog::filter::Filter;
 use crate::catalog::model::EntityRef;
 use crate::catalog::predicate::predicate_filter;
 use crate::catalog::search::search_rows;
-use crate::catalog::store::{DefaultOrder, EntityQuery};
+use crate::catalog::store::{DefaultOrder, EntityQuery, EntityRow};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 
@@ -236,9 +236,12 @@ struct Cursor {
     total_items: i64,
     #[serde(default)]
     include_total: bool,
-    /// `(sort value, uid)` of the last item served.
+    /// `(sort value, uid)` of the item the page starts after (before, for a previous page).
     #[serde(default)]
     last: Option<(Option<String>, String)>,
+    /// A previous page: the `limit` items before `last`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    is_previous: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, ToSchema)]
@@ -334,6 +337,7 @@ pub async fn query_entities(
         total_items: 0,
         include_total,
         last: None,
+        is_previous: false,
     };
     let offset = parse_u64("offset", params.last("offset"))?.unwrap_or(0);
     run_query(&state, cursor, offset, limit, &fields).await
@@ -386,6 +390,7 @@ pub async fn query_entities_post(
         total_items: 0,
         include_total: body.total_items.as_deref() != Some("exclude"),
         last: None,
+        is_previous: false,
     };
     run_query(
         &state,
@@ -431,6 +436,7 @@ async fn run_query(
         cursor.total_items = state.catalog.store.count(&query).await?;
     }
     query.after = cursor.last.clone();
+    query.backwards = cursor.is_previous;
     query.offset = offset;
     query.limit = Some(limit.saturating_add(1));
     let mut rows = if limit == 0 {
@@ -440,23 +446,36 @@ async fn run_query(
     };
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = match rows.last() {
-        Some(row) if more => {
-            let mut next = cursor.clone();
-            next.last = Some((row.sort_value.clone(), row.uid.clone()));
-            Some(encode_cursor(
-                &serde_json::to_value(&next).unwrap_or_default(),
-            ))
-        }
-        _ => None,
+    // A previous page is read nearest first; it is served in order. Items follow a previous page,
+    // and precede any page reached through a cursor (or an offset).
+    let (more_after, more_before) = if cursor.is_previous {
+        rows.reverse();
+        (true, more)
+    } else {
+        (more, cursor.last.is_some() || offset > 0)
     };
+    let page_cursor = |row: Option<&EntityRow>, is_previous: bool| {
+        let row = row?;
+        let mut page = cursor.clone();
+        page.last = Some((row.sort_value.clone(), row.uid.clone()));
+        page.is_previous = is_previous;
+        Some(encode_cursor(
+            &serde_json::to_value(&page).unwrap_or_default(),
+        ))
+    };
+    let next_cursor = more_after
+        .then(|| page_cursor(rows.last(), false))
+        .flatten();
+    let prev_cursor = more_before
+        .then(|| page_cursor(rows.first(), true))
+        .flatten();
     let items = rows.iter().map(|r| projected(&r.body, fields)).collect();
     Ok(QueryPage {
         items,
         total_items: cursor.total_items,
         page_info: PageInfo {
             next_cursor,
-            prev_cursor: None,
+            prev_cursor,
         },
     })
 }

@@ -118,16 +118,30 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
     }
     if let Some((value, uid)) = &query.after {
         let uid = sql.bind(Bind::Text(uid.clone()));
+        // Forwards: later in the order; backwards: earlier (values missing sort last).
+        let (later, earlier) = if query.backwards {
+            ("<", ">")
+        } else {
+            (">", "<")
+        };
         match (query.order.first(), value) {
             (Some((_, desc)), Some(value)) => {
                 let value = sql.bind(Bind::Text(value.clone()));
-                let cmp = if *desc { "<" } else { ">" };
+                let cmp = if *desc { earlier } else { later };
+                let missing = if query.backwards {
+                    ""
+                } else {
+                    " OR sv0 IS NULL"
+                };
                 outer.push(format!(
-                    "(sv0 {cmp} {value} OR (sv0 = {value} AND uid > {uid}))"
+                    "(sv0 {cmp} {value} OR (sv0 = {value} AND uid {later} {uid}){missing})"
                 ));
             }
+            (Some(_), None) if query.backwards => {
+                outer.push(format!("(sv0 IS NOT NULL OR uid < {uid})"));
+            }
             (Some(_), None) => outer.push(format!("(sv0 IS NULL AND uid > {uid})")),
-            (None, _) => outer.push(format!("uid > {uid}")),
+            (None, _) => outer.push(format!("uid {later} {uid}")),
         }
     }
     let where_outer = if outer.is_empty() {
@@ -139,21 +153,26 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
         sql.text = format!("SELECT COUNT(*) FROM ({inner}) q{where_outer}");
         return sql;
     }
+    let (asc, desc) = if query.backwards {
+        ("DESC", "ASC")
+    } else {
+        ("ASC", "DESC")
+    };
     let order_by = |prefix: &str| {
         let mut order: Vec<String> = query
             .order
             .iter()
             .enumerate()
-            .map(|(i, (_, desc))| {
+            .map(|(i, (_, descending))| {
                 format!(
-                    "CASE WHEN {prefix}sv{i} IS NULL THEN 1 ELSE 0 END, {prefix}sv{i} {}",
-                    if *desc { "DESC" } else { "ASC" }
+                    "CASE WHEN {prefix}sv{i} IS NULL THEN 1 ELSE 0 END {asc}, {prefix}sv{i} {}",
+                    if *descending { desc } else { asc }
                 )
             })
             .collect();
         order.push(match (query.order.is_empty(), query.default_order) {
-            (true, DefaultOrder::EntityRef) => format!("{prefix}entity_ref ASC"),
-            _ => format!("{prefix}uid ASC"),
+            (true, DefaultOrder::EntityRef) => format!("{prefix}entity_ref {asc}"),
+            _ => format!("{prefix}uid {asc}"),
         });
         order.join(", ")
     };

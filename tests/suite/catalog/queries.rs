@@ -299,6 +299,55 @@ async fn by_query_pages_with_cursors_and_counts() {
 }
 
 #[tokio::test]
+async fn by_query_pages_back_with_prev_cursors() {
+    let c = fixture().await;
+    let paged = |cursor: &str| {
+        format!(
+            "/api/catalog/entities/by-query?limit=2&cursor={}",
+            urlencode(cursor)
+        )
+    };
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page}"))
+            .iter()
+            .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for order in ["asc", "desc"] {
+        let first = c
+            .get(&format!("/api/catalog/entities/by-query?limit=2&orderField=metadata.name,{order}&filter=kind=component,kind=api,kind=group,kind=user"))
+            .await
+            .json();
+        assert!(
+            first["pageInfo"]["prevCursor"].is_null(),
+            "the first page has none"
+        );
+        let mut pages = vec![names(&first)];
+        let mut page = first;
+        while let Some(next) = page["pageInfo"]["nextCursor"].as_str().map(str::to_owned) {
+            page = c.get(&paged(&next)).await.json();
+            pages.push(names(&page));
+        }
+        assert_eq!(pages.concat().len(), 5, "{pages:?}");
+        // Back from the last page, page by page, to the first.
+        let mut back = vec![names(&page)];
+        while let Some(prev) = page["pageInfo"]["prevCursor"].as_str().map(str::to_owned) {
+            page = c.get(&paged(&prev)).await.json();
+            assert!(
+                page["pageInfo"]["nextCursor"].is_string(),
+                "a previous page has a next one"
+            );
+            assert_eq!(page["totalItems"], 5);
+            back.push(names(&page));
+        }
+        back.reverse();
+        assert_eq!(back, pages, "{order}");
+    }
+}
+
+#[tokio::test]
 async fn by_query_predicates_negate_match_prefixes_and_relations() {
     let c = fixture().await;
     let extra = c.write(

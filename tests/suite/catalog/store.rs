@@ -260,7 +260,13 @@ async fn queries_filter_order_page_and_count(db: &Database) {
     query.limit = Some(2);
     let page = store.query(&query).await.unwrap();
     query.after = Some((page[1].sort_value.clone(), page[1].uid.clone()));
-    assert_eq!(names(&store.query(&query).await.unwrap()), ["c2", "c0"]);
+    let second = store.query(&query).await.unwrap();
+    assert_eq!(names(&second), ["c2", "c0"]);
+    // Backwards from the second page's first row: the first page, nearest first.
+    query.after = Some((second[0].sort_value.clone(), second[0].uid.clone()));
+    query.backwards = true;
+    assert_eq!(names(&store.query(&query).await.unwrap()), ["c4", "c6"]);
+    query.backwards = false;
     let mut all = EntityQuery::new(Filter::default());
     all.default_order = DefaultOrder::EntityRef;
     all.offset = 5;
