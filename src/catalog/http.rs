@@ -46,7 +46,11 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::app::AppState> {
             locations::create_location,
             locations::list_locations
         ))
-        .routes(routes!(locations::get_location, locations::delete_location))
+        .routes(routes!(
+            locations::get_location,
+            locations::update_location,
+            locations::delete_location
+        ))
         .routes(routes!(locations::location_by_entity))
 }
 

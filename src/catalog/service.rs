@@ -85,21 +85,7 @@ impl Catalog {
         target: &str,
         dry_run: bool,
     ) -> Result<Registration, CatalogError> {
-        let Some(kind) = LocationType::parse(kind) else {
-            return Err(CatalogError::Invalid(format!(
-                "Invalid location type '{kind}': use \"url\" or \"file\""
-            )));
-        };
-        if target.trim().is_empty() {
-            return Err(CatalogError::Invalid("Missing location target".into()));
-        }
-        let spec = self
-            .ingest
-            .normalise(LocationSpec {
-                kind,
-                target: target.to_owned(),
-            })
-            .map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let spec = self.checked_spec(kind, target)?;
         let existing = self.store.location_by_spec(&spec).await?;
         if existing.is_some() && !dry_run {
             return Err(CatalogError::Conflict(format!(
@@ -107,15 +93,7 @@ impl Catalog {
                 spec.key()
             )));
         }
-        let (bytes, validators) = match self.ingest.reader.read(&spec, None).await {
-            Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
-            Ok(ReadOutcome::NotModified) => (Bytes::new(), FileValidators::default()),
-            Err(e) => return Err(CatalogError::Invalid(e.to_string())),
-        };
-        let (_, errors) = self.ingest.file_entities(&bytes, &spec, &spec);
-        if !errors.is_empty() {
-            return Err(CatalogError::Invalid(errors.join("; ")));
-        }
+        let (bytes, validators) = self.read_root(&spec).await?;
         let now = now_ms();
         if dry_run {
             let tree = self.ingest.process(&spec, Some((bytes, validators))).await;
@@ -155,14 +133,7 @@ impl Catalog {
                 spec.key()
             )));
         }
-        let catalog = self.clone();
-        let task_id = id.clone();
-        self.background.spawn(move |cancel| async move {
-            tokio::select! {
-                () = cancel.cancelled() => {}
-                () = catalog.process_location(&task_id, Some((bytes, validators))) => {}
-            }
-        });
+        self.process_in_background(&id, bytes, validators);
         let location = self
             .store
             .location(&id)
@@ -177,6 +148,82 @@ impl Catalog {
 
     /// Reads the location's tree and stores the result. Unchanged sources (every file answering
     /// "not modified") cost no writes besides the schedule.
+    /// Points a registered location at another type and target (`PUT /locations/{id}`): the new
+    /// target is read and validated now, as at registration, and its entities replace the old
+    /// ones in the background. The same type and target is no change.
+    pub async fn update_location(
+        &self,
+        id: &str,
+        kind: &str,
+        target: &str,
+    ) -> Result<Location, CatalogError> {
+        let not_found = || CatalogError::NotFound(format!("Found no location with ID {id}"));
+        let current = self.store.location(id).await?.ok_or_else(not_found)?;
+        let spec = self.checked_spec(kind, target)?;
+        if spec == current.spec {
+            return Ok(current);
+        }
+        let conflict = || CatalogError::Conflict(format!("Location {} already exists", spec.key()));
+        if self.store.location_by_spec(&spec).await?.is_some() {
+            return Err(conflict());
+        }
+        let (bytes, validators) = self.read_root(&spec).await?;
+        match self.store.update_location(id, &spec, now_ms()).await? {
+            None => return Err(not_found()),
+            Some(false) => return Err(conflict()),
+            Some(true) => {}
+        }
+        self.process_in_background(id, bytes, validators);
+        self.store.location(id).await?.ok_or_else(not_found)
+    }
+
+    /// The normalised spec of a location to register, or why it cannot be one.
+    fn checked_spec(&self, kind: &str, target: &str) -> Result<LocationSpec, CatalogError> {
+        let Some(kind) = LocationType::parse(kind) else {
+            return Err(CatalogError::Invalid(format!(
+                "Invalid location type '{kind}': use \"url\" or \"file\""
+            )));
+        };
+        if target.trim().is_empty() {
+            return Err(CatalogError::Invalid("Missing location target".into()));
+        }
+        self.ingest
+            .normalise(LocationSpec {
+                kind,
+                target: target.to_owned(),
+            })
+            .map_err(|e| CatalogError::Invalid(e.to_string()))
+    }
+
+    /// Reads a location's own file and validates every entity in it: any problem is the caller's.
+    async fn read_root(
+        &self,
+        spec: &LocationSpec,
+    ) -> Result<(Bytes, FileValidators), CatalogError> {
+        let (bytes, validators) = match self.ingest.reader.read(spec, None).await {
+            Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
+            Ok(ReadOutcome::NotModified) => (Bytes::new(), FileValidators::default()),
+            Err(e) => return Err(CatalogError::Invalid(e.to_string())),
+        };
+        let (_, errors) = self.ingest.file_entities(&bytes, spec, spec);
+        if !errors.is_empty() {
+            return Err(CatalogError::Invalid(errors.join("; ")));
+        }
+        Ok((bytes, validators))
+    }
+
+    /// Processes location `id` in a background task, from its root file just read.
+    fn process_in_background(&self, id: &str, bytes: Bytes, validators: FileValidators) {
+        let catalog = self.clone();
+        let id = id.to_owned();
+        self.background.spawn(move |cancel| async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = catalog.process_location(&id, Some((bytes, validators))) => {}
+            }
+        });
+    }
+
     pub async fn process_location(&self, id: &str, root_body: Option<(Bytes, FileValidators)>) {
         if let Err(e) = self.try_process(id, root_body).await {
             tracing::warn!(location = id, error = %e, "processing a catalog location failed");

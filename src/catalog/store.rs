@@ -171,6 +171,14 @@ impl CountCache {
 pub trait CatalogStore: Send + Sync {
     /// Registers `location` as processing; `false` if its type and target are registered already.
     async fn create_location(&self, location: &NewLocation) -> Result<bool, StoreError>;
+    /// Points location `id` at `spec` and marks it processing (its file validators forgotten);
+    /// `None` if there is no such location, `Some(false)` if another has that type and target.
+    async fn update_location(
+        &self,
+        id: &str,
+        spec: &LocationSpec,
+        now: i64,
+    ) -> Result<Option<bool>, StoreError>;
     async fn location(&self, id: &str) -> Result<Option<Location>, StoreError>;
     async fn location_by_spec(&self, spec: &LocationSpec) -> Result<Option<Location>, StoreError>;
     async fn locations(&self) -> Result<Vec<Location>, StoreError>;

@@ -66,6 +66,12 @@ impl CatalogApp {
             .await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> TestResponse {
+        self.app
+            .call(Method::PUT, path, "application/json", body.to_string())
+            .await
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
         self.app.get(path).await
     }

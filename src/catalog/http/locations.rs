@@ -191,6 +191,42 @@ pub async fn get_location(
     }
 }
 
+/// The body of `PUT /locations/{id}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLocationBody {
+    /// `url` or `file`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// An HTTPS URL, or an absolute path below `catalog.file_roots`.
+    target: String,
+}
+
+/// Points a location at another type and target. The new target is read and validated now (a
+/// problem is a 400 and changes nothing); its entities replace the location's in the background.
+#[utoipa::path(put, path = "/api/catalog/locations/{id}", tag = TAG, operation_id = "catalog_update_location",
+    params(("id" = String, Path)),
+    request_body = UpdateLocationBody,
+    responses(
+        (status = 200, description = "The location, processing its new target", body = LocationView),
+        (status = 400, description = "The target cannot be read, or an entity is invalid", body = ErrorBody),
+        (status = 404, description = "No such location", body = ErrorBody),
+        (status = 409, description = "Another location has this type and target", body = ErrorBody),
+    ))]
+pub async fn update_location(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<UpdateLocationBody>,
+) -> Result<Json<LocationView>, AppError> {
+    let location = state
+        .catalog
+        .update_location(&id, &body.kind, &body.target)
+        .await?;
+    tracing::info!(location = %id, target = %location.spec.key(), by = %principal.subject, "catalog location updated");
+    Ok(Json((&location).into()))
+}
+
 /// Deletes a location and, at once, every entity it produced (nested locations' included).
 #[utoipa::path(delete, path = "/api/catalog/locations/{id}", tag = TAG, operation_id = "catalog_delete_location",
     params(("id" = String, Path)),

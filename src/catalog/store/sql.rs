@@ -559,6 +559,29 @@ macro_rules! impl_catalog_store {
                     Ok(done.rows_affected() == 1)
                 }
 
+                async fn update_location(
+                    &self,
+                    id: &str,
+                    spec: &LocationSpec,
+                    now: i64,
+                ) -> Result<Option<bool>, StoreError> {
+                    let done = sqlx::query(
+                        "UPDATE catalog_locations SET type = $1, target = $2, status = 'processing', errors = '[]', \
+                         validators = '{}', next_refresh_at = $3 WHERE id = $4",
+                    )
+                    .bind(spec.kind.as_str())
+                    .bind(&spec.target)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.writer)
+                    .await;
+                    match done {
+                        Ok(done) => Ok((done.rows_affected() == 1).then_some(true)),
+                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Some(false)),
+                        Err(e) => Err(e.into()),
+                    }
+                }
+
                 async fn location(&self, id: &str) -> Result<Option<Location>, StoreError> {
                     let sql = format!("SELECT {LOCATION_COLUMNS} FROM catalog_locations WHERE id = $1");
                     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;

@@ -207,6 +207,70 @@ async fn deleting_a_location_removes_its_entities_and_nested_ones_at_once() {
 }
 
 #[tokio::test]
+async fn a_location_moved_to_another_target_serves_that_target_s_entities() {
+    let c = CatalogApp::new().await;
+    let old = c.write(
+        "old.yaml",
+        format!("{}---\n{GROUP}", component("legacy", "team-a")),
+    );
+    let new = c.write("new.yaml", component("fresh", "team-a"));
+    let taken = c.write("taken.yaml", GROUP);
+    let view = c.register(&old).await;
+    let id = view["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/catalog/locations/{id}");
+    let moved = c.put(&path, json!({"type": "file", "target": new})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    assert_eq!(moved.json()["id"], id.as_str());
+    assert_eq!(moved.json()["target"], new.as_str());
+    let view = c.wait_processed(&id).await;
+    assert_eq!(view["status"], "ready", "{view}");
+    assert_eq!(view["errors"], json!([]));
+    let names = c
+        .names("/api/catalog/entities?filter=kind=component,kind=group")
+        .await;
+    assert_eq!(names, ["fresh"], "the old target's entities are gone");
+    let location = c
+        .get("/api/catalog/locations/by-entity/component/default/fresh")
+        .await;
+    assert_eq!(location.json()["id"], id.as_str());
+    // The same target again changes nothing.
+    let same = c.put(&path, json!({"type": "file", "target": new})).await;
+    assert_eq!(same.status, StatusCode::OK);
+    // Another location's target is a conflict; a bad target or body a 400; nothing changes.
+    c.register(&taken).await;
+    let conflict = c.put(&path, json!({"type": "file", "target": taken})).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(
+        conflict.json()["error"],
+        format!("Location file:{taken} already exists")
+    );
+    let invalid = c.write(
+        "invalid.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {}\n",
+    );
+    let bad = c
+        .put(&path, json!({"type": "file", "target": invalid}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("metadata.name"), "{}", bad.text());
+    let bad = c.put(&path, json!({"type": "ftp", "target": new})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = c
+        .put(&path, json!({"type": "file", "target": new, "extra": 1}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(c.get(&path).await.json()["target"], new.as_str());
+    let missing = c
+        .put(
+            "/api/catalog/locations/nope",
+            json!({"type": "file", "target": new}),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["error"], "Found no location with ID nope");
+}
+
+#[tokio::test]
 async fn peers_lose_reverse_relations_when_the_other_side_goes() {
     let c = CatalogApp::new().await;
     let group = c.write("group.yaml", GROUP);

@@ -321,6 +321,35 @@ async fn locations_keep_status_errors_and_validators(db: &Database) {
         "None keeps the stored validators"
     );
     assert_eq!(store.locations().await.unwrap().len(), 1);
+    // Moving a location: to a free target (validators forgotten), onto a taken one, or nowhere.
+    location(&*store, "other").await;
+    let spec = |target: &str| LocationSpec {
+        kind: LocationType::Url,
+        target: target.into(),
+    };
+    let moved = spec("https://example.com/c.yaml");
+    assert_eq!(
+        store.update_location("l", &moved, 30).await.unwrap(),
+        Some(true)
+    );
+    let l = store.location("l").await.unwrap().unwrap();
+    assert_eq!((l.spec, l.status), (moved, LocationStatus::Processing));
+    assert!(store.location_validators("l").await.unwrap().is_empty());
+    let taken = LocationSpec {
+        kind: LocationType::File,
+        target: "/x/other.yaml".into(),
+    };
+    assert_eq!(
+        store.update_location("l", &taken, 31).await.unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        store
+            .update_location("nope", &spec("https://e.com/x"), 32)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 /// Counts follow every change at once (SQLite keeps recent counts until the catalog changes).
