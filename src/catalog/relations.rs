@@ -2,16 +2,19 @@
 //! (reference §3.6). Each row is stored with the entity that produced it; an entity is served with
 //! every row whose source it is, whoever produced it.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::model::{Entity, EntityRef};
 
-/// One directed edge `source -type-> target`.
+/// One directed edge `source -type-> target`. The refs are shared: an entity's edges all name it,
+/// and a catalog being ingested holds every edge of every entity at once.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Relation {
-    pub source: String,
+    pub source: Arc<str>,
     pub kind: &'static str,
-    pub target: String,
+    pub target: Arc<str>,
 }
 
 /// `(kinds the rule applies to, spec field, default target kind, forward, reverse)`.
@@ -105,7 +108,7 @@ const RULES: &[Rule] = &[
 pub fn relations_of(entity: &Entity) -> Result<Vec<Relation>, String> {
     let kind = entity.get("kind").and_then(Value::as_str).unwrap_or("");
     let this = EntityRef::of(entity);
-    let me = this.to_string();
+    let me: Arc<str> = this.to_string().into();
     let Some(spec) = entity.get("spec").and_then(Value::as_object) else {
         return Ok(Vec::new());
     };
@@ -120,9 +123,10 @@ pub fn relations_of(entity: &Entity) -> Result<Vec<Relation>, String> {
             _ => continue,
         };
         for text in values {
-            let target = EntityRef::parse(text, *default_kind, &this.namespace)
+            let target: Arc<str> = EntityRef::parse(text, *default_kind, &this.namespace)
                 .map_err(|e| format!("'spec.{field}': {e}"))?
-                .to_string();
+                .to_string()
+                .into();
             out.push(Relation {
                 source: me.clone(),
                 kind: forward,
@@ -152,7 +156,7 @@ mod tests {
         let r = relations_of(e.as_object().unwrap()).unwrap();
         let has = |s: &str, k: &str, t: &str| {
             r.iter()
-                .any(|x| x.source == s && x.kind == k && x.target == t)
+                .any(|x| *x.source == *s && x.kind == k && *x.target == *t)
         };
         assert!(has(
             "component:default/svc",

@@ -396,7 +396,7 @@ macro_rules! impl_catalog_store {
                             incoming.brought[from..]
                                 .iter()
                                 .take_while(|(source, _)| *source == entity_ref)
-                                .map(|(_, r)| (r.kind.to_owned(), r.target.clone())),
+                                .map(|(_, r)| (r.kind.to_owned(), r.target.to_string())),
                         );
                         Stitching {
                             uid: c.uid.clone(),
@@ -479,7 +479,10 @@ macro_rules! impl_catalog_store {
                 while relations.peek().is_some() {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(RELATION_INSERT);
                     insert.push_values(relations.by_ref().take(2 * CHUNK), |mut b, (uid, r)| {
-                        b.push_bind(uid).push_bind(r.source).push_bind(r.kind).push_bind(r.target);
+                        b.push_bind(uid)
+                            .push_bind(r.source.to_string())
+                            .push_bind(r.kind)
+                            .push_bind(r.target.to_string());
                     });
                     statements.push(insert);
                 }
@@ -729,7 +732,7 @@ macro_rules! impl_catalog_store {
                     let changed_refs: Vec<&str> = changed.iter().map(|c| c.entity.entity_ref.as_str()).collect();
                     let mut brought: Vec<(&str, &Relation)> = changed
                         .iter()
-                        .flat_map(|c| c.entity.relations.iter().map(|r| (r.source.as_str(), r)))
+                        .flat_map(|c| c.entity.relations.iter().map(|r| (&*r.source, r)))
                         .collect();
                     brought.sort_unstable_by_key(|(source, _)| *source);
                     let changed_set: std::collections::HashSet<&str> = changed_refs.iter().copied().collect();
