@@ -55,6 +55,16 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// `metadata.name` of each item of a by-query page.
+fn item_names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[tokio::test]
 async fn filters_follow_backstage_semantics() {
     let c = fixture().await;
@@ -300,14 +310,6 @@ async fn by_query_pages_back_with_prev_cursors() {
             urlencode(cursor)
         )
     };
-    let names = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{page}"))
-            .iter()
-            .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
     for order in ["asc", "desc"] {
         let first = c
             .get(&format!("/api/catalog/entities/by-query?limit=2&orderField=metadata.name,{order}&filter=kind=component,kind=api,kind=group,kind=user"))
@@ -317,15 +319,15 @@ async fn by_query_pages_back_with_prev_cursors() {
             first["pageInfo"]["prevCursor"].is_null(),
             "the first page has none"
         );
-        let mut pages = vec![names(&first)];
+        let mut pages = vec![item_names(&first)];
         let mut page = first;
         while let Some(next) = page["pageInfo"]["nextCursor"].as_str().map(str::to_owned) {
             page = c.get(&paged(&next)).await.json();
-            pages.push(names(&page));
+            pages.push(item_names(&page));
         }
         assert_eq!(pages.concat().len(), 5, "{pages:?}");
         // Back from the last page, page by page, to the first.
-        let mut back = vec![names(&page)];
+        let mut back = vec![item_names(&page)];
         while let Some(prev) = page["pageInfo"]["prevCursor"].as_str().map(str::to_owned) {
             page = c.get(&paged(&prev)).await.json();
             assert!(
@@ -333,7 +335,7 @@ async fn by_query_pages_back_with_prev_cursors() {
                 "a previous page has a next one"
             );
             assert_eq!(page["totalItems"], 5);
-            back.push(names(&page));
+            back.push(item_names(&page));
         }
         back.reverse();
         assert_eq!(back, pages, "{order}");
@@ -349,14 +351,6 @@ async fn by_query_predicates_negate_match_prefixes_and_relations() {
          description: \"Payments, refunds\"\nspec: {type: database, owner: team-a}\n",
     );
     assert_eq!(c.register(&extra).await["errors"], json!([]));
-    let names = |page: Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{page}"))
-            .iter()
-            .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let by = |query: Value| {
         // Registered locations' generated Location entities left out.
         let query = json!({"$all": [query, {"$not": {"kind": "location"}}]});
@@ -395,7 +389,7 @@ async fn by_query_predicates_negate_match_prefixes_and_relations() {
             .post("/api/catalog/entities/by-query", by(query.clone()))
             .await;
         assert_eq!(page.status, StatusCode::OK, "{query}: {}", page.text());
-        assert_eq!(names(page.json()), expected, "{query}");
+        assert_eq!(item_names(&page.json()), expected, "{query}");
     }
     // The predicate travels in the cursor.
     let mut body = by(json!({"$not": {"kind": "component"}}));
@@ -410,7 +404,7 @@ async fn by_query_predicates_negate_match_prefixes_and_relations() {
         ))
         .await
         .json();
-    assert_eq!(names(rest), ["team-a"]);
+    assert_eq!(item_names(&rest), ["team-a"]);
     let bad = c
         .post(
             "/api/catalog/entities/by-query",
