@@ -264,6 +264,12 @@ impl Catalog {
             return Ok(());
         }
         let tree: TreeResult = self.ingest.process(&location.spec, root_body).await;
+        // Moved to another target meanwhile (`PUT /locations/{id}`): that move's own processing
+        // stores the location's entities, not this one.
+        let current = self.store.location(id).await?;
+        if current.is_none_or(|l| l.spec != location.spec) {
+            return Ok(());
+        }
         let mut errors = tree.errors;
         let mut validators = None;
         if !tree.root_failed {

@@ -213,6 +213,79 @@ async fn an_unchanged_source_costs_one_304_and_no_writes() {
 }
 
 #[tokio::test]
+async fn a_location_moved_while_it_is_processed_keeps_the_new_target_s_entities() {
+    let files = Files::default();
+    // The old target's nested file answers only when the test lets it.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let slow_gate = gate.clone();
+    let slow = axum::routing::get(move || {
+        let gate = slow_gate.clone();
+        async move {
+            gate.notified().await;
+            component("late", "team-a")
+        }
+    });
+    let server = HttpsServer::start(
+        Router::new()
+            .route("/slow.yaml", slow)
+            .fallback(serve)
+            .with_state(files.clone()),
+    )
+    .await;
+    let root = format!(
+        "{}---\napiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: more\nspec:\n  targets: [./slow.yaml]\n",
+        component("old", "team-a")
+    );
+    files
+        .files
+        .lock()
+        .unwrap()
+        .insert("/root.yaml".into(), root);
+    files
+        .files
+        .lock()
+        .unwrap()
+        .insert("/new.yaml".into(), component("new", "team-a"));
+    let c = app_for(&server).await;
+    let registered = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": server.url("/root.yaml")}),
+        )
+        .await;
+    let id = registered.json()["location"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/catalog/locations/{id}");
+    let moved = c
+        .put(
+            &path,
+            json!({"type": "url", "target": server.url("/new.yaml")}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    c.wait_processed(&id).await;
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=kind=component").await,
+        ["new"]
+    );
+    // The first processing, still reading the old target, now ends: it must not store it.
+    gate.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=kind=component").await,
+        ["new"]
+    );
+    let view = c.get(&path).await.json();
+    assert_eq!(view["target"], server.url("/new.yaml").as_str());
+    assert_eq!(
+        (view["status"].as_str(), &view["errors"]),
+        (Some("ready"), &json!([]))
+    );
+}
+
+#[tokio::test]
 async fn the_guard_refuses_plain_http_and_unlisted_hosts() {
     let c = CatalogApp::new().await;
     let http = c
