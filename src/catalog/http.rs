@@ -39,7 +39,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::app::AppState> {
         .routes(routes!(entities::by_name))
         .routes(routes!(entities::by_uid, entities::delete_by_uid))
         .routes(routes!(entities::by_refs))
-        .routes(routes!(misc::entity_facets))
+        .routes(routes!(misc::entity_facets, misc::entity_facets_post))
         .routes(routes!(misc::refresh))
         .routes(routes!(misc::validate_entity))
         .routes(routes!(

@@ -1,4 +1,4 @@
-//! `GET /entity-facets`, `POST /refresh`, `POST /validate-entity`.
+//! `GET` and `POST /entity-facets`, `POST /refresh`, `POST /validate-entity`.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 
 use super::{TAG, filter_of};
 use crate::app::AppState;
+use crate::catalog::filter::Filter;
+use crate::catalog::predicate::predicate_filter;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 
@@ -47,9 +49,51 @@ pub async fn entity_facets(
         return Err(AppError::BadRequest("Missing facet parameter".into()));
     }
     let filter = filter_of(&params.all("filter"))?;
+    facet_counts(&state, facets, &filter).await
+}
+
+/// The body of `POST /entity-facets`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacetsBody {
+    /// Fields to count, e.g. `kind` or `metadata.tags`.
+    facets: Vec<String>,
+    /// A predicate, as for `POST /entities/by-query`.
+    #[schema(value_type = Option<Object>)]
+    query: Option<Value>,
+}
+
+/// As `GET /entity-facets`, with the filter as a JSON predicate.
+#[utoipa::path(post, path = "/api/catalog/entity-facets", tag = TAG, operation_id = "catalog_post_entity_facets",
+    request_body = FacetsBody,
+    responses(
+        (status = 200, description = "The counts", body = Facets),
+        (status = 400, description = "No facet, or a malformed predicate", body = ErrorBody),
+    ))]
+pub async fn entity_facets_post(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<FacetsBody>,
+) -> Result<Json<Facets>, AppError> {
+    if body.facets.is_empty() {
+        return Err(AppError::BadRequest(
+            "Missing facets: name at least one field".into(),
+        ));
+    }
+    let filter = match &body.query {
+        Some(predicate) => predicate_filter(predicate).map_err(AppError::BadRequest)?,
+        None => Filter::default(),
+    };
+    facet_counts(&state, body.facets, &filter).await
+}
+
+async fn facet_counts(
+    state: &AppState,
+    facets: Vec<String>,
+    filter: &Filter,
+) -> Result<Json<Facets>, AppError> {
     let mut out = BTreeMap::new();
     for facet in facets {
-        let counts = state.catalog.store.facet(&facet, &filter).await?;
+        let counts = state.catalog.store.facet(&facet, filter).await?;
         out.insert(
             facet,
             counts

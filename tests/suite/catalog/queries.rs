@@ -470,6 +470,29 @@ async fn lookups_by_name_uid_and_refs_and_facets() {
         facets["facets"]["metadata.tags"],
         json!([{"value": "java", "count": 1}, {"value": "python", "count": 1}, {"value": "web", "count": 1}])
     );
+    // The same counts with a JSON predicate; here the components not tagged java.
+    let posted = c
+        .post(
+            "/api/catalog/entity-facets",
+            json!({"facets": ["kind", "metadata.tags"], "query": {"$all": [{"kind": "component"}, {"$not": {"metadata.tags": "java"}}]}}),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.text());
+    assert_eq!(
+        posted.json()["facets"],
+        json!({"kind": [{"value": "Component", "count": 1}], "metadata.tags": [{"value": "python", "count": 1}]})
+    );
+    for (body, message) in [
+        (json!({"facets": []}), "Missing facets"),
+        (
+            json!({"facets": ["kind"], "query": {"kind": {"$regex": "x"}}}),
+            "unsupported condition",
+        ),
+    ] {
+        let bad = c.post("/api/catalog/entity-facets", body).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.text().contains(message), "{}", bad.text());
+    }
 
     assert_eq!(
         c.delete(&format!("/api/catalog/entities/by-uid/{uid}"))
