@@ -19,14 +19,14 @@ pub enum Condition {
 impl Condition {
     /// Whether an entity with these search rows satisfies this condition on `key`.
     pub fn holds(&self, key: &str, rows: &[crate::catalog::search::SearchRow]) -> bool {
-        let value_matches = |test: &dyn Fn(&str) -> bool| {
-            rows.iter()
-                .any(|r| r.key == key && r.value.as_deref().is_some_and(test))
-        };
+        let mut values = rows
+            .iter()
+            .filter(|r| r.key == key)
+            .filter_map(|r| r.value.as_deref());
         match self {
             Condition::Exists => rows.iter().any(|r| r.key == key),
-            Condition::In(values) => value_matches(&|v| values.iter().any(|x| x == v)),
-            Condition::Prefix(prefix) => value_matches(&|v| v.starts_with(prefix.as_str())),
+            Condition::In(wanted) => values.any(|v| wanted.iter().any(|w| w == v)),
+            Condition::Prefix(prefix) => values.any(|v| v.starts_with(prefix.as_str())),
             Condition::Not(inner) => !inner.holds(key, rows),
         }
     }

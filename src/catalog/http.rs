@@ -11,8 +11,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::filter::{Filter, parse_fields};
+use super::predicate::predicate_filter;
 use super::service::CatalogError;
 use crate::error::AppError;
 
@@ -59,6 +61,13 @@ pub const TAG: &str = "catalog";
 
 pub(crate) fn filter_of(params: &[String]) -> Result<Filter, AppError> {
     Filter::parse(params).map_err(AppError::BadRequest)
+}
+
+/// The filter of an optional JSON predicate (`query` of the POST forms); none matches everything.
+pub(crate) fn predicate_of(predicate: Option<&Value>) -> Result<Filter, AppError> {
+    predicate.map_or(Ok(Filter::default()), |p| {
+        predicate_filter(p).map_err(AppError::BadRequest)
+    })
 }
 
 pub(crate) fn fields_of(params: &[String]) -> Result<Vec<String>, AppError> {

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 
 use super::model::{
@@ -22,11 +21,6 @@ use super::validate::validate;
 
 /// Most files one registered location may reach through nested Location entities.
 pub const MAX_FILES: usize = 100_000;
-
-/// Files of one location read and parsed at once, each parsed on a blocking thread (never on the
-/// runtime's). One: two were no faster at 50,000 entities on two cores, where the database write
-/// is the bottleneck, and raised peak memory by about 30 MB.
-const PARALLEL_FILES: usize = 1;
 
 /// One file of a location tree, read and parsed.
 enum FileOutcome {
@@ -115,94 +109,90 @@ impl Ingest {
         let generated = generated_location(root);
         seen_refs.insert(EntityRef::of(&generated).to_string());
         result.push(generated);
-        // Level by level: the files of one level are read and parsed concurrently, and their
-        // results taken in listing order, so which duplicate wins never depends on timing.
-        while !queue.is_empty() {
-            let level: Vec<_> = queue.drain(..).collect();
-            let mut files = stream::iter(level)
-                .map(|(spec, body)| self.read_file(spec, body, root))
-                .buffered(PARALLEL_FILES);
-            while let Some((spec, file)) = files.next().await {
-                let is_root = spec == *root;
-                let (entities, errors) = match file {
-                    FileOutcome::Parsed {
-                        validators,
-                        entities,
-                        errors,
-                    } => {
-                        result.validators.insert(spec.key(), validators);
-                        (entities, errors)
-                    }
-                    FileOutcome::NotModified => continue,
-                    FileOutcome::Failed(e) => {
-                        result.root_failed |= is_root;
-                        result.errors.push(format!("{}: {e}", spec.key()));
-                        continue;
-                    }
-                };
-                if is_root && entities.is_empty() && !errors.is_empty() {
-                    result.root_failed = true;
+        while let Some((spec, body)) = queue.pop_front() {
+            let file = self.read_file(&spec, body, root).await;
+            let is_root = spec == *root;
+            let (entities, errors) = match file {
+                FileOutcome::Parsed {
+                    validators,
+                    entities,
+                    errors,
+                } => {
+                    result.validators.insert(spec.key(), validators);
+                    (entities, errors)
                 }
-                result
-                    .errors
-                    .extend(errors.into_iter().map(|e| format!("{}: {e}", spec.key())));
-                for entity in entities {
-                    let entity_ref = EntityRef::of(&entity).to_string();
-                    if !seen_refs.insert(entity_ref.clone()) {
-                        result.errors.push(format!(
-                            "{}: entity {entity_ref} is defined more than once in this location",
-                            spec.key()
-                        ));
-                        continue;
-                    }
-                    if entity.get("kind").and_then(Value::as_str) == Some("Location") {
-                        for nested in nested_targets(&entity, &spec) {
-                            let nested = match nested.and_then(|n| self.normalise(n)) {
-                                Ok(n) => n,
-                                Err(e) => {
-                                    result.errors.push(format!("{}: {e}", spec.key()));
-                                    continue;
-                                }
-                            };
-                            if !visited.insert(nested.key()) {
-                                result.errors.push(format!(
-                                    "{}: {} is already part of this location (a cycle or a duplicate listing); it is read once",
-                                    spec.key(),
-                                    nested.key()
-                                ));
+                FileOutcome::NotModified => continue,
+                FileOutcome::Failed(e) => {
+                    result.root_failed |= is_root;
+                    result.errors.push(format!("{}: {e}", spec.key()));
+                    continue;
+                }
+            };
+            if is_root && entities.is_empty() && !errors.is_empty() {
+                result.root_failed = true;
+            }
+            result
+                .errors
+                .extend(errors.into_iter().map(|e| format!("{}: {e}", spec.key())));
+            for entity in entities {
+                let entity_ref = EntityRef::of(&entity).to_string();
+                if !seen_refs.insert(entity_ref.clone()) {
+                    result.errors.push(format!(
+                        "{}: entity {entity_ref} is defined more than once in this location",
+                        spec.key()
+                    ));
+                    continue;
+                }
+                if entity.get("kind").and_then(Value::as_str) == Some("Location") {
+                    for nested in nested_targets(&entity, &spec) {
+                        let nested = match nested.and_then(|n| self.normalise(n)) {
+                            Ok(n) => n,
+                            Err(e) => {
+                                result.errors.push(format!("{}: {e}", spec.key()));
                                 continue;
                             }
-                            if visited.len() > MAX_FILES {
-                                result.errors.push(format!(
-                                    "{}: more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
-                                    spec.key(),
-                                    nested.key()
-                                ));
-                                continue;
-                            }
-                            queue.push_back((nested, None));
+                        };
+                        if !visited.insert(nested.key()) {
+                            result.errors.push(format!(
+                                "{}: {} is already part of this location (a cycle or a duplicate listing); it is read once",
+                                spec.key(),
+                                nested.key()
+                            ));
+                            continue;
                         }
+                        if visited.len() > MAX_FILES {
+                            result.errors.push(format!(
+                                "{}: more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
+                                spec.key(),
+                                nested.key()
+                            ));
+                            continue;
+                        }
+                        queue.push_back((nested, None));
                     }
-                    result.push(entity);
                 }
+                result.push(entity);
             }
         }
         result
     }
 
-    /// Reads one file (or takes `body`, read just before) and parses it on a blocking thread.
+    /// Reads one file (or takes `body`, read just before) and parses it on a blocking thread,
+    /// never on the runtime's. Files are taken one at a time: parsing two at once was no faster at
+    /// 50,000 entities on two cores, where the database write is the bottleneck, and raised peak
+    /// memory by about 30 MB.
     async fn read_file(
         &self,
-        spec: LocationSpec,
+        spec: &LocationSpec,
         body: Option<(Bytes, FileValidators)>,
         root: &LocationSpec,
-    ) -> (LocationSpec, FileOutcome) {
+    ) -> FileOutcome {
         let (bytes, validators) = match body {
             Some(body) => body,
-            None => match self.reader.read(&spec, None).await {
+            None => match self.reader.read(spec, None).await {
                 Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
-                Ok(ReadOutcome::NotModified) => return (spec, FileOutcome::NotModified),
-                Err(e) => return (spec, FileOutcome::Failed(e)),
+                Ok(ReadOutcome::NotModified) => return FileOutcome::NotModified,
+                Err(e) => return FileOutcome::Failed(e),
             },
         };
         let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
@@ -218,12 +208,11 @@ impl Ingest {
                 )],
             )
         });
-        let outcome = FileOutcome::Parsed {
+        FileOutcome::Parsed {
             validators,
             entities,
             errors,
-        };
-        (spec, outcome)
+        }
     }
 
     /// The canonical form of a target (file paths canonicalised below the roots).

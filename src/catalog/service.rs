@@ -50,6 +50,11 @@ pub struct Catalog {
     replica: String,
 }
 
+/// The 409 for a type and target that another location has.
+fn already_registered(spec: &LocationSpec) -> CatalogError {
+    CatalogError::Conflict(format!("Location {} already exists", spec.key()))
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -88,10 +93,7 @@ impl Catalog {
         let spec = self.checked_spec(kind, target)?;
         let existing = self.store.location_by_spec(&spec).await?;
         if existing.is_some() && !dry_run {
-            return Err(CatalogError::Conflict(format!(
-                "Location {} already exists",
-                spec.key()
-            )));
+            return Err(already_registered(&spec));
         }
         let (bytes, validators) = self.read_root(&spec).await?;
         let now = now_ms();
@@ -128,10 +130,7 @@ impl Catalog {
             })
             .await?;
         if !created {
-            return Err(CatalogError::Conflict(format!(
-                "Location {} already exists",
-                spec.key()
-            )));
+            return Err(already_registered(&spec));
         }
         self.process_in_background(&id, bytes, validators);
         let location = self
@@ -163,14 +162,13 @@ impl Catalog {
         if spec == current.spec {
             return Ok(current);
         }
-        let conflict = || CatalogError::Conflict(format!("Location {} already exists", spec.key()));
         if self.store.location_by_spec(&spec).await?.is_some() {
-            return Err(conflict());
+            return Err(already_registered(&spec));
         }
         let (bytes, validators) = self.read_root(&spec).await?;
         match self.store.update_location(id, &spec, now_ms()).await? {
             None => return Err(not_found()),
-            Some(false) => return Err(conflict()),
+            Some(false) => return Err(already_registered(&spec)),
             Some(true) => {}
         }
         self.process_in_background(id, bytes, validators);

@@ -12,12 +12,11 @@ use utoipa::ToSchema;
 
 use super::{
     TAG, decode_cursor, encode_cursor, fields_of, filter_of, json_array, json_response, parse_u64,
-    projected,
+    predicate_of, projected,
 };
 use crate::app::AppState;
 use crate::catalog::filter::Filter;
 use crate::catalog::model::EntityRef;
-use crate::catalog::predicate::predicate_filter;
 use crate::catalog::search::search_rows;
 use crate::catalog::store::{DefaultOrder, EntityQuery, EntityRow};
 use crate::error::{AppError, ErrorBody};
@@ -410,10 +409,7 @@ async fn run_query(
     fields: &[String],
 ) -> Result<QueryPage, AppError> {
     let limit = limit.unwrap_or(200);
-    let mut filter = filter_of(&cursor.filter)?;
-    if let Some(predicate) = &cursor.query {
-        filter = filter.and(predicate_filter(predicate).map_err(AppError::BadRequest)?);
-    }
+    let filter = filter_of(&cursor.filter)?.and(predicate_of(cursor.query.as_ref())?);
     let mut query = EntityQuery::new(filter);
     query.default_order = DefaultOrder::Uid;
     if let Some(o) = cursor.order_fields.first() {

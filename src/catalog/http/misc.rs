@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{TAG, filter_of};
+use super::{TAG, filter_of, predicate_of};
 use crate::app::AppState;
 use crate::catalog::filter::Filter;
-use crate::catalog::predicate::predicate_filter;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 
@@ -79,10 +78,7 @@ pub async fn entity_facets_post(
             "Missing facets: name at least one field".into(),
         ));
     }
-    let filter = match &body.query {
-        Some(predicate) => predicate_filter(predicate).map_err(AppError::BadRequest)?,
-        None => Filter::default(),
-    };
+    let filter = predicate_of(body.query.as_ref())?;
     facet_counts(&state, body.facets, &filter).await
 }
 

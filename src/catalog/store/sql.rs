@@ -325,11 +325,12 @@ macro_rules! impl_catalog_store {
                         .build()
                         .execute(&mut **tx)
                         .await?;
-                    let rows: Vec<(&str, &SearchRow)> = served
-                        .iter()
-                        .flat_map(|(uid, s)| s.rows.iter().map(move |row| (uid.as_str(), row)))
-                        .collect();
-                    insert_search_rows(tx, &rows).await?;
+                    let rows = served
+                        .into_iter()
+                        .flat_map(|(uid, s)| s.rows.into_iter().map(move |row| (uid.clone(), row)));
+                    for mut insert in search_inserts(rows) {
+                        insert.build().execute(&mut **tx).await?;
+                    }
                 }
                 Ok(())
             }
@@ -420,39 +421,39 @@ macro_rules! impl_catalog_store {
                 let mut rows = Vec::new();
                 let mut reserved = Vec::new();
                 for c in chunk {
-                    let served = stitch(&c.entity.processed, &c.uid, c.relations);
+                    let Stitched { body, etag, rows: search } = stitch(&c.entity.processed, &c.uid, c.relations);
                     relations.extend(c.entity.relations.iter().map(|r| (c.uid.clone(), r.clone())));
-                    match &c.old_etag {
-                        None => {}
+                    match c.old_etag {
+                        None => {
+                            rows.extend(search.into_iter().map(|row| (c.uid.clone(), row)));
+                            new.push((c.uid, c.entity, body, etag));
+                        }
                         Some(old_etag) => {
+                            let served_changed = old_etag != etag;
                             let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE catalog_entities SET processed = ");
                             update
-                                .push_bind(c.entity.processed.clone())
+                                .push_bind(c.entity.processed)
                                 .push(", processed_hash = ")
-                                .push_bind(c.entity.hash.clone())
+                                .push_bind(c.entity.hash)
                                 .push(", body = ")
-                                .push_bind(served.body.clone())
+                                .push_bind(body)
                                 .push(", etag = ")
-                                .push_bind(served.etag.clone())
+                                .push_bind(etag)
                                 .push(" WHERE uid = ")
                                 .push_bind(c.uid.clone());
                             statements.push(update);
-                            if *old_etag == served.etag {
-                                continue;
+                            if served_changed {
+                                rows.extend(search.into_iter().map(|row| (c.uid.clone(), row)));
+                                reserved.push(c.uid);
                             }
-                            reserved.push(c.uid.clone());
                         }
                     }
-                    rows.extend(served.rows.into_iter().map(|row| (c.uid.clone(), row)));
-                    if c.old_etag.is_none() {
-                        new.push((c.uid, c.entity, served.body, served.etag));
-                    }
                 }
-                if !new.is_empty() {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
-                    );
-                    insert.push_values(new, |mut row, (uid, entity, body, etag)| {
+                statements.extend(inserts(
+                    "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
+                    new,
+                    CHUNK,
+                    |mut row, (uid, entity, body, etag)| {
                         row.push_bind(uid)
                             .push_bind(entity.entity_ref)
                             .push_bind(location_id.to_owned())
@@ -460,50 +461,45 @@ macro_rules! impl_catalog_store {
                             .push_bind(entity.processed)
                             .push_bind(body)
                             .push_bind(etag);
-                    });
-                    statements.push(insert);
-                }
+                    },
+                ));
                 if !reserved.is_empty() {
                     let uids: Vec<&str> = reserved.iter().map(String::as_str).collect();
                     statements.push(in_list("DELETE FROM catalog_search WHERE entity_uid IN", &uids));
                 }
-                let mut rows = rows.into_iter().peekable();
-                while rows.peek().is_some() {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(SEARCH_INSERT);
-                    insert.push_values(rows.by_ref().take(2 * CHUNK), |mut b, (uid, row)| {
-                        b.push_bind(uid).push_bind(row.key).push_bind(row.value).push_bind(row.original);
-                    });
-                    statements.push(insert);
-                }
-                let mut relations = relations.into_iter().peekable();
-                while relations.peek().is_some() {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(RELATION_INSERT);
-                    insert.push_values(relations.by_ref().take(2 * CHUNK), |mut b, (uid, r)| {
-                        b.push_bind(uid)
-                            .push_bind(r.source.to_string())
-                            .push_bind(r.kind)
-                            .push_bind(r.target.to_string());
-                    });
-                    statements.push(insert);
-                }
+                statements.extend(search_inserts(rows));
+                statements.extend(inserts(RELATION_INSERT, relations, 2 * CHUNK, |mut b, (uid, r)| {
+                    b.push_bind(uid)
+                        .push_bind(r.source.to_string())
+                        .push_bind(r.kind)
+                        .push_bind(r.target.to_string());
+                }));
                 statements
             }
 
-            /// Inserts `(entity uid, row)` search rows.
-            async fn insert_search_rows(tx: &mut Tx<'_>, rows: &[(&str, &SearchRow)]) -> Result<(), sqlx::Error> {
-                insert_rows(
-                    tx,
-                    SEARCH_INSERT,
-                    rows,
-                    2 * CHUNK,
-                    |mut b, (uid, row)| {
-                        b.push_bind(*uid)
-                            .push_bind(&row.key)
-                            .push_bind(&row.value)
-                            .push_bind(&row.original);
-                    },
-                )
-                .await
+            /// The inserts of `(entity uid, row)` search rows.
+            fn search_inserts(rows: impl IntoIterator<Item = (String, SearchRow)>) -> Vec<sqlx::QueryBuilder<$db>> {
+                inserts(SEARCH_INSERT, rows, 2 * CHUNK, |mut b, (uid, row)| {
+                    b.push_bind(uid).push_bind(row.key).push_bind(row.value).push_bind(row.original);
+                })
+            }
+
+            /// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement; the
+            /// binds are owned, so the statements can be built on another thread.
+            fn inserts<T>(
+                head: &str,
+                rows: impl IntoIterator<Item = T>,
+                per_statement: usize,
+                mut push: impl FnMut(sqlx::query_builder::Separated<'_, $db, &'static str>, T),
+            ) -> Vec<sqlx::QueryBuilder<$db>> {
+                let mut rows = rows.into_iter().peekable();
+                let mut statements = Vec::new();
+                while rows.peek().is_some() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(head);
+                    insert.push_values(rows.by_ref().take(per_statement), &mut push);
+                    statements.push(insert);
+                }
+                statements
             }
 
             /// Every ref that relation rows originated by `uids` point from.
@@ -520,22 +516,6 @@ macro_rules! impl_catalog_store {
                     sources.extend(found);
                 }
                 Ok(sources)
-            }
-
-            /// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement.
-            async fn insert_rows<T>(
-                tx: &mut Tx<'_>,
-                head: &str,
-                rows: &[T],
-                per_statement: usize,
-                mut push: impl FnMut(sqlx::query_builder::Separated<'_, $db, &'static str>, &T),
-            ) -> Result<(), sqlx::Error> {
-                for chunk in rows.chunks(per_statement) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(head);
-                    insert.push_values(chunk, |b, row| push(b, row));
-                    insert.build().execute(&mut **tx).await?;
-                }
-                Ok(())
             }
 
             /// Runs `<head> (uids)` in chunks (deletes by uid).
@@ -791,17 +771,14 @@ macro_rules! impl_catalog_store {
                 }
 
                 async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+                    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
                     let mut out = Vec::new();
-                    for chunk in refs.chunks(500) {
-                        let mut select = sqlx::QueryBuilder::<$db>::new(
-                            "SELECT entity_ref, body FROM catalog_entities WHERE entity_ref IN (",
-                        );
-                        let mut list = select.separated(", ");
-                        for r in chunk {
-                            list.push_bind(r.clone());
-                        }
-                        select.push(")");
-                        let rows: Vec<(String, String)> = select.build_query_as().fetch_all(&self.pool).await?;
+                    for chunk in refs.chunks(CHUNK) {
+                        let rows: Vec<(String, String)> =
+                            in_list("SELECT entity_ref, body FROM catalog_entities WHERE entity_ref IN", chunk)
+                                .build_query_as()
+                                .fetch_all(&self.pool)
+                                .await?;
                         out.extend(rows);
                     }
                     Ok(out)

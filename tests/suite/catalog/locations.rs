@@ -236,6 +236,7 @@ async fn a_location_moved_to_another_target_serves_that_target_s_entities() {
     // The same target again changes nothing.
     let same = c.put(&path, json!({"type": "file", "target": new})).await;
     assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(same.json()["status"], "ready", "not processed again");
     // Another location's target is a conflict; a bad target or body a 400; nothing changes.
     c.register(&taken).await;
     let conflict = c.put(&path, json!({"type": "file", "target": taken})).await;
