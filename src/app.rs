@@ -152,6 +152,10 @@ impl App {
         let state = AppState::new(config, db)?;
         state.workspaces.connect().await?;
         state.catalog.start_refresh_loop();
+        let db = state.db.clone();
+        state
+            .background
+            .spawn(move |cancel| async move { db.checkpoint_until(cancel).await });
         Ok(App::new(state, crate::http::api_routes()))
     }
 

@@ -24,9 +24,16 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// 1,501 deployments/s one at a time, 1,625/s with 16 posters; with 32 MiB and 20,000-page
 /// checkpoints 1,930/s and 2,507/s. 64 MiB was no faster and raised the catalog's peak memory.
 const WRITER_CACHE_KIB: &str = "-32768";
-/// WAL pages written before the write connection checkpoints (SQLite's default is 1,000): pages
-/// written again between checkpoints are copied into the database once.
-const WRITER_CHECKPOINT_PAGES: &str = "20000";
+/// WAL pages after which the write connection checkpoints itself, inside a commit: a backstop
+/// only. Checkpoints normally run from [`Database::checkpoint_until`], every
+/// [`CHECKPOINT_EVERY`], off the write connection: the commit of a 50,000-entity ingestion spent
+/// a second copying its 300 MB of WAL into the database before the location could be ready.
+const WRITER_CHECKPOINT_PAGES: &str = "100000";
+/// Bytes of WAL file kept once it has been checkpointed and starts over: a large ingestion
+/// leaves no WAL file of its size behind.
+const WAL_KEPT_BYTES: &str = "67108864";
+/// How often committed WAL pages are copied into the SQLite database.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// A connection pool to the configured database.
 #[derive(Clone, Debug)]
@@ -103,6 +110,10 @@ impl Database {
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
+                    // New databases only (an existing one keeps its size): an entity row of
+                    // about 2 KB fills half a 4 KiB page, and ingestion wrote 600 MB for 50,000
+                    // entities; with 8 KiB pages it writes a third less, about 10 % faster.
+                    .page_size(8192)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
@@ -121,7 +132,8 @@ impl Database {
                         options
                             .clone()
                             .pragma("cache_size", WRITER_CACHE_KIB)
-                            .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
+                            .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+                            .pragma("journal_size_limit", WAL_KEPT_BYTES),
                     )
                     .await
                     .map_err(fail)?;
@@ -147,6 +159,29 @@ impl Database {
                     .await
                     .map_err(fail)?;
                 Ok(Database::Postgres(pool))
+            }
+        }
+    }
+
+    /// Copies committed WAL pages into the SQLite database every [`CHECKPOINT_EVERY`] until
+    /// `cancel`, from a read connection, so writers never wait for it (SQLite's `PASSIVE` mode).
+    /// PostgreSQL checkpoints itself: this returns at once.
+    pub async fn checkpoint_until(&self, cancel: tokio_util::sync::CancellationToken) {
+        let Database::Sqlite { pool, .. } = self else {
+            return;
+        };
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "SQLite checkpoint failed");
             }
         }
     }

@@ -63,6 +63,10 @@ pub struct EntityQuery {
     pub full_text: Option<(String, Vec<String>)>,
     pub offset: u64,
     pub limit: Option<u64>,
+    /// The filter is known to match many entities (a whole page already): with no order key,
+    /// walk the uid or ref index and test each entity against the filter, instead of looking up
+    /// every match and sorting them all again for each page.
+    pub many_matches: bool,
 }
 
 impl EntityQuery {
@@ -77,6 +81,7 @@ impl EntityQuery {
             full_text: None,
             offset: 0,
             limit: None,
+            many_matches: false,
         }
     }
 }

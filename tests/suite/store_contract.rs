@@ -118,3 +118,36 @@ crate::store_contract!(
     only_the_holder_releases,
     concurrent_claims_have_exactly_one_winner,
 );
+
+/// SQLite: committed pages reach the database file from the checkpoint task, not from the
+/// writer's commits, and the task stops when cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_run_off_the_writer_and_stop_when_cancelled() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = fawkes_portal::config::Config::with_data_dir(dir.path());
+    let db = Database::connect(&config.database).await.unwrap();
+    db.migrate().await.unwrap();
+    let file = dir.path().join("fawkes-portal.db");
+    let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
+    let before = size();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn({
+        let (db, cancel) = (db.clone(), cancel.clone());
+        async move { db.checkpoint_until(cancel).await }
+    });
+    for _ in 0..60 {
+        if size() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        size() > before,
+        "the migrations' pages were copied into the database file ({before} bytes before)"
+    );
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(2), task)
+        .await
+        .expect("the checkpoint task stops when cancelled")
+        .unwrap();
+}

@@ -138,6 +138,9 @@ fn stream_all(
             if done {
                 return None;
             }
+            let Ok(_permit) = state.catalog.stream_pages.acquire().await else {
+                return None;
+            };
             let rows = match state.catalog.store.query(&query).await {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -149,7 +152,8 @@ fn stream_all(
                 }
             };
             let last_page = (rows.len() as u64) < STREAM_PAGE;
-            let mut chunk = String::new();
+            let mut chunk =
+                String::with_capacity(rows.iter().map(|r| r.body.len() + 1).sum::<usize>() + 2);
             if first {
                 chunk.push('[');
             }
@@ -163,6 +167,7 @@ fn stream_all(
                 chunk.push(']');
             }
             let first = first && rows.is_empty();
+            query.many_matches = !last_page;
             if let Some(row) = rows.last() {
                 query.after = Some((row.sort_value.clone(), row.uid.clone()));
             }

@@ -19,4 +19,11 @@ impl PgCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(PgCatalogStore, sqlx::Postgres, "BEGIN", "INSERT INTO");
+crate::impl_catalog_store!(
+    PgCatalogStore,
+    sqlx::Postgres,
+    "BEGIN",
+    "INSERT INTO",
+    // Replicas write at once: ids come from a sequence.
+    "SELECT nextval('catalog_entity_ids') FROM generate_series(1, $1)"
+);

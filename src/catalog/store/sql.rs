@@ -25,8 +25,9 @@ impl Sql {
     }
 }
 
-/// `uid_column IN (...)` conditions for `filter`, or `TRUE`-equivalent when it is empty.
-pub fn filter_condition(sql: &mut Sql, filter: &Filter, uid_column: &str) -> String {
+/// `id_column IN (...)` conditions for `filter` (`id_column` holds entity ids), or
+/// `TRUE`-equivalent when it is empty.
+pub fn filter_condition(sql: &mut Sql, filter: &Filter, id_column: &str) -> String {
     if filter.any_of.is_empty() {
         return "1 = 1".into();
     }
@@ -36,11 +37,11 @@ pub fn filter_condition(sql: &mut Sql, filter: &Filter, uid_column: &str) -> Str
             .iter()
             .map(|(key, condition)| match condition {
                 Condition::Not(inner) => match rows_matching(sql, key, inner) {
-                    Some(rows) => format!("{uid_column} NOT IN ({rows})"),
+                    Some(rows) => format!("{id_column} NOT IN ({rows})"),
                     None => "1 = 1".into(),
                 },
                 positive => match rows_matching(sql, key, positive) {
-                    Some(rows) => format!("{uid_column} IN ({rows})"),
+                    Some(rows) => format!("{id_column} IN ({rows})"),
                     None => "1 = 0".into(),
                 },
             })
@@ -50,11 +51,11 @@ pub fn filter_condition(sql: &mut Sql, filter: &Filter, uid_column: &str) -> Str
     format!("({})", sets.join(" OR "))
 }
 
-/// `SELECT entity_uid ...` of the entities with a row of `key` satisfying `condition` (not a
+/// `SELECT entity_id ...` of the entities with a row of `key` satisfying `condition` (not a
 /// `Not`), or `None` when no entity can (an empty value list).
 fn rows_matching(sql: &mut Sql, key: &str, condition: &Condition) -> Option<String> {
     let key = sql.bind(Bind::Text(key.to_owned()));
-    let rows = format!("SELECT entity_uid FROM catalog_search WHERE key = {key}");
+    let rows = format!("SELECT entity_id FROM catalog_search WHERE key = {key}");
     match condition {
         Condition::In(values) if values.is_empty() => None,
         Condition::In(values) => {
@@ -87,7 +88,7 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
     for (i, (key, _)) in query.order.iter().enumerate() {
         let key = sql.bind(Bind::Text(key.clone()));
         columns.push_str(&format!(
-            ", (SELECT MIN(s.value) FROM catalog_search s WHERE s.entity_uid = e.uid AND s.key = {key}) AS sv{i}"
+            ", (SELECT MIN(s.value) FROM catalog_search s WHERE s.entity_id = e.id AND s.key = {key}) AS sv{i}"
         ));
         sort_columns.push(format!("sv{i}"));
     }
@@ -95,7 +96,13 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
         columns.push_str(", NULL AS sv0");
     }
     columns.push_str(", e.entity_ref");
-    let mut conditions = vec![filter_condition(&mut sql, &query.filter, "e.uid")];
+    // `+e.id` keeps SQLite from looking the matches up by id, so it walks the order's index.
+    let id_column = if query.many_matches && query.order.is_empty() {
+        "+e.id"
+    } else {
+        "e.id"
+    };
+    let mut conditions = vec![filter_condition(&mut sql, &query.filter, id_column)];
     if let Some((term, keys)) = &query.full_text {
         let pattern = format!("%{}%", like_escaped(term));
         let pattern = sql.bind(Bind::Text(pattern));
@@ -104,7 +111,7 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
             .map(|k| sql.bind(Bind::Text(k.clone())))
             .collect();
         conditions.push(format!(
-            "e.uid IN (SELECT entity_uid FROM catalog_search WHERE key IN ({}) AND value LIKE {pattern} ESCAPE '\\')",
+            "e.id IN (SELECT entity_id FROM catalog_search WHERE key IN ({}) AND value LIKE {pattern} ESCAPE '\\')",
             keys.join(", ")
         ));
     }
@@ -208,11 +215,12 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
 /// (SQLite needs `BEGIN IMMEDIATE` so concurrent writers wait instead of failing on upgrade);
 /// `$insert_rows` starts the multi-row inserts of relation and search rows (on SQLite
 /// `INSERT OR IGNORE INTO`: with no constraint able to abort them, as their entity checks are
-/// deferred, SQLite skips the statement journal; nothing in those rows can conflict).
+/// deferred, SQLite skips the statement journal; nothing in those rows can conflict); `$new_ids`
+/// selects `$1` unused entity ids, inside the write transaction.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! impl_catalog_store {
-    ($store:ty, $db:ty, $begin:expr, $insert_rows:literal) => {
+    ($store:ty, $db:ty, $begin:expr, $insert_rows:literal, $new_ids:literal) => {
         const _: () = {
             use std::collections::{BTreeSet, HashMap};
 
@@ -268,15 +276,18 @@ macro_rules! impl_catalog_store {
             }
 
             const SEARCH_INSERT: &str =
-                concat!($insert_rows, " catalog_search (entity_uid, key, value, original_value) ");
+                concat!($insert_rows, " catalog_search (entity_id, key, value, original_value) ");
             const RELATION_INSERT: &str =
-                concat!($insert_rows, " catalog_relations (originator_uid, source_ref, type, target_ref) ");
+                concat!($insert_rows, " catalog_relations (originator_id, source_ref, type, target_ref) ");
 
             /// Refs, uids and rows per statement: well under both backends' parameter limits.
             const CHUNK: usize = 500;
 
             /// `<head> ($1, $2, ...)` over `items`.
-            fn in_list(head: &str, items: &[&str]) -> sqlx::QueryBuilder<$db> {
+            fn in_list<'t, T>(head: &str, items: &'t [T]) -> sqlx::QueryBuilder<$db>
+            where
+                T: sqlx::Encode<'t, $db> + sqlx::Type<$db> + Copy + 't,
+            {
                 let mut query = sqlx::QueryBuilder::<$db>::new(head);
                 query.push(" (");
                 let mut list = query.separated(", ");
@@ -293,20 +304,20 @@ macro_rules! impl_catalog_store {
             async fn restitch(tx: &mut Tx<'_>, refs: &BTreeSet<String>) -> Result<(), sqlx::Error> {
                 let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
                 for chunk in refs.chunks(CHUNK) {
-                    let entities: Vec<(String, String, String, String)> = in_list(
-                        "SELECT uid, entity_ref, processed, etag FROM catalog_entities WHERE entity_ref IN",
+                    let entities: Vec<(i64, String, String, String, String)> = in_list(
+                        "SELECT id, uid, entity_ref, processed, etag FROM catalog_entities WHERE entity_ref IN",
                         chunk,
                     )
                     .build_query_as()
                     .fetch_all(&mut **tx)
                     .await?;
                     let mut by_source = kept_relations(tx, chunk).await?;
-                    let served: Vec<(String, Stitched)> = entities
+                    let served: Vec<(i64, Stitched)> = entities
                         .into_iter()
-                        .filter_map(|(uid, entity_ref, processed, etag)| {
+                        .filter_map(|(id, uid, entity_ref, processed, etag)| {
                             let relations = by_source.remove(&entity_ref).unwrap_or_default();
                             let served = stitch(&processed, &uid, relations);
-                            (served.etag != etag).then_some((uid, served))
+                            (served.etag != etag).then_some((id, served))
                         })
                         .collect();
                     if served.is_empty() {
@@ -315,19 +326,19 @@ macro_rules! impl_catalog_store {
                     let mut update = sqlx::QueryBuilder::<$db>::new(
                         "UPDATE catalog_entities SET body = v.column2, etag = v.column3 FROM (",
                     );
-                    update.push_values(&served, |mut row, (uid, s)| {
-                        row.push_bind(uid).push_bind(&s.body).push_bind(&s.etag);
+                    update.push_values(&served, |mut row, (id, s)| {
+                        row.push_bind(*id).push_bind(&s.body).push_bind(&s.etag);
                     });
-                    update.push(") AS v WHERE catalog_entities.uid = v.column1");
+                    update.push(") AS v WHERE catalog_entities.id = v.column1");
                     update.build().execute(&mut **tx).await?;
-                    let uids: Vec<&str> = served.iter().map(|(uid, _)| uid.as_str()).collect();
-                    in_list("DELETE FROM catalog_search WHERE entity_uid IN", &uids)
+                    let ids: Vec<i64> = served.iter().map(|(id, _)| *id).collect();
+                    in_list("DELETE FROM catalog_search WHERE entity_id IN", &ids)
                         .build()
                         .execute(&mut **tx)
                         .await?;
                     let rows = served
                         .into_iter()
-                        .flat_map(|(uid, s)| s.rows.into_iter().map(move |row| (uid.clone(), row)));
+                        .flat_map(|(id, s)| s.rows.into_iter().map(move |row| (id, row)));
                     for mut insert in search_inserts(rows) {
                         insert.build().execute(&mut **tx).await?;
                     }
@@ -337,6 +348,7 @@ macro_rules! impl_catalog_store {
 
             /// An entity of a replace that is new or whose processed form changed.
             struct Changed<'a> {
+                id: i64,
                 uid: String,
                 /// The stored etag, for an entity already stored.
                 old_etag: Option<String>,
@@ -374,6 +386,7 @@ macro_rules! impl_catalog_store {
 
             /// A changed entity with its relations, owned so it can be stitched on another thread.
             struct Stitching {
+                id: i64,
                 uid: String,
                 old_etag: Option<String>,
                 entity: ProcessedEntity,
@@ -400,6 +413,7 @@ macro_rules! impl_catalog_store {
                                 .map(|(_, r)| (r.kind.to_owned(), r.target.to_string())),
                         );
                         Stitching {
+                            id: c.id,
                             uid: c.uid.clone(),
                             old_etag: c.old_etag.clone(),
                             entity: c.entity.clone(),
@@ -422,11 +436,11 @@ macro_rules! impl_catalog_store {
                 let mut reserved = Vec::new();
                 for c in chunk {
                     let Stitched { body, etag, rows: search } = stitch(&c.entity.processed, &c.uid, c.relations);
-                    relations.extend(c.entity.relations.iter().map(|r| (c.uid.clone(), r.clone())));
+                    relations.extend(c.entity.relations.iter().map(|r| (c.id, r.clone())));
                     match c.old_etag {
                         None => {
-                            rows.extend(search.into_iter().map(|row| (c.uid.clone(), row)));
-                            new.push((c.uid, c.entity, body, etag));
+                            rows.extend(search.into_iter().map(|row| (c.id, row)));
+                            new.push((c.id, c.uid, c.entity, body, etag));
                         }
                         Some(old_etag) => {
                             let served_changed = old_etag != etag;
@@ -439,22 +453,23 @@ macro_rules! impl_catalog_store {
                                 .push_bind(body)
                                 .push(", etag = ")
                                 .push_bind(etag)
-                                .push(" WHERE uid = ")
-                                .push_bind(c.uid.clone());
+                                .push(" WHERE id = ")
+                                .push_bind(c.id);
                             statements.push(update);
                             if served_changed {
-                                rows.extend(search.into_iter().map(|row| (c.uid.clone(), row)));
-                                reserved.push(c.uid);
+                                rows.extend(search.into_iter().map(|row| (c.id, row)));
+                                reserved.push(c.id);
                             }
                         }
                     }
                 }
                 statements.extend(inserts(
-                    "INSERT INTO catalog_entities (uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
+                    "INSERT INTO catalog_entities (id, uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
                     new,
                     CHUNK,
-                    |mut row, (uid, entity, body, etag)| {
-                        row.push_bind(uid)
+                    |mut row, (id, uid, entity, body, etag)| {
+                        row.push_bind(id)
+                            .push_bind(uid)
                             .push_bind(entity.entity_ref)
                             .push_bind(location_id.to_owned())
                             .push_bind(entity.hash)
@@ -464,12 +479,11 @@ macro_rules! impl_catalog_store {
                     },
                 ));
                 if !reserved.is_empty() {
-                    let uids: Vec<&str> = reserved.iter().map(String::as_str).collect();
-                    statements.push(in_list("DELETE FROM catalog_search WHERE entity_uid IN", &uids));
+                    statements.push(in_list("DELETE FROM catalog_search WHERE entity_id IN", &reserved));
                 }
                 statements.extend(search_inserts(rows));
-                statements.extend(inserts(RELATION_INSERT, relations, 2 * CHUNK, |mut b, (uid, r)| {
-                    b.push_bind(uid)
+                statements.extend(inserts(RELATION_INSERT, relations, 2 * CHUNK, |mut b, (id, r)| {
+                    b.push_bind(id)
                         .push_bind(r.source.to_string())
                         .push_bind(r.kind)
                         .push_bind(r.target.to_string());
@@ -477,10 +491,13 @@ macro_rules! impl_catalog_store {
                 statements
             }
 
-            /// The inserts of `(entity uid, row)` search rows.
-            fn search_inserts(rows: impl IntoIterator<Item = (String, SearchRow)>) -> Vec<sqlx::QueryBuilder<$db>> {
-                inserts(SEARCH_INSERT, rows, 2 * CHUNK, |mut b, (uid, row)| {
-                    b.push_bind(uid).push_bind(row.key).push_bind(row.value).push_bind(row.original);
+            /// The inserts of `(entity id, row)` search rows. The original value is stored only
+            /// where it differs from the lower-cased one (NULL means the same), as most values are
+            /// written in lower case already.
+            fn search_inserts(rows: impl IntoIterator<Item = (i64, SearchRow)>) -> Vec<sqlx::QueryBuilder<$db>> {
+                inserts(SEARCH_INSERT, rows, 2 * CHUNK, |mut b, (id, row)| {
+                    let original = row.original.filter(|o| Some(o) != row.value.as_ref());
+                    b.push_bind(id).push_bind(row.key).push_bind(row.value).push_bind(original);
                 })
             }
 
@@ -502,12 +519,12 @@ macro_rules! impl_catalog_store {
                 statements
             }
 
-            /// Every ref that relation rows originated by `uids` point from.
-            async fn relation_sources(tx: &mut Tx<'_>, uids: &[&str]) -> Result<Vec<String>, sqlx::Error> {
+            /// Every ref that relation rows originated by entities `ids` point from.
+            async fn relation_sources(tx: &mut Tx<'_>, ids: &[i64]) -> Result<Vec<String>, sqlx::Error> {
                 let mut sources = Vec::new();
-                for chunk in uids.chunks(CHUNK) {
+                for chunk in ids.chunks(CHUNK) {
                     let found: Vec<String> = in_list(
-                        "SELECT DISTINCT source_ref FROM catalog_relations WHERE originator_uid IN",
+                        "SELECT DISTINCT source_ref FROM catalog_relations WHERE originator_id IN",
                         chunk,
                     )
                     .build_query_scalar()
@@ -518,9 +535,9 @@ macro_rules! impl_catalog_store {
                 Ok(sources)
             }
 
-            /// Runs `<head> (uids)` in chunks (deletes by uid).
-            async fn for_uids(tx: &mut Tx<'_>, head: &str, uids: &[&str]) -> Result<(), sqlx::Error> {
-                for chunk in uids.chunks(CHUNK) {
+            /// Runs `<head> (ids)` in chunks (deletes by entity id).
+            async fn for_ids(tx: &mut Tx<'_>, head: &str, ids: &[i64]) -> Result<(), sqlx::Error> {
+                for chunk in ids.chunks(CHUNK) {
                     in_list(head, chunk).build().execute(&mut **tx).await?;
                 }
                 Ok(())
@@ -618,7 +635,7 @@ macro_rules! impl_catalog_store {
                     let mut tx = self.writer.begin_with($begin).await?;
                     let peers: Vec<String> = sqlx::query_scalar(
                         "SELECT DISTINCT r.source_ref FROM catalog_relations r \
-                         JOIN catalog_entities e ON e.uid = r.originator_uid WHERE e.location_id = $1",
+                         JOIN catalog_entities e ON e.id = r.originator_id WHERE e.location_id = $1",
                     )
                     .bind(id)
                     .fetch_all(&mut *tx)
@@ -656,20 +673,20 @@ macro_rules! impl_catalog_store {
                 ) -> Result<ReplaceOutcome, StoreError> {
                     let mut tx = self.writer.begin_with($begin).await?;
                     let mut outcome = ReplaceOutcome::default();
-                    let existing: Vec<(String, String, String, String)> = sqlx::query_as(
-                        "SELECT entity_ref, uid, processed_hash, etag FROM catalog_entities WHERE location_id = $1",
+                    let existing: Vec<(String, i64, String, String, String)> = sqlx::query_as(
+                        "SELECT entity_ref, id, uid, processed_hash, etag FROM catalog_entities WHERE location_id = $1",
                     )
                     .bind(location_id)
                     .fetch_all(&mut *tx)
                     .await?;
-                    let mut existing: HashMap<String, (String, String, String)> =
-                        existing.into_iter().map(|(r, u, h, e)| (r, (u, h, e))).collect();
+                    let mut existing: HashMap<String, (i64, String, String, String)> =
+                        existing.into_iter().map(|(r, i, u, h, e)| (r, (i, u, h, e))).collect();
                     let mut updated: Vec<Changed<'_>> = Vec::new();
                     let mut new: Vec<&ProcessedEntity> = Vec::new();
                     for entity in entities {
                         match existing.remove(&entity.entity_ref) {
-                            Some((_, hash, _)) if hash == entity.hash => {}
-                            Some((uid, _, etag)) => updated.push(Changed { uid, old_etag: Some(etag), entity }),
+                            Some((_, _, hash, _)) if hash == entity.hash => {}
+                            Some((id, uid, _, etag)) => updated.push(Changed { id, uid, old_etag: Some(etag), entity }),
                             None => new.push(entity),
                         }
                     }
@@ -691,7 +708,16 @@ macro_rules! impl_catalog_store {
                     for entity in new {
                         match owners.get(&entity.entity_ref) {
                             Some(owner) => outcome.conflicts.push((entity.entity_ref.clone(), owner.clone())),
-                            None => inserted.push(Changed { uid: uuid::Uuid::now_v7().to_string(), old_etag: None, entity }),
+                            None => inserted.push(Changed { id: 0, uid: uuid::Uuid::now_v7().to_string(), old_etag: None, entity }),
+                        }
+                    }
+                    if !inserted.is_empty() {
+                        let ids: Vec<i64> = sqlx::query_scalar($new_ids)
+                            .bind(inserted.len() as i64)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                        for (changed, id) in inserted.iter_mut().zip(ids) {
+                            changed.id = id;
                         }
                     }
                     outcome.inserted = inserted.len();
@@ -700,12 +726,12 @@ macro_rules! impl_catalog_store {
                     // Entities outside the changed ones that gain, lose or change relations are
                     // re-served at the end.
                     let mut affected = BTreeSet::new();
-                    let removed: Vec<&str> = existing.values().map(|(uid, _, _)| uid.as_str()).collect();
+                    let removed: Vec<i64> = existing.values().map(|(id, ..)| *id).collect();
                     affected.extend(relation_sources(&mut tx, &removed).await?);
-                    for_uids(&mut tx, "DELETE FROM catalog_entities WHERE uid IN", &removed).await?;
-                    let updated_uids: Vec<&str> = updated.iter().map(|c| c.uid.as_str()).collect();
-                    affected.extend(relation_sources(&mut tx, &updated_uids).await?);
-                    for_uids(&mut tx, "DELETE FROM catalog_relations WHERE originator_uid IN", &updated_uids).await?;
+                    for_ids(&mut tx, "DELETE FROM catalog_entities WHERE id IN", &removed).await?;
+                    let updated_ids: Vec<i64> = updated.iter().map(|c| c.id).collect();
+                    affected.extend(relation_sources(&mut tx, &updated_ids).await?);
+                    for_ids(&mut tx, "DELETE FROM catalog_relations WHERE originator_id IN", &updated_ids).await?;
                     // Every changed entity is stored in its served form at once: its relations are
                     // the rows other entities keep plus the rows the changed entities bring.
                     let changed: Vec<Changed<'_>> = inserted.into_iter().chain(updated).collect();
@@ -800,9 +826,16 @@ macro_rules! impl_catalog_store {
 
                 async fn delete_entity(&self, uid: &str) -> Result<(), StoreError> {
                     let mut tx = self.writer.begin_with($begin).await?;
-                    let peers = relation_sources(&mut tx, &[uid]).await?;
-                    sqlx::query("DELETE FROM catalog_entities WHERE uid = $1")
+                    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM catalog_entities WHERE uid = $1")
                         .bind(uid)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(id) = id else {
+                        return Ok(());
+                    };
+                    let peers = relation_sources(&mut tx, &[id]).await?;
+                    sqlx::query("DELETE FROM catalog_entities WHERE id = $1")
+                        .bind(id)
                         .execute(&mut *tx)
                         .await?;
                     restitch(&mut tx, &peers.into_iter().collect()).await?;
@@ -817,8 +850,8 @@ macro_rules! impl_catalog_store {
 
                 async fn values_of(&self, keys: &[&str]) -> Result<Vec<(String, String, String)>, StoreError> {
                     let mut select = in_list(
-                        "SELECT entity_uid, key, original_value FROM catalog_search \
-                         WHERE original_value IS NOT NULL AND key IN",
+                        "SELECT e.uid, s.key, COALESCE(s.original_value, s.value) FROM catalog_search s \
+                         JOIN catalog_entities e ON e.id = s.entity_id WHERE s.value IS NOT NULL AND s.key IN",
                         keys,
                     );
                     Ok(select.build_query_as().fetch_all(&self.pool).await?)
@@ -827,11 +860,11 @@ macro_rules! impl_catalog_store {
                 async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError> {
                     let mut sql = sql::Sql::default();
                     sql.binds.push(Bind::Text(key.to_lowercase()));
-                    let condition = sql::filter_condition(&mut sql, filter, "s.entity_uid");
+                    let condition = sql::filter_condition(&mut sql, filter, "s.entity_id");
                     sql.text = format!(
-                        "SELECT s.original_value, COUNT(DISTINCT s.entity_uid) FROM catalog_search s \
-                         WHERE s.key = $1 AND s.original_value IS NOT NULL AND {condition} \
-                         GROUP BY s.original_value ORDER BY s.original_value"
+                        "SELECT COALESCE(s.original_value, s.value) AS original, COUNT(DISTINCT s.entity_id) \
+                         FROM catalog_search s WHERE s.key = $1 AND s.value IS NOT NULL AND {condition} \
+                         GROUP BY original ORDER BY original"
                     );
                     let rows = bound(&sql).fetch_all(&self.pool).await?;
                     Ok(rows

@@ -23,5 +23,8 @@ crate::impl_catalog_store!(
     SqliteCatalogStore,
     sqlx::Sqlite,
     "BEGIN IMMEDIATE",
-    "INSERT OR IGNORE INTO"
+    "INSERT OR IGNORE INTO",
+    // The one writer holds the database, so ids above the largest are unused.
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+     SELECT (SELECT COALESCE(MAX(id), 0) FROM catalog_entities) + i FROM n"
 );

@@ -208,10 +208,22 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        let test_db = TestDb::sqlite_empty().await;
+        test_db.db.migrate().await.unwrap();
+        test_db
+    }
+
+    /// A SQLite database with the migrations before `version` applied (to test a migration).
+    pub async fn sqlite_before(version: i64) -> TestDb {
+        let test_db = TestDb::sqlite_empty().await;
+        migrate_before(&test_db.db, version).await;
+        test_db
+    }
+
+    async fn sqlite_empty() -> TestDb {
         let dir = TempDir::new().unwrap();
         let config = Config::with_data_dir(dir.path());
         let db = Database::connect(&config.database).await.unwrap();
-        db.migrate().await.unwrap();
         TestDb {
             db,
             cleanup: None,
@@ -221,6 +233,19 @@ impl TestDb {
 
     /// `None` when no PostgreSQL server is configured.
     pub async fn postgres() -> Option<TestDb> {
+        let test_db = TestDb::postgres_empty().await?;
+        test_db.db.migrate().await.unwrap();
+        Some(test_db)
+    }
+
+    /// A PostgreSQL database with the migrations before `version` applied.
+    pub async fn postgres_before(version: i64) -> Option<TestDb> {
+        let test_db = TestDb::postgres_empty().await?;
+        migrate_before(&test_db.db, version).await;
+        Some(test_db)
+    }
+
+    async fn postgres_empty() -> Option<TestDb> {
         let admin_url = std::env::var("FAWKES_TEST_DATABASE_URL").ok()?;
         let name = format!("fawkes_test_{}", uuid::Uuid::new_v4().simple());
         let admin = sqlx::PgPool::connect(&admin_url)
@@ -237,12 +262,32 @@ impl TestDb {
         settings.database.url = url.to_string();
         let config = settings.validate().unwrap();
         let db = Database::connect(&config.database).await.unwrap();
-        db.migrate().await.unwrap();
         Some(TestDb {
             db,
             cleanup: Some((admin_url, name)),
             _dir: None,
         })
+    }
+}
+
+/// Applies the project's migrations numbered below `version`.
+async fn migrate_before(db: &Database, version: i64) {
+    let dir = match db {
+        Database::Sqlite { .. } => "migrations/sqlite",
+        Database::Postgres(_) => "migrations/postgres",
+    };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut migrator = sqlx::migrate::Migrator::new(path).await.unwrap();
+    let earlier: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect();
+    migrator.migrations = earlier.into();
+    match db {
+        Database::Sqlite { writer, .. } => migrator.run(writer).await.unwrap(),
+        Database::Postgres(pool) => migrator.run(pool).await.unwrap(),
     }
 }
 
