@@ -177,11 +177,14 @@ impl Database {
                 () = cancel.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(pool)
-                .await
-            {
-                tracing::warn!(error = %e, "SQLite checkpoint failed");
+            // A checkpoint under way is abandoned at shutdown, not waited for.
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool) => {
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, "SQLite checkpoint failed");
+                    }
+                }
             }
         }
     }

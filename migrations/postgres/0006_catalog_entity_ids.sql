@@ -10,17 +10,18 @@ CREATE SEQUENCE catalog_entity_ids;
 ALTER TABLE catalog_entities ADD COLUMN id BIGINT NOT NULL DEFAULT nextval('catalog_entity_ids');
 ALTER SEQUENCE catalog_entity_ids OWNED BY catalog_entities.id;
 
-ALTER TABLE catalog_search ADD COLUMN entity_id BIGINT;
-UPDATE catalog_search s SET entity_id = e.id FROM catalog_entities e WHERE e.uid = s.entity_uid;
-UPDATE catalog_search SET original_value = NULL WHERE original_value = value;
+-- Indexes go first so the one rewrite of each table does not maintain them.
 DROP INDEX catalog_search_key_value;
 DROP INDEX catalog_search_entity;
+ALTER TABLE catalog_search ADD COLUMN entity_id BIGINT;
+UPDATE catalog_search s SET entity_id = e.id, original_value = NULLIF(s.original_value, s.value)
+    FROM catalog_entities e WHERE e.uid = s.entity_uid;
 ALTER TABLE catalog_search DROP COLUMN entity_uid;
 ALTER TABLE catalog_search ALTER COLUMN entity_id SET NOT NULL;
 
+DROP INDEX catalog_relations_originator;
 ALTER TABLE catalog_relations ADD COLUMN originator_id BIGINT;
 UPDATE catalog_relations r SET originator_id = e.id FROM catalog_entities e WHERE e.uid = r.originator_uid;
-DROP INDEX catalog_relations_originator;
 ALTER TABLE catalog_relations DROP COLUMN originator_uid;
 ALTER TABLE catalog_relations ALTER COLUMN originator_id SET NOT NULL;
 

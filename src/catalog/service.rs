@@ -148,13 +148,18 @@ impl Catalog {
         if !created {
             return Err(already_registered(&spec));
         }
-        // Read before processing starts, so the answer is the location as registered
-        // (`processing`), however soon its processing ends.
-        let location = self
-            .store
-            .location(&id)
-            .await?
-            .ok_or_else(|| CatalogError::NotFound(format!("Found no location with ID {id}")))?;
+        // The answer is the location as registered (`processing`), however soon its processing
+        // ends; nothing is awaited between storing it and starting that processing, so no
+        // failure or dropped request can leave it `processing` with nothing processing it.
+        let location = Location {
+            id: id.clone(),
+            spec: spec.clone(),
+            status: LocationStatus::Processing,
+            errors: Vec::new(),
+            last_refreshed_at: None,
+            next_refresh_at: now,
+            created_at: now,
+        };
         self.process_in_background(&id, spec, bytes, validators);
         Ok(Registration {
             location,
@@ -182,12 +187,20 @@ impl Catalog {
             return Err(already_registered(&spec));
         }
         let (bytes, validators) = self.read_root(&spec).await?;
-        match self.store.update_location(id, &spec, now_ms()).await? {
+        let now = now_ms();
+        match self.store.update_location(id, &spec, now).await? {
             None => return Err(not_found()),
             Some(false) => return Err(already_registered(&spec)),
             Some(true) => {}
         }
-        let location = self.store.location(id).await?.ok_or_else(not_found)?;
+        // As stored, and processed without awaiting anything first (see `register`).
+        let location = Location {
+            spec: spec.clone(),
+            status: LocationStatus::Processing,
+            errors: Vec::new(),
+            next_refresh_at: now,
+            ..current
+        };
         self.process_in_background(id, spec, bytes, validators);
         Ok(location)
     }

@@ -428,6 +428,18 @@ async fn the_entity_id_migration_keeps_every_row(db: &Database) {
         }
     }
     db.migrate().await.unwrap();
+    let kept_originals = "SELECT COUNT(*) FROM catalog_search WHERE original_value IS NOT NULL";
+    let kept_originals: i64 = match db {
+        Database::Sqlite { writer, .. } => {
+            sqlx::query_scalar(kept_originals).fetch_one(writer).await
+        }
+        Database::Postgres(pool) => sqlx::query_scalar(kept_originals).fetch_one(pool).await,
+    }
+    .unwrap();
+    assert_eq!(
+        kept_originals, 3,
+        "only Svc-A, Component and Group differ from their lower case"
+    );
     let store = store::open(db);
     assert_eq!(matching(&*store, "metadata.name=svc-a").await, ["Svc-A"]);
     assert_eq!(
