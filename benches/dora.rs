@@ -293,6 +293,11 @@ async fn run() {
     let config = settings.validate().unwrap();
     let db = Database::connect(&config.database).await.unwrap();
     db.migrate().await.unwrap();
+    // WAL checkpoints run off the write connection, as in the server (`App::build`).
+    tokio::spawn({
+        let db = db.clone();
+        async move { db.checkpoint_until(Default::default()).await }
+    });
     let Database::Sqlite { pool, .. } = &db else {
         unreachable!("the benchmark runs on SQLite")
     };
