@@ -305,7 +305,8 @@ macro_rules! impl_catalog_store {
                 let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
                 for chunk in refs.chunks(CHUNK) {
                     let entities: Vec<(i64, String, String, String, String)> = in_list(
-                        "SELECT id, uid, entity_ref, processed, etag FROM catalog_entities WHERE entity_ref IN",
+                        "SELECT e.id, e.uid, e.entity_ref, p.processed, e.etag FROM catalog_entities e \
+                         JOIN catalog_processed p ON p.entity_id = e.id WHERE e.entity_ref IN",
                         chunk,
                     )
                     .build_query_as()
@@ -431,24 +432,28 @@ macro_rules! impl_catalog_store {
             fn changed_statements(location_id: &str, chunk: Vec<Stitching>) -> Vec<sqlx::QueryBuilder<$db>> {
                 let mut statements = Vec::new();
                 let mut new = Vec::new();
+                let mut new_processed = Vec::new();
                 let mut relations = Vec::new();
                 let mut rows = Vec::new();
                 let mut reserved = Vec::new();
                 for c in chunk {
                     let Stitched { body, etag, rows: search } = stitch(&c.entity.processed, &c.uid, c.relations);
                     relations.extend(c.entity.relations.iter().map(|r| (c.id, r.clone())));
+                    let ProcessedEntity { entity_ref, processed, hash, .. } = c.entity;
                     match c.old_etag {
                         None => {
                             rows.extend(search.into_iter().map(|row| (c.id, row)));
-                            new.push((c.id, c.uid, c.entity, body, etag));
+                            new.push((c.id, c.uid, entity_ref, hash, body, etag));
+                            new_processed.push((c.id, processed));
                         }
                         Some(old_etag) => {
                             let served_changed = old_etag != etag;
-                            let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE catalog_entities SET processed = ");
+                            let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE catalog_processed SET processed = ");
+                            update.push_bind(processed).push(" WHERE entity_id = ").push_bind(c.id);
+                            statements.push(update);
+                            let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE catalog_entities SET processed_hash = ");
                             update
-                                .push_bind(c.entity.processed)
-                                .push(", processed_hash = ")
-                                .push_bind(c.entity.hash)
+                                .push_bind(hash)
                                 .push(", body = ")
                                 .push_bind(body)
                                 .push(", etag = ")
@@ -464,18 +469,25 @@ macro_rules! impl_catalog_store {
                     }
                 }
                 statements.extend(inserts(
-                    "INSERT INTO catalog_entities (id, uid, entity_ref, location_id, processed_hash, processed, body, etag) ",
+                    "INSERT INTO catalog_entities (id, uid, entity_ref, location_id, processed_hash, body, etag) ",
                     new,
                     CHUNK,
-                    |mut row, (id, uid, entity, body, etag)| {
+                    |mut row, (id, uid, entity_ref, hash, body, etag)| {
                         row.push_bind(id)
                             .push_bind(uid)
-                            .push_bind(entity.entity_ref)
+                            .push_bind(entity_ref)
                             .push_bind(location_id.to_owned())
-                            .push_bind(entity.hash)
-                            .push_bind(entity.processed)
+                            .push_bind(hash)
                             .push_bind(body)
                             .push_bind(etag);
+                    },
+                ));
+                statements.extend(inserts(
+                    concat!($insert_rows, " catalog_processed (entity_id, processed) "),
+                    new_processed,
+                    2 * CHUNK,
+                    |mut row, (id, processed)| {
+                        row.push_bind(id).push_bind(processed);
                     },
                 ));
                 if !reserved.is_empty() {
