@@ -628,9 +628,14 @@ macro_rules! impl_catalog_store {
                 async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError> {
                     let sql = format!(
                         "SELECT {LOCATION_COLUMNS} FROM catalog_locations WHERE next_refresh_at <= $1 \
-                         AND status <> 'processing' ORDER BY next_refresh_at LIMIT $2"
+                         AND (status <> 'processing' OR next_refresh_at <= $3) ORDER BY next_refresh_at LIMIT $2"
                     );
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(&self.pool).await?;
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(now)
+                        .bind(limit)
+                        .bind(now - $crate::catalog::store::STALE_PROCESSING_MS)
+                        .fetch_all(&self.pool)
+                        .await?;
                     Ok(rows.iter().map(location).collect::<Result<_, _>>()?)
                 }
 

@@ -140,3 +140,51 @@ async fn validate_entity_reports_errors_without_storing() {
     assert_eq!(bad_location.status, StatusCode::BAD_REQUEST);
     assert_eq!(c.get("/api/catalog/entities").await.json(), json!([]));
 }
+
+/// A location left `processing` by a processing that never finished (a crash, or a stop in the
+/// middle) is processed again by the refresh loop once that processing is stale, and not before.
+#[tokio::test]
+async fn a_location_left_processing_is_processed_again_once_stale() {
+    use fawkes_portal::catalog::model::{LocationSpec, LocationType};
+    use fawkes_portal::catalog::service::now_ms;
+    use fawkes_portal::catalog::store::{NewLocation, STALE_PROCESSING_MS};
+
+    let c = CatalogApp::new().await;
+    let catalog = &c.app.app.state().catalog;
+    let left = |id: &str, path: String, began: i64| NewLocation {
+        id: id.into(),
+        spec: LocationSpec {
+            kind: LocationType::File,
+            target: path,
+        },
+        now: began,
+    };
+    // Registered (so `processing`) by a server that stopped before processing it.
+    let recent = left(
+        "recent",
+        c.write("recent.yaml", component("recent", "team-a")),
+        now_ms(),
+    );
+    assert!(catalog.store.create_location(&recent).await.unwrap());
+    assert_eq!(
+        catalog.refresh_due().await.unwrap(),
+        0,
+        "a processing that began just now may still be under way"
+    );
+    let began = now_ms() - STALE_PROCESSING_MS - 1_000;
+    let stale = left(
+        "stale",
+        c.write("stale.yaml", component("stale", "team-a")),
+        began,
+    );
+    assert!(catalog.store.create_location(&stale).await.unwrap());
+    assert_eq!(catalog.refresh_due().await.unwrap(), 1);
+    let view = c.get("/api/catalog/locations/stale").await.json();
+    assert_eq!(view["status"], "ready", "{view}");
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=kind=component").await,
+        ["stale"]
+    );
+    let view = c.get("/api/catalog/locations/recent").await.json();
+    assert_eq!(view["status"], "processing");
+}
