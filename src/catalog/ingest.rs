@@ -64,13 +64,14 @@ impl Ingest {
         }
     }
 
-    /// Parses and validates one file of `spec`: its entities, or every problem found.
+    /// Parses and validates one file of `spec`: its entities with their relations, or every
+    /// problem found.
     pub fn file_entities(
         &self,
         bytes: &[u8],
         spec: &LocationSpec,
         origin: &LocationSpec,
-    ) -> (Vec<FileEntity>, Vec<String>) {
+    ) -> (Vec<(Entity, Vec<Relation>)>, Vec<String>) {
         let name = file_name(&spec.target);
         let documents = match parse_documents(bytes) {
             Ok(docs) => docs,
@@ -100,7 +101,7 @@ impl Ingest {
                 }
             };
             annotate(&mut entity, spec, &origin.key());
-            entities.push(FileEntity::new(entity, relations));
+            entities.push((entity, relations));
         }
         (entities, errors)
     }
@@ -223,8 +224,17 @@ impl Ingest {
             },
         };
         let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
-        let parsed =
-            tokio::task::spawn_blocking(move || this.file_entities(&bytes, &file, &origin)).await;
+        // The stored form (JSON, hash) is made here too, off the runtime; callers that only
+        // validate (`Catalog::read_root`, validate-entity) skip it.
+        let parsed = tokio::task::spawn_blocking(move || {
+            let (entities, errors) = this.file_entities(&bytes, &file, &origin);
+            let entities = entities
+                .into_iter()
+                .map(|(entity, relations)| FileEntity::new(entity, relations))
+                .collect();
+            (entities, errors)
+        })
+        .await;
         let (entities, errors) = parsed.unwrap_or_else(|e| {
             tracing::error!(error = %e, target = %spec.key(), "parsing a catalog file failed");
             (
@@ -258,8 +268,8 @@ impl Ingest {
 }
 
 /// A valid entity of a file, in the form it is stored in.
-pub struct FileEntity {
-    pub processed: ProcessedEntity,
+struct FileEntity {
+    processed: ProcessedEntity,
     /// The entity itself when it is a Location, whose targets are read next.
     location: Option<Entity>,
 }

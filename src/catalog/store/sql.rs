@@ -721,22 +721,23 @@ macro_rules! impl_catalog_store {
                         .await?;
                         owners.extend(found);
                     }
-                    let mut inserted: Vec<Changed<'_>> = Vec::new();
+                    let mut unowned: Vec<&ProcessedEntity> = Vec::new();
                     for entity in new {
                         match owners.get(&entity.entity_ref) {
                             Some(owner) => outcome.conflicts.push((entity.entity_ref.clone(), owner.clone())),
-                            None => inserted.push(Changed { id: 0, uid: uuid::Uuid::now_v7().to_string(), old_etag: None, entity }),
+                            None => unowned.push(entity),
                         }
                     }
-                    if !inserted.is_empty() {
-                        let ids: Vec<i64> = sqlx::query_scalar($new_ids)
-                            .bind(inserted.len() as i64)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                        for (changed, id) in inserted.iter_mut().zip(ids) {
-                            changed.id = id;
-                        }
-                    }
+                    let ids: Vec<i64> = if unowned.is_empty() {
+                        Vec::new()
+                    } else {
+                        sqlx::query_scalar($new_ids).bind(unowned.len() as i64).fetch_all(&mut *tx).await?
+                    };
+                    let inserted: Vec<Changed<'_>> = unowned
+                        .into_iter()
+                        .zip(ids)
+                        .map(|(entity, id)| Changed { id, uid: uuid::Uuid::now_v7().to_string(), old_etag: None, entity })
+                        .collect();
                     outcome.inserted = inserted.len();
                     outcome.updated = updated.len();
                     outcome.removed = existing.len();
