@@ -2,6 +2,8 @@
 //! routes; [`App::serve`] runs until a shutdown signal, then drains in-flight requests (bounded by
 //! `server.shutdown_timeout`), stops background tasks and closes the database.
 
+pub mod system;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

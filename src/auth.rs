@@ -11,6 +11,7 @@
 mod cache;
 mod claims;
 mod crypto;
+pub mod guard;
 pub mod http;
 pub mod issuer;
 mod jwks;

@@ -5,10 +5,8 @@
 
 pub mod envelope;
 pub mod extract;
-pub mod guard;
 pub mod observe;
 pub mod openapi;
-pub mod system;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -29,11 +27,11 @@ pub const DOCS_UI_PATH: &str = "/api/docs";
 /// Every documented route of the server.
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(system::healthz))
-        .routes(routes!(system::readyz))
-        .routes(routes!(system::metrics))
-        .routes(routes!(system::api_index))
-        .routes(routes!(system::openapi_json))
+        .routes(routes!(crate::app::system::healthz))
+        .routes(routes!(crate::app::system::readyz))
+        .routes(routes!(crate::app::system::metrics))
+        .routes(routes!(crate::app::system::api_index))
+        .routes(routes!(crate::app::system::openapi_json))
         .routes(routes!(crate::auth::http::jwks))
         .routes(routes!(crate::auth::http::userinfo))
         .routes(routes!(
@@ -78,7 +76,7 @@ pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::
         .layer(from_fn(observe::observe))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn(envelope::json_errors))
-        .layer(from_fn_with_state(state.clone(), guard::guard))
+        .layer(from_fn_with_state(state.clone(), crate::auth::guard::guard))
         .layer(from_fn_with_state(
             server.request_timeout,
             envelope::timeout,
