@@ -11,18 +11,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::Authenticator;
 use crate::auth::issuer::BuiltInIssuer;
+use crate::background::Background;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::Database;
 use crate::dora::DoraService;
 use crate::dora::directory::{CatalogProjects, ConfiguredTeams};
 use crate::fetch::Fetcher;
-use crate::rate_limit::{Clock, RateLimiter, SystemClock};
+use crate::rate_limit::RateLimiter;
 
 /// How long the DevLake plugin uses the catalog's projects and teams before reading them again.
 const PROJECTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -107,35 +107,6 @@ impl AppState {
             catalog,
             background,
         })
-    }
-}
-
-/// Background tasks: spawned with a cancellation token, awaited at shutdown.
-#[derive(Clone, Default)]
-pub struct Background {
-    tracker: TaskTracker,
-    cancel: CancellationToken,
-}
-
-impl Background {
-    /// Runs `task` until it returns; it must return soon after its token is cancelled.
-    pub fn spawn<F, Fut>(&self, task: F)
-    where
-        F: FnOnce(CancellationToken) -> Fut,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.tracker.spawn(task(self.cancel.clone()));
-    }
-
-    async fn stop(&self, within: std::time::Duration) {
-        self.cancel.cancel();
-        self.tracker.close();
-        if tokio::time::timeout(within, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("background tasks did not stop within {}s", within.as_secs());
-        }
     }
 }
 

@@ -6,10 +6,14 @@
 pub mod app;
 /// Bearer-token authentication: principals, token verification, the built-in issuer.
 pub mod auth;
+/// Background tasks, stopped and awaited at shutdown.
+pub mod background;
 /// The software catalog (Backstage-compatible): entities, locations, queries.
 pub mod catalog;
 /// Command line: `serve`, `migrate`, `config check`.
 pub mod cli;
+/// The time, injectable so tests can move it.
+pub mod clock;
 /// Settings: defaults, TOML file, `FAWKES_PORTAL_*` environment, flags; validated once at start.
 pub mod config;
 /// Database connection (SQLite or PostgreSQL), migrations, readiness, and the shared stores.

@@ -12,52 +12,16 @@ pub mod redis;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
 use crate::auth::{Principal, PrincipalKind};
+use crate::clock::Clock;
 use crate::config::RateLimitConfig;
 use crate::config::rate_limit::{Backend, FailureMode};
 
 /// The window every limit is counted over.
 pub const WINDOW_SECS: u64 = 60;
-
-/// The time, injectable so tests can move it.
-pub trait Clock: Send + Sync + 'static {
-    /// Time since the Unix epoch.
-    fn now(&self) -> Duration;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Duration {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-    }
-}
-
-/// A clock that only moves when told to.
-#[derive(Default)]
-pub struct ManualClock(AtomicU64);
-
-impl ManualClock {
-    pub fn at(epoch: Duration) -> Self {
-        Self(AtomicU64::new(epoch.as_millis() as u64))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Duration {
-        Duration::from_millis(self.0.load(Ordering::SeqCst))
-    }
-}
 
 /// Where counts are kept.
 #[async_trait]

@@ -11,7 +11,7 @@ use super::ingest::{Ingest, TreeResult};
 use super::model::{Entity, EntityRef, Location, LocationSpec, LocationStatus, LocationType};
 use super::read::{FileValidators, ReadError, ReadOutcome, Reader};
 use super::store::{CatalogStore, LocationResult, NewLocation};
-use crate::app::Background;
+use crate::background::Background;
 use crate::config::CatalogConfig;
 use crate::db::StoreError;
 use crate::db::lease::LeaseStore;

@@ -10,8 +10,8 @@ use super::directory::ProjectDirectory;
 use super::metrics::{self, Report, Window};
 use super::model::{DeploymentWebhook, IncidentWebhook, InvalidField, PullRequestWebhook};
 use super::store::{DoraStore, HistoryRow};
+use crate::clock::Clock;
 use crate::db::StoreError;
-use crate::rate_limit::Clock;
 
 /// The longest window a metrics request may cover, in days (DevLake's calendar is 400 days).
 pub const MAX_WINDOW_DAYS: i64 = 400;

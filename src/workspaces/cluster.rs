@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use super::model::{NewWorkspace, Owner, Workspace, WorkspaceId};
+use crate::clock::Clock;
 use crate::config::WorkspacesConfig;
 use crate::config::workspaces::ClusterMode;
 use crate::db::{Database, StoreError};
-use crate::rate_limit::Clock;
 
 /// What a driver can fail with. Messages of the 5xx kinds are for the log only.
 #[derive(Debug, thiserror::Error)]

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::config::WorkspacesConfig;
 use crate::error::AppError;
-use crate::rate_limit::Clock;
 
 use super::cluster::{ClusterError, ClusterSlot};
 use super::devfile::{self, Devfile, DevfileError};

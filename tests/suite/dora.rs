@@ -14,8 +14,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, header};
 use fawkes_portal::auth::issuer::TokenSubject;
+use fawkes_portal::clock::ManualClock;
 use fawkes_portal::config::Settings;
-use fawkes_portal::rate_limit::ManualClock;
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, TestResponse};

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use fawkes_portal::auth::issuer::TokenSubject;
+use fawkes_portal::clock::ManualClock;
 use fawkes_portal::config::Settings;
 use fawkes_portal::config::rate_limit::RateLimitOverride;
-use fawkes_portal::rate_limit::ManualClock;
 
 use crate::support::redis::RedisServer;
 use crate::support::{TestApp, TestResponse};

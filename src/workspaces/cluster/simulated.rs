@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 
 use super::{Cluster, ClusterError};
-use crate::rate_limit::Clock;
+use crate::clock::Clock;
 use crate::workspaces::model::{NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus};
 use crate::workspaces::store::{StoredWorkspace, WorkspaceStore};
 

@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use fawkes_portal::app::{App, AppState};
 use fawkes_portal::auth::issuer::TokenSubject;
+use fawkes_portal::clock::{Clock, SystemClock};
 use fawkes_portal::config::{Config, Settings};
 use fawkes_portal::db::Database;
-use fawkes_portal::rate_limit::{Clock, SystemClock};
 use http_body_util::BodyExt;
 use tempfile::TempDir;
 use tower::ServiceExt;

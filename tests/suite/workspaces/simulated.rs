@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::routing::get;
 use fawkes_portal::auth::issuer::TokenSubject;
-use fawkes_portal::rate_limit::ManualClock;
+use fawkes_portal::clock::ManualClock;
 use serde_json::{Value, json};
 
 use crate::support::https::HttpsServer;
