@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::auth::{Principal, PrincipalKind};
 use crate::clock::Clock;
 use crate::config::RateLimitConfig;
 use crate::config::rate_limit::{Backend, FailureMode};
+use crate::principal::{Principal, PrincipalKind};
 
 /// The window every limit is counted over.
 pub const WINDOW_SECS: u64 = 60;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use super::Principal;
+use crate::principal::Principal;
 
 /// At most this many tokens are remembered; past it, expired ones go, then all.
 const CAPACITY: usize = 50_000;

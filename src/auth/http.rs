@@ -5,9 +5,9 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Principal, PrincipalKind};
 use crate::app::AppState;
 use crate::error::{AppError, ErrorBody};
+use crate::principal::{Principal, PrincipalKind};
 
 /// The built-in issuer's public keys, for verifying the tokens it issues.
 #[utoipa::path(get, path = "/api/auth/.well-known/jwks.json", tag = "auth", operation_id = "get_jwks",

@@ -7,12 +7,13 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
+use super::AuthError;
 use super::claims::{BACKSTAGE_AUDIENCE, SERVICE_TYP, USER_TYP, Unverified};
 use super::issuer::{BuiltInIssuer, SERVICE_AUDIENCE};
 use super::jwks::{Key, RemoteKeySet, Source};
-use super::{AuthError, Principal};
 use crate::config::AuthConfig;
 use crate::config::auth::{BackstageConfig, KubernetesConfig};
+use crate::principal::Principal;
 
 const JWKS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 

@@ -15,9 +15,9 @@ use super::metrics::{
 use super::model::{DeploymentWebhook, IncidentWebhook, PullRequestWebhook};
 use super::service::{HistoryAnswer, MetricsAnswer, MetricsRequest};
 use crate::app::AppState;
-use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, AppPath, AppQuery};
+use crate::principal::Principal;
 
 /// The caller of a webhook: a service principal. Users get a 403 saying so.
 pub struct WebhookCaller(pub Principal);

@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{Workspace, WorkspaceStatus};
 use super::service::{CreateRequest, Workspaces};
 use crate::app::AppState;
-use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, AppQuery};
+use crate::principal::Principal;
 
 /// What to launch.
 #[derive(Debug, Deserialize, ToSchema)]

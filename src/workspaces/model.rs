@@ -8,7 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
+use crate::principal::Principal;
 
 /// Our stable workspace id: `workspace-` and 12 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::config::WorkspacesConfig;
 use crate::error::AppError;
+use crate::principal::Principal;
 
 use super::cluster::{ClusterError, ClusterSlot};
 use super::devfile::{self, Devfile, DevfileError};

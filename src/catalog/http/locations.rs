@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 
 use super::TAG;
 use crate::app::AppState;
-use crate::auth::Principal;
 use crate::catalog::model::{EntityRef, Location, LocationStatus, LocationType};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
+use crate::principal::Principal;
 
 /// The body of `POST /locations`.
 #[derive(Deserialize, ToSchema)]
