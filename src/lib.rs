@@ -26,6 +26,8 @@ pub mod error;
 pub mod fetch;
 /// HTTP edge: the route list, middleware stack, extractors and system endpoints.
 pub mod http;
+/// Kubernetes-style names (DNS-1123 labels), checked alike by several features.
+pub mod names;
 /// Who a request is from: the verified principal handlers take.
 pub mod principal;
 /// Per-principal rate limits, counted in process or in Redis.

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::model::{DEFAULT_NAMESPACE, Entity, EntityRef};
+use crate::names::is_dns_label;
 
 const ADR: &str = "To learn more about catalog file format, visit: https://github.com/backstage/backstage/blob/master/docs/architecture-decisions/adr002-default-catalog-file-format.md";
 
@@ -294,17 +295,6 @@ pub fn is_name(s: &str) -> bool {
         && b[b.len() - 1].is_ascii_alphanumeric()
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-/// `^[a-z0-9]+(?:-+[a-z0-9]+)*$`, 1 to 63 characters.
-pub fn is_dns_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    let lower = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty()
-        && b.len() <= 63
-        && lower(&b[0])
-        && lower(&b[b.len() - 1])
-        && b.iter().all(|c| lower(c) || *c == b'-')
 }
 
 fn is_dns_subdomain(s: &str) -> bool {

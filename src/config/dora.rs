@@ -6,7 +6,34 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use crate::dora::benchmark::Benchmark;
+
+/// Which State of DevOps report's benchmarks rate the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Benchmark {
+    /// 2021 Accelerate State of DevOps: the fourth metric is the median time to restore service.
+    Dora2021,
+    /// 2023 Accelerate State of DevOps (the default): the fourth metric is the failed deployment
+    /// recovery time.
+    #[default]
+    Dora2023,
+}
+
+impl Benchmark {
+    pub fn parse(text: &str) -> Option<Benchmark> {
+        match text {
+            "2021" => Some(Benchmark::Dora2021),
+            "2023" => Some(Benchmark::Dora2023),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Benchmark::Dora2021 => "2021",
+            Benchmark::Dora2023 => "2023",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

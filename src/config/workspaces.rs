@@ -118,7 +118,7 @@ impl WorkspacesSettings {
             ));
         }
         let sample = template.replace("{user}", "u");
-        if !crate::workspaces::model::is_dns_label(&sample) {
+        if !crate::names::is_dns_label(&sample) {
             return Err(ConfigError::new(
                 "workspaces.namespace_template",
                 format!(

@@ -4,33 +4,9 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Which State of DevOps report's benchmarks rate the metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Benchmark {
-    /// 2021 Accelerate State of DevOps: the fourth metric is the median time to restore service.
-    Dora2021,
-    /// 2023 Accelerate State of DevOps (the default): the fourth metric is the failed deployment
-    /// recovery time.
-    #[default]
-    Dora2023,
-}
-
-impl Benchmark {
-    pub fn parse(text: &str) -> Option<Benchmark> {
-        match text {
-            "2021" => Some(Benchmark::Dora2021),
-            "2023" => Some(Benchmark::Dora2023),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Benchmark::Dora2021 => "2021",
-            Benchmark::Dora2023 => "2023",
-        }
-    }
-}
+/// Which report rates the metrics: a setting (`[dora] default_benchmark`) and a request parameter,
+/// so the type lives with the settings; its cut-offs are below.
+pub use crate::config::dora::Benchmark;
 
 /// A performance level; `null` in responses when DevLake would show "N/A".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

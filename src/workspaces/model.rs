@@ -158,12 +158,6 @@ pub struct NewWorkspace {
     pub now: String,
 }
 
-/// Whether `s` is a DNS-1123 label: at most 63 lowercase letters, digits and `-`, starting and
-/// ending with a letter or digit.
-pub fn is_dns_label(s: &str) -> bool {
-    s.len() <= 63 && crate::workspaces::devfile::schema::is_id(s)
-}
-
 /// `s` made a DNS label (as che-server normalises user names): lowercase, other characters to
 /// `-`, runs of `-` collapsed, trimmed, at most `max` characters. Empty if nothing is left.
 pub fn to_dns_label(s: &str, max: usize) -> String {
@@ -225,7 +219,10 @@ mod tests {
         assert_eq!(to_dns_label("--a__b--", 63), "a-b");
         assert_eq!(to_dns_label(&"x".repeat(80), 63).len(), 63);
         let name = generated_name(&"Very-Long-Name".repeat(10));
-        assert!(is_dns_label(&name) && name.len() <= 63, "{name}");
+        assert!(
+            crate::names::is_dns_label(&name) && name.len() <= 63,
+            "{name}"
+        );
         let name = generated_name("goldenpath-python");
         assert!(
             name.starts_with("goldenpath-python-") && name.len() == 22,

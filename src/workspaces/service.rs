@@ -6,13 +6,13 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::WorkspacesConfig;
 use crate::error::AppError;
+use crate::names::is_dns_label;
 use crate::principal::Principal;
 
 use super::cluster::{ClusterError, ClusterSlot};
 use super::devfile::{self, Devfile, DevfileError};
 use super::model::{
-    NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus, generated_name, is_dns_label,
-    to_dns_label,
+    NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus, generated_name, to_dns_label,
 };
 
 /// A create request, as parsed from the body.

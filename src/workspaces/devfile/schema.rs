@@ -242,14 +242,7 @@ pub fn kind(value: &Value) -> &'static str {
 
 /// Whether `s` matches [`ID_PATTERN`] (a DNS-1123 label, without the length limit).
 pub fn is_id(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    match (bytes.first(), bytes.last()) {
-        (Some(first), Some(last)) => {
-            alnum(first) && alnum(last) && bytes.iter().all(|b| alnum(b) || *b == b'-')
-        }
-        _ => false,
-    }
+    crate::names::matches_label_pattern(s)
 }
 
 /// Whether `s` matches the schema's semver pattern; with `single_digit_major`, the major must
