@@ -78,7 +78,7 @@ impl AppState {
         )?;
         let catalog_store = crate::catalog::store::open(&db);
         let dora = Arc::new(DoraService::new(
-            db.dora_store(),
+            crate::dora::store::open(&db),
             Arc::new(CatalogProjects::new(
                 catalog_store.clone(),
                 ConfiguredTeams::new(config.dora.teams.clone()),

@@ -268,17 +268,6 @@ impl Database {
         }
     }
 
-    /// The DevLake plugin's store on this database.
-    pub fn dora_store(&self) -> std::sync::Arc<dyn crate::dora::store::DoraStore> {
-        use crate::dora::store::{postgres::PgDoraStore, sqlite::SqliteDoraStore};
-        match self {
-            Database::Sqlite { pool, writer } => {
-                std::sync::Arc::new(SqliteDoraStore::new(pool.clone(), writer.clone()))
-            }
-            Database::Postgres(pool) => std::sync::Arc::new(PgDoraStore::new(pool.clone())),
-        }
-    }
-
     /// The lease store on this database.
     pub fn leases(&self) -> std::sync::Arc<dyn lease::LeaseStore> {
         match self {

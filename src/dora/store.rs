@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use super::calendar::Millis;
 use super::metrics::{ProjectFacts, Window};
 use super::model::{DeploymentRecord, IncidentRecord, PullRequestRecord};
-use crate::db::StoreError;
+use crate::db::{Database, StoreError};
 
 /// One deployment in the history, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -82,6 +82,16 @@ pub trait DoraStore: Send + Sync + 'static {
         environments: Option<&[&str]>,
         limit: i64,
     ) -> Result<(i64, Vec<HistoryRow>), StoreError>;
+}
+
+/// The DevLake plugin's store on `db`.
+pub fn open(db: &Database) -> std::sync::Arc<dyn DoraStore> {
+    match db {
+        Database::Sqlite { pool, writer } => {
+            std::sync::Arc::new(sqlite::SqliteDoraStore::new(pool.clone(), writer.clone()))
+        }
+        Database::Postgres(pool) => std::sync::Arc::new(postgres::PgDoraStore::new(pool.clone())),
+    }
 }
 
 /// Project ids by name. A project row is never deleted or renamed, so an id, once committed, is

@@ -43,7 +43,7 @@ fn deployment(
 }
 
 async fn facts_link_incidents_to_the_last_successful_production_deployment(db: &Database) {
-    let store = db.dora_store();
+    let store = fawkes_portal::dora::store::open(db);
     let save = |record: DeploymentRecord| {
         let store = store.clone();
         async move { store.save_deployment("svc", &record, 0).await.unwrap() }
@@ -139,7 +139,7 @@ async fn facts_link_incidents_to_the_last_successful_production_deployment(db: &
 }
 
 async fn a_change_counts_at_its_first_successful_production_deployment(db: &Database) {
-    let store = db.dora_store();
+    let store = fawkes_portal::dora::store::open(db);
     // s1 is shipped by "a" and again by "b": it counts at "a" only. s2 first ships with "b".
     let a = deployment(
         "a",
@@ -189,7 +189,7 @@ async fn a_change_counts_at_its_first_successful_production_deployment(db: &Data
 }
 
 async fn reposts_upsert_and_keep_earlier_commit_rows(db: &Database) {
-    let store = db.dora_store();
+    let store = fawkes_portal::dora::store::open(db);
     store
         .save_deployment(
             "svc",
@@ -214,7 +214,7 @@ async fn reposts_upsert_and_keep_earlier_commit_rows(db: &Database) {
 }
 
 async fn closing_sets_the_resolution_once(db: &Database) {
-    let store = db.dora_store();
+    let store = fawkes_portal::dora::store::open(db);
     let body: IncidentWebhook = serde_json::from_value(json!({
         "issueKey": "I-1", "title": "t", "status": "TODO", "originalStatus": "open",
         "createdDate": "2024-06-10T10:00:00Z",
@@ -276,7 +276,7 @@ async fn count(db: &Database, query: &str) -> i64 {
 }
 
 async fn a_failed_write_leaves_nothing_behind(db: &Database) {
-    let store = db.dora_store();
+    let store = fawkes_portal::dora::store::open(db);
     let at = "2024-06-10T10:00:00Z";
     // The first post makes the project known (on SQLite, later posts take the one-round-trip path).
     store
