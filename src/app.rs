@@ -20,7 +20,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::Database;
 use crate::dora::DoraService;
-use crate::dora::directory::{CatalogProjects, ConfiguredTeams};
+use crate::dora::directory::{CatalogEntities, CatalogProjects, ConfiguredTeams};
 use crate::fetch::Fetcher;
 use crate::rate_limit::RateLimiter;
 
@@ -76,25 +76,24 @@ impl AppState {
             fetcher.clone(),
             clock.clone(),
         )?;
-        let catalog_store = crate::catalog::store::open(&db);
+        let background = Background::default();
+        let catalog = crate::catalog::Catalog::new(
+            crate::catalog::store::open(&db),
+            db.leases(),
+            &config.catalog,
+            fetcher.clone(),
+            background.clone(),
+        );
         let dora = Arc::new(DoraService::new(
             crate::dora::store::open(&db),
             Arc::new(CatalogProjects::new(
-                catalog_store.clone(),
+                Arc::new(catalog.clone()),
                 ConfiguredTeams::new(config.dora.teams.clone()),
                 PROJECTS_MAX_AGE,
             )),
             clock,
             config.dora.default_benchmark,
         ));
-        let background = Background::default();
-        let catalog = crate::catalog::Catalog::new(
-            catalog_store,
-            db.leases(),
-            &config.catalog,
-            fetcher.clone(),
-            background.clone(),
-        );
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -107,6 +106,18 @@ impl AppState {
             catalog,
             background,
         })
+    }
+}
+
+/// The DevLake plugin reads projects and teams from the catalog's service.
+#[async_trait::async_trait]
+impl CatalogEntities for crate::catalog::Catalog {
+    fn version(&self) -> Option<u64> {
+        crate::catalog::Catalog::version(self)
+    }
+
+    async fn values_of(&self, keys: &[&str]) -> anyhow::Result<Vec<(String, String, String)>> {
+        Ok(crate::catalog::Catalog::values_of(self, keys).await?)
     }
 }
 

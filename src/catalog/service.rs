@@ -464,6 +464,20 @@ impl Catalog {
         Ok(())
     }
 
+    /// A number that changes with every change to entities, when this process makes them all
+    /// (SQLite); `None` when other processes may write too (PostgreSQL with replicas).
+    pub fn version(&self) -> Option<u64> {
+        self.store.version()
+    }
+
+    /// `(entity uid, key, original value)` of every value of these (lower-case) search keys.
+    pub async fn values_of(
+        &self,
+        keys: &[&str],
+    ) -> Result<Vec<(String, String, String)>, CatalogError> {
+        Ok(self.store.values_of(keys).await?)
+    }
+
     /// Validates one entity as if read from `location` (`url:<target>`).
     pub fn validate_entity(&self, entity: Value, location: &str) -> Result<(), Vec<String>> {
         let Some(target) = location.strip_prefix("url:") else {

@@ -12,7 +12,16 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::catalog::store::CatalogStore;
+/// The software catalog as this plugin reads it. The composition root implements it over the
+/// catalog's service, so neither feature imports the other.
+#[async_trait]
+pub trait CatalogEntities: Send + Sync + 'static {
+    /// A number that changes with every change to entities, when this process makes them all;
+    /// `None` when other replicas may write too (then answers are re-read after a while).
+    fn version(&self) -> Option<u64>;
+    /// `(entity uid, key, original value)` of every value of these (lower-case) search keys.
+    async fn values_of(&self, keys: &[&str]) -> anyhow::Result<Vec<(String, String, String)>>;
+}
 
 /// Projects and teams, as far as the directory knows them. Projects that only ever posted
 /// webhooks are known to the store, not necessarily here.
@@ -76,7 +85,7 @@ const OWNER: &str = "spec.owner";
 /// not list. Re-read after every catalog change when the store can tell (SQLite: this process makes
 /// every change), else at most every `max_age`.
 pub struct CatalogProjects {
-    catalog: Arc<dyn CatalogStore>,
+    catalog: Arc<dyn CatalogEntities>,
     fallback: ConfiguredTeams,
     max_age: Duration,
     cached: tokio::sync::Mutex<Option<Cached>>,
@@ -90,7 +99,7 @@ struct Cached {
 
 impl CatalogProjects {
     pub fn new(
-        catalog: Arc<dyn CatalogStore>,
+        catalog: Arc<dyn CatalogEntities>,
         fallback: ConfiguredTeams,
         max_age: Duration,
     ) -> Self {
