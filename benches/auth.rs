@@ -56,7 +56,7 @@ async fn run() {
     let db = Database::connect(&config.database).await.unwrap();
     db.migrate().await.unwrap();
     let state = AppState::new(config, db).unwrap();
-    let issuer = state.issuer.clone().unwrap();
+    let issuer = state.auth.issuer.clone().unwrap();
     let now = jsonwebtoken::get_current_timestamp();
     let bearer = |token: &str| HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
 
@@ -65,12 +65,23 @@ async fn run() {
         .issue(&TokenSubject::user("jdoe").unwrap(), None, now)
         .unwrap();
     let header = bearer(&token);
-    state.auth.authenticate(Some(&header)).await.unwrap();
+    state
+        .auth
+        .authenticator
+        .authenticate(Some(&header))
+        .await
+        .unwrap();
     let mut samples = Vec::with_capacity(200_000);
     for _ in 0..200_000 {
         let started = Instant::now();
-        let principal = state.auth.authenticate(Some(&header)).await.unwrap();
+        let principal = state
+            .auth
+            .authenticator
+            .authenticate(Some(&header))
+            .await
+            .unwrap();
         let decision = state
+            .auth
             .limiter
             .check(Bucket::Principal(&principal))
             .await
@@ -97,8 +108,14 @@ async fn run() {
     let mut samples = Vec::with_capacity(headers.len());
     for header in &headers {
         let started = Instant::now();
-        let principal = state.auth.authenticate(Some(header)).await.unwrap();
+        let principal = state
+            .auth
+            .authenticator
+            .authenticate(Some(header))
+            .await
+            .unwrap();
         let decision = state
+            .auth
             .limiter
             .check(Bucket::Principal(&principal))
             .await
@@ -109,7 +126,7 @@ async fn run() {
     let first = report("auth + rate limit, first-seen ES256 token", &mut samples);
 
     // 3. Whole requests through the router.
-    let router = App::new(state.clone(), fawkes_portal::http::api_routes()).router();
+    let router = App::new(state.clone(), fawkes_portal::app::routes::api_routes()).router();
     let time_requests = |path: &'static str, authorization: Option<HeaderValue>| {
         let router = router.clone();
         async move {

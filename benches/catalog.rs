@@ -132,6 +132,7 @@ async fn run() {
     let app = App::build(settings.validate().unwrap()).await.unwrap();
     let token = app
         .state()
+        .auth
         .issuer
         .as_ref()
         .unwrap()

@@ -309,7 +309,7 @@ async fn run() {
     let now = end_day().start_ms() + 12 * HOUR;
     let clock = Arc::new(ManualClock::at(Duration::from_millis(now as u64)));
     let state = AppState::with_clock(config, db.clone(), clock).unwrap();
-    let issuer = state.issuer.clone().unwrap();
+    let issuer = state.auth.issuer.clone().unwrap();
     let user = format!(
         "Bearer {}",
         issuer
@@ -330,7 +330,7 @@ async fn run() {
             )
             .unwrap()
     );
-    let router = App::new(state, fawkes_portal::http::api_routes()).router();
+    let router = App::new(state, fawkes_portal::app::routes::api_routes()).router();
     let get = |path: String| {
         let router = router.clone();
         let user = user.clone();

@@ -166,6 +166,7 @@ async fn run() {
         );
     }
     let token = state
+        .auth
         .issuer
         .clone()
         .unwrap()
@@ -175,7 +176,7 @@ async fn run() {
             jsonwebtoken::get_current_timestamp(),
         )
         .unwrap();
-    let router = App::new(state, fawkes_portal::http::api_routes()).router();
+    let router = App::new(state, fawkes_portal::app::routes::api_routes()).router();
     let mut samples = Vec::with_capacity(1_000);
     for _ in 0..1_000 {
         let request = Request::get("/api/che-launcher/workspaces")

@@ -1,7 +1,11 @@
-//! The composition root: [`App::build`] opens the database, applies migrations and wires state and
-//! routes; [`App::serve`] runs until a shutdown signal, then drains in-flight requests (bounded by
-//! `server.shutdown_timeout`), stops background tasks and closes the database.
+//! The composition root, the one module that knows every feature: [`AppState`] holds each
+//! feature's state (handlers take only theirs, through axum's `FromRef`), [`routes`] lists every
+//! feature's router and wraps them in the middleware, [`errors`] maps every feature's errors to
+//! [`AppError`](crate::error::AppError). [`App::build`] opens the database, applies migrations
+//! and wires it all; [`App::serve`] runs until a shutdown signal, then drains in-flight requests
+//! (bounded by `server.shutdown_timeout`), stops background tasks and closes the database.
 
+pub mod routes;
 pub mod system;
 
 use std::future::Future;
@@ -9,79 +13,66 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::Authenticator;
-use crate::auth::issuer::BuiltInIssuer;
+use crate::auth::Auth;
 use crate::background::Background;
+use crate::catalog::Catalog;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::Database;
 use crate::dora::DoraService;
 use crate::dora::directory::{CatalogEntities, CatalogProjects, ConfiguredTeams};
 use crate::fetch::Fetcher;
-use crate::rate_limit::RateLimiter;
+use crate::workspaces::Workspaces;
 
 /// How long the DevLake plugin uses the catalog's projects and teams before reading them again.
 const PROJECTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// What every handler can reach. Cheap to clone: a few `Arc`s and a pool handle.
-#[derive(Clone)]
+/// Every feature's state. Cheap to clone: a few `Arc`s and a pool handle. Handlers never take it
+/// whole: each takes the sub-state it needs (`State<Catalog>`, `State<Workspaces>`, ...), which
+/// `FromRef` (derived) cuts from it.
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Database,
-    pub auth: Arc<Authenticator>,
-    pub limiter: Arc<RateLimiter>,
-    /// The built-in token issuer, when enabled.
-    pub issuer: Option<Arc<BuiltInIssuer>>,
+    /// Token verification, rate limits and the built-in issuer.
+    pub auth: Auth,
     /// The Che launcher.
-    pub workspaces: crate::workspaces::Workspaces,
-    /// The guarded fetcher for catalog locations and devfiles.
-    pub fetcher: Fetcher,
+    pub workspaces: Workspaces,
     /// The DevLake plugin: webhooks, DORA metrics, deployment history.
     pub dora: Arc<DoraService>,
     /// The software catalog.
-    pub catalog: crate::catalog::Catalog,
+    pub catalog: Catalog,
     /// Background tasks (shared with [`App`], which stops them at shutdown).
     pub background: Background,
 }
 
 impl AppState {
-    /// Wires the shared services from `config` over an opened (and migrated) database.
+    /// Wires every feature from `config` over an opened (and migrated) database.
     pub fn new(config: Config, db: Database) -> anyhow::Result<AppState> {
         Self::with_clock(config, db, Arc::new(SystemClock))
     }
 
-    /// As [`AppState::new`], with the rate limiter on `clock` (tests move time by hand).
+    /// As [`AppState::new`], on `clock` (tests move time by hand).
     pub fn with_clock(
         config: Config,
         db: Database,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<AppState> {
-        let issuer = match &config.auth.issuer {
-            Some(issuer_config) => Some(Arc::new(BuiltInIssuer::load_or_create(
-                &config.data_dir,
-                issuer_config,
-            )?)),
-            None => None,
-        };
-        let auth = Arc::new(Authenticator::new(&config.auth, issuer.clone())?);
-        let limiter = Arc::new(RateLimiter::from_config(&config.rate_limit, clock.clone())?);
+        let auth = Auth::new(&config, clock.clone())?;
         let fetcher = Fetcher::new(&config.fetch)?;
-        let workspaces = crate::workspaces::Workspaces::build(
-            &config.workspaces,
-            &db,
-            fetcher.clone(),
-            clock.clone(),
-        )?;
+        let workspaces =
+            Workspaces::build(&config.workspaces, &db, fetcher.clone(), clock.clone())?;
         let background = Background::default();
-        let catalog = crate::catalog::Catalog::new(
+        let catalog = Catalog::new(
             crate::catalog::store::open(&db),
             db.leases(),
             &config.catalog,
-            fetcher.clone(),
+            fetcher,
             background.clone(),
         );
         let dora = Arc::new(DoraService::new(
@@ -98,10 +89,7 @@ impl AppState {
             config: Arc::new(config),
             db,
             auth,
-            limiter,
-            issuer,
             workspaces,
-            fetcher,
             dora,
             catalog,
             background,
@@ -111,13 +99,13 @@ impl AppState {
 
 /// The DevLake plugin reads projects and teams from the catalog's service.
 #[async_trait::async_trait]
-impl CatalogEntities for crate::catalog::Catalog {
+impl CatalogEntities for Catalog {
     fn version(&self) -> Option<u64> {
-        crate::catalog::Catalog::version(self)
+        Catalog::version(self)
     }
 
     async fn values_of(&self, keys: &[&str]) -> anyhow::Result<Vec<(String, String, String)>> {
-        Ok(crate::catalog::Catalog::values_of(self, keys).await?)
+        Ok(Catalog::values_of(self, keys).await?)
     }
 }
 
@@ -140,13 +128,13 @@ impl App {
         state
             .background
             .spawn(move |cancel| async move { db.checkpoint_until(cancel).await });
-        Ok(App::new(state, crate::http::api_routes()))
+        Ok(App::new(state, routes::api_routes()))
     }
 
-    /// The app over `state`, serving `routes` (normally [`crate::http::api_routes`]; tests add
+    /// The app over `state`, serving `routes` (normally [`routes::api_routes`]; tests add
     /// their own).
     pub fn new(state: AppState, routes: OpenApiRouter<AppState>) -> App {
-        let (router, _) = crate::http::build(routes, state.clone());
+        let (router, _) = routes::build(routes, state.clone());
         App {
             background: state.background.clone(),
             state,

@@ -22,10 +22,58 @@ use std::sync::Arc;
 
 use axum::http::HeaderValue;
 
-use crate::config::AuthConfig;
+use axum::extract::FromRef;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::clock::Clock;
+use crate::config::{AuthConfig, Config};
 use crate::error::AppError;
 use crate::principal::Principal;
+use crate::rate_limit::RateLimiter;
 use issuer::BuiltInIssuer;
+
+/// The auth feature's state: the token verifier and the rate limiter the [`guard`] spends budgets
+/// on, the built-in issuer when enabled, and the `[auth]` settings. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    pub authenticator: Arc<Authenticator>,
+    pub limiter: Arc<RateLimiter>,
+    /// The built-in token issuer, when enabled.
+    pub issuer: Option<Arc<BuiltInIssuer>>,
+    pub config: Arc<AuthConfig>,
+}
+
+impl Auth {
+    /// The verifiers, the issuer (its key loaded from, or created in, the data directory) and the
+    /// rate limiter of `config`; counting windows follow `clock`.
+    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Auth> {
+        let issuer = match &config.auth.issuer {
+            Some(issuer_config) => Some(Arc::new(BuiltInIssuer::load_or_create(
+                &config.data_dir,
+                issuer_config,
+            )?)),
+            None => None,
+        };
+        Ok(Auth {
+            authenticator: Arc::new(Authenticator::new(&config.auth, issuer.clone())?),
+            limiter: Arc::new(RateLimiter::from_config(&config.rate_limit, clock)?),
+            issuer,
+            config: Arc::new(config.auth.clone()),
+        })
+    }
+}
+
+/// The auth routes: the built-in issuer's keys, and who the caller is.
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Auth: FromRef<S>,
+{
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(http::jwks))
+        .routes(routes!(http::userinfo))
+}
 
 /// Paths served without a token. Everything else that matches a route needs one.
 pub const PUBLIC_PATHS: &[&str] = &[

@@ -22,5 +22,41 @@ pub mod store;
 pub mod validate;
 
 pub use model::{Entity, EntityRef, Location, LocationSpec, LocationStatus, LocationType};
-pub use service::{Catalog, CatalogError};
 pub mod http;
+
+pub use service::{Catalog, CatalogError};
+
+use axum::extract::FromRef;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The catalog's routes under `/api/catalog`.
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Catalog: FromRef<S>,
+{
+    use http::{entities, locations, misc};
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(entities::get_entities))
+        .routes(routes!(
+            entities::query_entities,
+            entities::query_entities_post
+        ))
+        .routes(routes!(entities::by_name))
+        .routes(routes!(entities::by_uid, entities::delete_by_uid))
+        .routes(routes!(entities::by_refs))
+        .routes(routes!(misc::entity_facets, misc::entity_facets_post))
+        .routes(routes!(misc::refresh))
+        .routes(routes!(misc::validate_entity))
+        .routes(routes!(
+            locations::create_location,
+            locations::list_locations
+        ))
+        .routes(routes!(
+            locations::get_location,
+            locations::update_location,
+            locations::delete_location
+        ))
+        .routes(routes!(locations::location_by_entity))
+}

@@ -21,6 +21,27 @@ pub mod store;
 
 pub use service::{DoraError, DoraService};
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The plugin's routes under `/api/devlake`.
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<DoraService>: FromRef<S>,
+{
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(http::post_deployment))
+        .routes(routes!(http::post_incident))
+        .routes(routes!(http::close_incident))
+        .routes(routes!(http::post_pull_request))
+        .routes(routes!(http::dora_metrics))
+        .routes(routes!(http::deployment_history))
+}
+
 use crate::error::AppError;
 
 impl From<DoraError> for AppError {

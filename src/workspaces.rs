@@ -17,3 +17,20 @@ pub mod source;
 pub mod store;
 
 pub use service::Workspaces;
+
+use axum::extract::FromRef;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The launcher's routes under `/api/che-launcher`.
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Workspaces: FromRef<S>,
+{
+    use utoipa_axum::routes;
+    OpenApiRouter::new()
+        .routes(routes!(http::create_workspace, http::list_workspaces))
+        .routes(routes!(http::delete_workspace))
+        .routes(routes!(http::start_workspace))
+        .routes(routes!(http::stop_workspace))
+}

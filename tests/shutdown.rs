@@ -33,7 +33,7 @@ async fn app(shutdown_timeout: &str, dir: &tempfile::TempDir) -> App {
     let state = fawkes_portal::app::AppState::new(config, db).unwrap();
     App::new(
         state,
-        fawkes_portal::http::api_routes().routes(routes!(slow)),
+        fawkes_portal::app::routes::api_routes().routes(routes!(slow)),
     )
 }
 
@@ -56,7 +56,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_stops_everything() {
         cancel.cancelled().await;
         flag.store(true, Ordering::SeqCst);
     });
-    let issuer = app.state().issuer.clone().unwrap();
+    let issuer = app.state().auth.issuer.clone().unwrap();
     let token = issuer
         .issue(
             &TokenSubject::user("tester").unwrap(),

@@ -9,9 +9,22 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
+use super::AppState;
+use crate::db::Database;
 use crate::error::{AppError, ErrorBody};
 use crate::http::openapi::OpenApiJson;
+use crate::workspaces::Workspaces;
+
+/// The system routes (served without a token: see `auth::PUBLIC_PATHS`).
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(api_index))
+        .routes(routes!(openapi_json))
+}
 
 /// How long readiness waits for the database before it reports it unreachable.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -43,11 +56,11 @@ pub async fn healthz() -> axum::Json<Health> {
         (status = 200, description = "Ready to serve traffic", body = Ready),
         (status = 503, description = "Not ready; the error says why", body = ErrorBody),
     ))]
-pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Ready>, AppError> {
-    match state.db.check_ready(READY_TIMEOUT).await {
+pub async fn readyz(State(db): State<Database>) -> Result<axum::Json<Ready>, AppError> {
+    match db.check_ready(READY_TIMEOUT).await {
         Ok(()) => Ok(axum::Json(Ready {
             status: "ready",
-            database: state.db.kind(),
+            database: db.kind(),
         })),
         Err(reason) => Err(AppError::Unavailable(format!("Not ready: {reason}"))),
     }
@@ -56,9 +69,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Ready>, 
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "system", operation_id = "get_metrics",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let stats = state.db.pool_stats();
-    let backend = state.db.kind();
+pub async fn metrics(State(db): State<Database>) -> Response {
+    let stats = db.pool_stats();
+    let backend = db.kind();
     metrics::gauge!("db_pool_connections", "state" => "open", "backend" => backend)
         .set(f64::from(stats.open));
     metrics::gauge!("db_pool_connections", "state" => "idle", "backend" => backend)
@@ -99,7 +112,7 @@ pub struct Links {
 /// What this server is, and where its documentation lives.
 #[utoipa::path(get, path = "/api", tag = "system", operation_id = "get_api_index",
     responses((status = 200, description = "Name, version and links", body = ApiIndex)))]
-pub async fn api_index(State(state): State<AppState>) -> axum::Json<ApiIndex> {
+pub async fn api_index(State(workspaces): State<Workspaces>) -> axum::Json<ApiIndex> {
     axum::Json(ApiIndex {
         name: "fawkes-portal",
         version: env!("CARGO_PKG_VERSION"),
@@ -111,7 +124,7 @@ pub async fn api_index(State(state): State<AppState>) -> axum::Json<ApiIndex> {
             ready: "/readyz",
             metrics: "/metrics",
         },
-        workspaces: state.workspaces.driver(),
+        workspaces: workspaces.driver(),
     })
 }
 

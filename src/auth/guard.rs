@@ -10,8 +10,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
-use crate::auth;
+use super::Auth;
 use crate::error::AppError;
 use crate::rate_limit::{Bucket, Decision};
 
@@ -19,16 +18,16 @@ pub static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 pub static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 pub static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
-pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn guard(State(auth): State<Auth>, mut req: Request, next: Next) -> Response {
     // Unmatched paths fall through to the 404; public routes need no token.
     let Some(route) = req.extensions().get::<MatchedPath>() else {
         return next.run(req).await;
     };
-    if auth::is_public(route.as_str(), &state.config.auth) {
+    if super::is_public(route.as_str(), &auth.config) {
         return next.run(req).await;
     }
-    let verified = state
-        .auth
+    let verified = auth
+        .authenticator
         .authenticate(req.headers().get(header::AUTHORIZATION))
         .await;
     let bucket = match &verified {
@@ -39,7 +38,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
                 .map(|c| c.0.ip()),
         ),
     };
-    let decision = match state.limiter.check(bucket).await {
+    let decision = match auth.limiter.check(bucket).await {
         Ok(decision) => decision,
         Err(unavailable) => return AppError::Unavailable(unavailable.to_string()).into_response(),
     };

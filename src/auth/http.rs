@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
+use super::Auth;
 use crate::error::{AppError, ErrorBody};
 use crate::principal::{Principal, PrincipalKind};
 
@@ -15,8 +15,8 @@ use crate::principal::{Principal, PrincipalKind};
         (status = 200, description = "JSON Web Key Set", body = Object),
         (status = 404, description = "The built-in issuer is disabled", body = ErrorBody),
     ))]
-pub async fn jwks(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
-    let issuer = state.issuer.as_ref().ok_or_else(|| {
+pub async fn jwks(State(auth): State<Auth>) -> Result<Json<serde_json::Value>, AppError> {
+    let issuer = auth.issuer.as_ref().ok_or_else(|| {
         AppError::NotFound("The built-in token issuer is disabled (auth.issuer.enabled)".into())
     })?;
     Ok(Json(issuer.jwks().clone()))

@@ -29,33 +29,6 @@ impl From<CatalogError> for AppError {
     }
 }
 
-/// Every catalog route.
-pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::app::AppState> {
-    use utoipa_axum::routes;
-    utoipa_axum::router::OpenApiRouter::new()
-        .routes(routes!(entities::get_entities))
-        .routes(routes!(
-            entities::query_entities,
-            entities::query_entities_post
-        ))
-        .routes(routes!(entities::by_name))
-        .routes(routes!(entities::by_uid, entities::delete_by_uid))
-        .routes(routes!(entities::by_refs))
-        .routes(routes!(misc::entity_facets, misc::entity_facets_post))
-        .routes(routes!(misc::refresh))
-        .routes(routes!(misc::validate_entity))
-        .routes(routes!(
-            locations::create_location,
-            locations::list_locations
-        ))
-        .routes(routes!(
-            locations::get_location,
-            locations::update_location,
-            locations::delete_location
-        ))
-        .routes(routes!(locations::location_by_entity))
-}
-
 /// The OpenAPI tag of every catalog route.
 pub const TAG: &str = "catalog";
 

@@ -14,7 +14,9 @@ use super::metrics::{
 };
 use super::model::{DeploymentWebhook, IncidentWebhook, PullRequestWebhook};
 use super::service::{HistoryAnswer, MetricsAnswer, MetricsRequest};
-use crate::app::AppState;
+use std::sync::Arc;
+
+use super::DoraService;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, AppPath, AppQuery};
 use crate::principal::Principal;
@@ -58,12 +60,12 @@ pub struct Received {
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
     ))]
 pub async fn post_deployment(
-    State(state): State<AppState>,
+    State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath(project): AppPath<String>,
     AppJson(body): AppJson<DeploymentWebhook>,
 ) -> Result<Json<Received>, AppError> {
-    let id = state.dora.post_deployment(&project, body).await?;
+    let id = dora.post_deployment(&project, body).await?;
     Ok(Json(Received { project, id }))
 }
 
@@ -78,12 +80,12 @@ pub async fn post_deployment(
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
     ))]
 pub async fn post_incident(
-    State(state): State<AppState>,
+    State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath(project): AppPath<String>,
     AppJson(body): AppJson<IncidentWebhook>,
 ) -> Result<Json<Received>, AppError> {
-    let id = state.dora.post_incident(&project, body).await?;
+    let id = dora.post_incident(&project, body).await?;
     Ok(Json(Received { project, id }))
 }
 
@@ -100,11 +102,11 @@ pub async fn post_incident(
         (status = 404, description = "No such incident in this project", body = ErrorBody),
     ))]
 pub async fn close_incident(
-    State(state): State<AppState>,
+    State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath((project, issue_key)): AppPath<(String, String)>,
 ) -> Result<Json<Received>, AppError> {
-    state.dora.close_incident(&project, &issue_key).await?;
+    dora.close_incident(&project, &issue_key).await?;
     Ok(Json(Received {
         project,
         id: issue_key,
@@ -122,12 +124,12 @@ pub async fn close_incident(
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
     ))]
 pub async fn post_pull_request(
-    State(state): State<AppState>,
+    State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath(project): AppPath<String>,
     AppJson(body): AppJson<PullRequestWebhook>,
 ) -> Result<Json<Received>, AppError> {
-    let id = state.dora.post_pull_request(&project, body).await?;
+    let id = dora.post_pull_request(&project, body).await?;
     Ok(Json(Received { project, id }))
 }
 
@@ -230,11 +232,10 @@ impl From<MetricsAnswer> for DoraMetrics {
         (status = 404, description = "Unknown project or team", body = ErrorBody),
     ))]
 pub async fn dora_metrics(
-    State(state): State<AppState>,
+    State(dora): State<Arc<DoraService>>,
     AppQuery(query): AppQuery<MetricsQuery>,
 ) -> Result<Json<DoraMetrics>, AppError> {
-    let answer = state
-        .dora
+    let answer = dora
         .metrics(MetricsRequest {
             project: query.project,
             team: query.team,
@@ -334,11 +335,10 @@ impl From<HistoryAnswer> for DeploymentHistory {
         (status = 404, description = "Unknown service", body = ErrorBody),
     ))]
 pub async fn deployment_history(
-    State(state): State<AppState>,
+    State(dora): State<Arc<DoraService>>,
     AppQuery(query): AppQuery<HistoryQuery>,
 ) -> Result<Json<DeploymentHistory>, AppError> {
-    let answer = state
-        .dora
+    let answer = dora
         .history(query.service, query.environment, query.limit)
         .await?;
     Ok(Json(answer.into()))

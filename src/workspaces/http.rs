@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Workspace, WorkspaceStatus};
 use super::service::{CreateRequest, Workspaces};
-use crate::app::AppState;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, AppQuery};
 use crate::principal::Principal;
@@ -105,7 +104,7 @@ pub struct ListQuery {
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
 pub async fn create_workspace(
-    State(state): State<AppState>,
+    State(service): State<Workspaces>,
     principal: Principal,
     AppJson(body): AppJson<CreateWorkspaceBody>,
 ) -> Result<(StatusCode, Json<WorkspaceView>), AppError> {
@@ -114,8 +113,8 @@ pub async fn create_workspace(
         namespace: body.namespace,
         name: body.name,
     };
-    let created = state.workspaces.create(&principal, &request).await?;
-    let mut view = WorkspaceView::new(&state.workspaces, created.workspace);
+    let created = service.create(&principal, &request).await?;
+    let mut view = WorkspaceView::new(&service, created.workspace);
     view.warnings = created.warnings;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -130,7 +129,7 @@ pub async fn create_workspace(
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
 pub async fn list_workspaces(
-    State(state): State<AppState>,
+    State(service): State<Workspaces>,
     principal: Principal,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<WorkspaceList>, AppError> {
@@ -140,10 +139,10 @@ pub async fn list_workspaces(
         .map(str::parse::<WorkspaceStatus>)
         .transpose()
         .map_err(AppError::BadRequest)?;
-    let workspaces = state.workspaces.list(&principal, status).await?;
+    let workspaces = service.list(&principal, status).await?;
     let workspaces: Vec<WorkspaceView> = workspaces
         .into_iter()
-        .map(|w| WorkspaceView::new(&state.workspaces, w))
+        .map(|w| WorkspaceView::new(&service, w))
         .collect();
     Ok(Json(WorkspaceList {
         total: workspaces.len(),
@@ -162,11 +161,11 @@ pub async fn list_workspaces(
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
 pub async fn delete_workspace(
-    State(state): State<AppState>,
+    State(service): State<Workspaces>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    state.workspaces.delete(&principal, &id).await?;
+    service.delete(&principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,17 +181,17 @@ pub async fn delete_workspace(
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
 pub async fn start_workspace(
-    State(state): State<AppState>,
+    State(service): State<Workspaces>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<WorkspaceView>), AppError> {
-    let mut workspace = state.workspaces.start(&principal, &id).await?;
+    let mut workspace = service.start(&principal, &id).await?;
     if workspace.status != WorkspaceStatus::Running {
         workspace.status = WorkspaceStatus::Starting;
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(WorkspaceView::new(&state.workspaces, workspace)),
+        Json(WorkspaceView::new(&service, workspace)),
     ))
 }
 
@@ -207,16 +206,16 @@ pub async fn start_workspace(
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
 pub async fn stop_workspace(
-    State(state): State<AppState>,
+    State(service): State<Workspaces>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<WorkspaceView>), AppError> {
-    let mut workspace = state.workspaces.stop(&principal, &id).await?;
+    let mut workspace = service.stop(&principal, &id).await?;
     if workspace.status != WorkspaceStatus::Stopped {
         workspace.status = WorkspaceStatus::Stopping;
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(WorkspaceView::new(&state.workspaces, workspace)),
+        Json(WorkspaceView::new(&service, workspace)),
     ))
 }

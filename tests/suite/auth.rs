@@ -37,7 +37,7 @@ async fn backstage_app(server: &JwksServer, refetch: &str) -> TestApp {
             s.auth.backstage.base_url = base;
             s.auth.jwks_refetch_interval = refetch;
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await
 }
@@ -199,7 +199,7 @@ async fn public_routes_need_no_token() {
 async fn metrics_can_be_made_private() {
     let app = TestApp::build(
         |s| s.auth.public_metrics = false,
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     assert_eq!(
@@ -305,7 +305,7 @@ async fn kubernetes_app(server: &JwksServer) -> TestApp {
     let issuer = server.base.clone();
     TestApp::build(
         move |s: &mut Settings| s.auth.kubernetes.issuer = issuer,
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await
 }
@@ -369,7 +369,7 @@ async fn static_service_tokens() {
         |s: &mut Settings| {
             s.auth.static_tokens = vec![static_token("s3cr3t-ci-token-value", "ci-bot")]
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let response = app.get_as(USERINFO, "s3cr3t-ci-token-value").await;
@@ -497,7 +497,7 @@ async fn with_the_issuer_disabled_its_keys_and_tokens_are_gone() {
     let token = enabled.issue(&TokenSubject::user("jdoe").unwrap());
     let app = TestApp::build(
         |s: &mut Settings| s.auth.issuer.enabled = false,
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let jwks = app.get_with("/api/auth/.well-known/jwks.json", None).await;

@@ -42,7 +42,7 @@ impl CatalogApp {
                 s.rate_limit.user_per_minute = 1_000_000;
                 edit(s);
             },
-            fawkes_portal::http::api_routes(),
+            fawkes_portal::app::routes::api_routes(),
         )
         .await;
         CatalogApp {

@@ -38,7 +38,7 @@ pub async fn app_at(now: &str, teams: &[(&str, &[&str])]) -> DoraApp {
             s.rate_limit.user_per_minute = 100_000;
             s.rate_limit.service_per_minute = 100_000;
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
         Arc::new(ManualClock::at(Duration::from_millis(ms as u64))),
     )
     .await;

@@ -57,7 +57,7 @@ async fn slow() -> StatusCode {
 }
 
 async fn app() -> TestApp {
-    let routes = fawkes_portal::http::api_routes()
+    let routes = fawkes_portal::app::routes::api_routes()
         .routes(routes!(create_widget))
         .routes(routes!(paged))
         .routes(routes!(broken))

@@ -9,7 +9,7 @@ use crate::support::TestApp;
 
 fn document() -> serde_json::Value {
     let config = fawkes_portal::config::Config::with_data_dir(std::path::Path::new("./data"));
-    serde_json::to_value(fawkes_portal::http::openapi(&config)).unwrap()
+    serde_json::to_value(fawkes_portal::app::routes::openapi(&config)).unwrap()
 }
 
 fn documented_paths(doc: &serde_json::Value) -> BTreeSet<String> {
@@ -39,7 +39,7 @@ fn served_paths<S>(router: &axum::Router<S>) -> BTreeSet<String> {
 
 #[test]
 fn every_served_route_is_documented_and_every_documented_route_is_served() {
-    let (router, doc) = fawkes_portal::http::api_routes().split_for_parts();
+    let (router, doc) = fawkes_portal::app::routes::api_routes().split_for_parts();
     let documented = documented_paths(&serde_json::to_value(&doc).unwrap());
     let served = served_paths(&router);
     assert!(
@@ -77,7 +77,8 @@ async fn the_full_router_serves_only_documented_routes_besides_the_docs_ui() {
         }
     }
     let state = app.app.state().clone();
-    let (full, _) = fawkes_portal::http::build(fawkes_portal::http::api_routes(), state);
+    let (full, _) =
+        fawkes_portal::app::routes::build(fawkes_portal::app::routes::api_routes(), state);
     let served = served_paths(&full);
     let extra: Vec<_> = served
         .difference(&documented_paths(&doc))

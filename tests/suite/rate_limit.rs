@@ -23,7 +23,12 @@ fn clock() -> Arc<ManualClock> {
 }
 
 async fn app_with(clock: &Arc<ManualClock>, edit: impl FnOnce(&mut Settings)) -> TestApp {
-    TestApp::build_with_clock(edit, fawkes_portal::http::api_routes(), clock.clone()).await
+    TestApp::build_with_clock(
+        edit,
+        fawkes_portal::app::routes::api_routes(),
+        clock.clone(),
+    )
+    .await
 }
 
 fn numbers(response: &TestResponse) -> (u64, u64, u64) {

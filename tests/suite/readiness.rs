@@ -29,7 +29,7 @@ async fn readiness_is_503_until_migrations_are_applied() {
     let config = crate::support::settings(&dir).validate().unwrap();
     let db = Database::connect(&config.database).await.unwrap();
     let state = fawkes_portal::app::AppState::new(config, db.clone()).unwrap();
-    let app = App::new(state, fawkes_portal::http::api_routes());
+    let app = App::new(state, fawkes_portal::app::routes::api_routes());
     let status = |app: &App| {
         let router = app.router();
         async move {
@@ -75,7 +75,7 @@ async fn readiness_follows_a_postgres_server_that_stops_and_comes_back() {
             "PostgreSQL binaries (FAWKES_TEST_PG_BIN) and a non-root user (FAWKES_TEST_PG_USER)"
         );
     };
-    let routes = fawkes_portal::http::api_routes();
+    let routes = fawkes_portal::app::routes::api_routes();
     let app = TestApp::build(
         |s: &mut Settings| {
             s.database.url = server.url();

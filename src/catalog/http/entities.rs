@@ -14,7 +14,7 @@ use super::{
     TAG, decode_cursor, encode_cursor, fields_of, filter_of, json_array, json_response, parse_u64,
     predicate_of, projected,
 };
-use crate::app::AppState;
+use crate::catalog::Catalog;
 use crate::catalog::filter::Filter;
 use crate::catalog::model::EntityRef;
 use crate::catalog::search::search_rows;
@@ -41,7 +41,7 @@ const STREAM_PAGE: u64 = 1000;
         (status = 400, description = "A malformed parameter, or an unknown one", body = ErrorBody),
     ))]
 pub async fn get_entities(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     params: QueryPairs,
 ) -> Result<Response, AppError> {
     params.check(&["filter", "fields", "order", "offset", "limit", "after"])?;
@@ -85,7 +85,7 @@ pub async fn get_entities(
     }
     let paginated = offset.is_some() || limit.is_some() || after.is_some();
     if !paginated {
-        return Ok(stream_all(state, filter, order, fields));
+        return Ok(stream_all(catalog, filter, order, fields));
     }
     let (offset, limit) = (offset.unwrap_or(0), limit.unwrap_or(u64::MAX / 4));
     let mut query = EntityQuery::new(filter);
@@ -93,7 +93,7 @@ pub async fn get_entities(
     query.default_order = DefaultOrder::EntityRef;
     query.offset = offset;
     query.limit = Some(limit.saturating_add(1));
-    let mut rows = state.catalog.store.query(&query).await?;
+    let mut rows = catalog.store.query(&query).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut response = json_response(json_array(rows.iter().map(|r| r.body.as_str()), &fields));
@@ -120,7 +120,7 @@ pub async fn get_entities(
 
 /// The whole result, written page by page (keyset on uid) so it is never all in memory.
 fn stream_all(
-    state: AppState,
+    catalog: Catalog,
     filter: Filter,
     order: Vec<(String, bool)>,
     fields: Vec<String>,
@@ -132,16 +132,16 @@ fn stream_all(
     query.limit = Some(STREAM_PAGE);
     let start = (query, true, false);
     let stream = futures_util::stream::unfold(start, move |(mut query, first, done)| {
-        let state = state.clone();
+        let catalog = catalog.clone();
         let fields = fields.clone();
         async move {
             if done {
                 return None;
             }
-            let Ok(_permit) = state.catalog.stream_pages.acquire().await else {
+            let Ok(_permit) = catalog.stream_pages.acquire().await else {
                 return None;
             };
-            let rows = match state.catalog.store.query(&query).await {
+            let rows = match catalog.store.query(&query).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "streaming GET /entities failed");
@@ -279,7 +279,7 @@ pub struct FullText {
         (status = 400, description = "A malformed parameter or cursor", body = ErrorBody),
     ))]
 pub async fn query_entities(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     params: QueryPairs,
 ) -> Result<QueryPage, AppError> {
     params.check(&[
@@ -297,7 +297,7 @@ pub async fn query_entities(
     let limit = parse_u64("limit", params.last("limit"))?;
     if let Some(cursor) = params.last("cursor") {
         let cursor: Cursor = decode_cursor(cursor, "cursor")?;
-        return run_query(&state, cursor, 0, limit, &fields).await;
+        return run_query(&catalog, cursor, 0, limit, &fields).await;
     }
     let mut order_fields = Vec::new();
     if let Some(o) = params.all("orderField").first() {
@@ -344,7 +344,7 @@ pub async fn query_entities(
         is_previous: false,
     };
     let offset = parse_u64("offset", params.last("offset"))?.unwrap_or(0);
-    run_query(&state, cursor, offset, limit, &fields).await
+    run_query(&catalog, cursor, offset, limit, &fields).await
 }
 
 /// The body of `POST /entities/by-query`.
@@ -373,13 +373,13 @@ pub struct QueryBody {
         (status = 400, description = "A malformed predicate or cursor", body = ErrorBody),
     ))]
 pub async fn query_entities_post(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     AppJson(body): AppJson<QueryBody>,
 ) -> Result<QueryPage, AppError> {
     let fields = fields_of(&body.fields.unwrap_or_default())?;
     if let Some(cursor) = &body.cursor {
         let cursor: Cursor = decode_cursor(cursor, "cursor")?;
-        return run_query(&state, cursor, 0, body.limit, &fields).await;
+        return run_query(&catalog, cursor, 0, body.limit, &fields).await;
     }
     let cursor = Cursor {
         filter: Vec::new(),
@@ -397,7 +397,7 @@ pub async fn query_entities_post(
         is_previous: false,
     };
     run_query(
-        &state,
+        &catalog,
         cursor,
         body.offset.unwrap_or(0),
         body.limit,
@@ -407,7 +407,7 @@ pub async fn query_entities_post(
 }
 
 async fn run_query(
-    state: &AppState,
+    catalog: &Catalog,
     mut cursor: Cursor,
     offset: u64,
     limit: Option<u64>,
@@ -434,7 +434,7 @@ async fn run_query(
         query.full_text = Some((ft.term.trim().to_lowercase(), keys));
     }
     if cursor.last.is_none() && cursor.include_total {
-        cursor.total_items = state.catalog.store.count(&query).await?;
+        cursor.total_items = catalog.store.count(&query).await?;
     }
     query.after = cursor.last.clone();
     query.backwards = cursor.is_previous;
@@ -443,7 +443,7 @@ async fn run_query(
     let mut rows = if limit == 0 {
         Vec::new()
     } else {
-        state.catalog.store.query(&query).await?
+        catalog.store.query(&query).await?
     };
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -489,11 +489,11 @@ async fn run_query(
         (status = 404, description = "No such entity", body = ErrorBody),
     ))]
 pub async fn by_name(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
     let entity_ref = EntityRef::new(&kind, &namespace, &name).to_string();
-    let found = state.catalog.store.by_refs(&[entity_ref]).await?;
+    let found = catalog.store.by_refs(&[entity_ref]).await?;
     match found.into_iter().next() {
         Some((_, body)) => Ok(json_response(body)),
         None => Err(AppError::NotFound(format!(
@@ -510,10 +510,10 @@ pub async fn by_name(
         (status = 404, description = "No such entity", body = ErrorBody),
     ))]
 pub async fn by_uid(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     Path(uid): Path<String>,
 ) -> Result<Response, AppError> {
-    match state.catalog.store.by_uid(&uid.to_lowercase()).await? {
+    match catalog.store.by_uid(&uid.to_lowercase()).await? {
         Some(body) => Ok(json_response(body)),
         None => Err(AppError::NotFound(format!("No entity with uid {uid}"))),
     }
@@ -524,14 +524,10 @@ pub async fn by_uid(
     params(("uid" = String, Path)),
     responses((status = 204, description = "Deleted (also for an unknown uid, as Backstage does)")))]
 pub async fn delete_by_uid(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    state
-        .catalog
-        .store
-        .delete_entity(&uid.to_lowercase())
-        .await?;
+    catalog.store.delete_entity(&uid.to_lowercase()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -560,7 +556,7 @@ pub struct ByRefsResponse {
         (status = 400, description = "A malformed body or filter", body = ErrorBody),
     ))]
 pub async fn by_refs(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     params: QueryPairs,
     AppJson(body): AppJson<ByRefsBody>,
 ) -> Result<Json<ByRefsResponse>, AppError> {
@@ -576,13 +572,8 @@ pub async fn by_refs(
                 .unwrap_or_else(|_| r.to_lowercase())
         })
         .collect();
-    let found: std::collections::HashMap<String, String> = state
-        .catalog
-        .store
-        .by_refs(&refs)
-        .await?
-        .into_iter()
-        .collect();
+    let found: std::collections::HashMap<String, String> =
+        catalog.store.by_refs(&refs).await?.into_iter().collect();
     let items = refs
         .iter()
         .map(|r| {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::TAG;
-use crate::app::AppState;
+use crate::catalog::Catalog;
 use crate::catalog::model::{EntityRef, Location, LocationStatus, LocationType};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
@@ -108,7 +108,7 @@ pub struct Registered {
         (status = 409, description = "The same type and target are registered already", body = ErrorBody),
     ))]
 pub async fn create_location(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     principal: Principal,
     params: QueryPairs,
     AppJson(body): AppJson<NewLocationBody>,
@@ -120,10 +120,7 @@ pub async fn create_location(
             "true" | "yes" | "y" | "1" | "on"
         )
     });
-    let registration = state
-        .catalog
-        .register(&body.kind, &body.target, dry_run)
-        .await?;
+    let registration = catalog.register(&body.kind, &body.target, dry_run).await?;
     let l = &registration.location;
     if !dry_run {
         tracing::info!(location = %l.id, target = %l.spec.key(), by = %principal.subject, "catalog location registered");
@@ -161,9 +158,9 @@ pub struct LocationItem {
 #[utoipa::path(get, path = "/api/catalog/locations", tag = TAG, operation_id = "catalog_list_locations",
     responses((status = 200, description = "The locations, each as `{data: ...}`", body = Vec<LocationItem>)))]
 pub async fn list_locations(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
 ) -> Result<Json<Vec<LocationItem>>, AppError> {
-    let locations = state.catalog.store.locations().await?;
+    let locations = catalog.store.locations().await?;
     Ok(Json(
         locations
             .iter()
@@ -180,10 +177,10 @@ pub async fn list_locations(
         (status = 404, description = "No such location", body = ErrorBody),
     ))]
 pub async fn get_location(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     Path(id): Path<String>,
 ) -> Result<Json<LocationView>, AppError> {
-    match state.catalog.store.location(&id).await? {
+    match catalog.store.location(&id).await? {
         Some(l) => Ok(Json((&l).into())),
         None => Err(AppError::NotFound(format!(
             "Found no location with ID {id}"
@@ -214,13 +211,12 @@ pub struct UpdateLocationBody {
         (status = 409, description = "Another location has this type and target", body = ErrorBody),
     ))]
 pub async fn update_location(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     principal: Principal,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpdateLocationBody>,
 ) -> Result<Json<LocationView>, AppError> {
-    let location = state
-        .catalog
+    let location = catalog
         .update_location(&id, &body.kind, &body.target)
         .await?;
     tracing::info!(location = %id, target = %location.spec.key(), by = %principal.subject, "catalog location updated");
@@ -235,11 +231,11 @@ pub async fn update_location(
         (status = 404, description = "No such location", body = ErrorBody),
     ))]
 pub async fn delete_location(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    if !state.catalog.store.delete_location(&id).await? {
+    if !catalog.store.delete_location(&id).await? {
         return Err(AppError::NotFound(format!(
             "Found no location with ID {id}"
         )));
@@ -256,16 +252,16 @@ pub async fn delete_location(
         (status = 404, description = "No such entity or location", body = ErrorBody),
     ))]
 pub async fn location_by_entity(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<LocationView>, AppError> {
     let entity_ref = EntityRef::new(&kind, &namespace, &name).to_string();
-    let Some(id) = state.catalog.store.owner_location(&entity_ref).await? else {
+    let Some(id) = catalog.store.owner_location(&entity_ref).await? else {
         return Err(AppError::NotFound(format!(
             "found no entity for ref {entity_ref}"
         )));
     };
-    match state.catalog.store.location(&id).await? {
+    match catalog.store.location(&id).await? {
         Some(l) => Ok(Json((&l).into())),
         None => Err(AppError::NotFound(format!(
             "Found no location with ID {id}"

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{TAG, filter_of, predicate_of};
-use crate::app::AppState;
+use crate::catalog::Catalog;
 use crate::catalog::filter::Filter;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
@@ -39,7 +39,7 @@ pub struct Facets {
         (status = 400, description = "No facet, or a malformed filter", body = ErrorBody),
     ))]
 pub async fn entity_facets(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     params: QueryPairs,
 ) -> Result<Json<Facets>, AppError> {
     params.check(&["facet", "filter"])?;
@@ -48,7 +48,7 @@ pub async fn entity_facets(
         return Err(AppError::BadRequest("Missing facet parameter".into()));
     }
     let filter = filter_of(&params.all("filter"))?;
-    facet_counts(&state, facets, &filter).await
+    facet_counts(&catalog, facets, &filter).await
 }
 
 /// The body of `POST /entity-facets`.
@@ -70,7 +70,7 @@ pub struct FacetsBody {
         (status = 400, description = "No facet, or a malformed predicate", body = ErrorBody),
     ))]
 pub async fn entity_facets_post(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     AppJson(body): AppJson<FacetsBody>,
 ) -> Result<Json<Facets>, AppError> {
     if body.facets.is_empty() {
@@ -79,17 +79,17 @@ pub async fn entity_facets_post(
         ));
     }
     let filter = predicate_of(body.query.as_ref())?;
-    facet_counts(&state, body.facets, &filter).await
+    facet_counts(&catalog, body.facets, &filter).await
 }
 
 async fn facet_counts(
-    state: &AppState,
+    catalog: &Catalog,
     facets: Vec<String>,
     filter: &Filter,
 ) -> Result<Json<Facets>, AppError> {
     let mut out = BTreeMap::new();
     for facet in facets {
-        let counts = state.catalog.store.facet(&facet, filter).await?;
+        let counts = catalog.store.facet(&facet, filter).await?;
         out.insert(
             facet,
             counts
@@ -120,10 +120,10 @@ pub struct RefreshBody {
         (status = 404, description = "No such entity", body = ErrorBody),
     ))]
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     AppJson(body): AppJson<RefreshBody>,
 ) -> Result<StatusCode, AppError> {
-    state.catalog.refresh_entity(&body.entity_ref).await?;
+    catalog.refresh_entity(&body.entity_ref).await?;
     Ok(StatusCode::OK)
 }
 
@@ -143,10 +143,10 @@ pub struct ValidateBody {
         (status = 400, description = "Invalid: `{errors: [{name, message}]}`", body = Object),
     ))]
 pub async fn validate_entity(
-    State(state): State<AppState>,
+    State(catalog): State<Catalog>,
     AppJson(body): AppJson<ValidateBody>,
 ) -> Response {
-    match state.catalog.validate_entity(body.entity, &body.location) {
+    match catalog.validate_entity(body.entity, &body.location) {
         Ok(()) => StatusCode::OK.into_response(),
         Err(errors) => {
             let errors: Vec<Value> = errors

@@ -51,6 +51,7 @@ async fn the_real_catalog_client_works_against_the_server() {
     let app = App::build(settings.validate().unwrap()).await.unwrap();
     let token = app
         .state()
+        .auth
         .issuer
         .as_ref()
         .unwrap()

@@ -62,7 +62,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> TestApp {
-        Self::build(|_| {}, fawkes_portal::http::api_routes()).await
+        Self::build(|_| {}, fawkes_portal::app::routes::api_routes()).await
     }
 
     /// With settings changed by `edit` and the given routes (the real ones plus test routes).
@@ -93,7 +93,7 @@ impl TestApp {
             token: String::new(),
             _dir: dir,
         };
-        if test_app.app.state().issuer.is_some() {
+        if test_app.app.state().auth.issuer.is_some() {
             test_app.token = test_app.issue(&TokenSubject::user("tester").unwrap());
         }
         test_app
@@ -104,6 +104,7 @@ impl TestApp {
         let issuer = self
             .app
             .state()
+            .auth
             .issuer
             .as_ref()
             .expect("the built-in issuer is enabled");

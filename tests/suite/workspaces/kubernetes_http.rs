@@ -14,7 +14,7 @@ async fn app_on(kubeconfig: &std::path::Path) -> TestApp {
     let path = kubeconfig.to_owned();
     TestApp::build(
         move |s| settings_for(&path, s),
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await
 }
@@ -188,7 +188,7 @@ async fn over_http_a_devfile_becomes_a_devworkspace() {
             settings_for(&kubeconfig, s);
             devfiles.allow(s);
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let create = |body: Value| {

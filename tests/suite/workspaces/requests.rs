@@ -127,7 +127,11 @@ async fn the_fawkes_golden_path_devfiles_launch() {
             }),
         );
     let server = HttpsServer::start(router).await;
-    let app = TestApp::build(|s| server.allow(s), fawkes_portal::http::api_routes()).await;
+    let app = TestApp::build(
+        |s| server.allow(s),
+        fawkes_portal::app::routes::api_routes(),
+    )
+    .await;
     for file in ["goldenpath-python", "goldenpath-ai"] {
         let body = json!({"devfileUrl": server.url(&format!("/{file}.yaml"))});
         let response = app

@@ -61,7 +61,7 @@ impl Launcher {
                 s.rate_limit.user_per_minute = 10_000;
                 edit(s);
             },
-            fawkes_portal::http::api_routes(),
+            fawkes_portal::app::routes::api_routes(),
             clock.clone(),
         )
         .await;
