@@ -5,6 +5,7 @@
 //! and wires it all; [`App::serve`] runs until a shutdown signal, then drains in-flight requests
 //! (bounded by `server.shutdown_timeout`), stops background tasks and closes the database.
 
+pub mod errors;
 pub mod routes;
 pub mod system;
 

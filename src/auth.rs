@@ -27,7 +27,6 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
 use crate::config::{AuthConfig, Config};
-use crate::error::AppError;
 use crate::principal::Principal;
 use crate::rate_limit::RateLimiter;
 use issuer::BuiltInIssuer;
@@ -122,16 +121,6 @@ pub enum AuthError {
     Invalid(String),
     #[error("Cannot verify the token right now: the key set of issuer '{0}' is unavailable")]
     KeysUnavailable(String),
-}
-
-impl From<AuthError> for AppError {
-    fn from(err: AuthError) -> Self {
-        match err {
-            AuthError::Missing | AuthError::NotBearer => AppError::Unauthorized(err.to_string()),
-            AuthError::KeysUnavailable(_) => AppError::Unavailable(err.to_string()),
-            other => AppError::InvalidToken(other.to_string()),
-        }
-    }
 }
 
 /// Selects the JWT crypto (ES256 on ring); done before any token is signed or verified.

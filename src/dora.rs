@@ -41,16 +41,3 @@ where
         .routes(routes!(http::dora_metrics))
         .routes(routes!(http::deployment_history))
 }
-
-use crate::error::AppError;
-
-impl From<DoraError> for AppError {
-    fn from(err: DoraError) -> Self {
-        match err {
-            DoraError::Invalid(message) => AppError::BadRequest(message),
-            DoraError::NotFound(message) => AppError::NotFound(message),
-            DoraError::Store(err) => err.into(),
-            DoraError::Internal(err) => AppError::Internal(err),
-        }
-    }
-}

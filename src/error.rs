@@ -6,8 +6,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::StoreError;
-
 /// Result alias for handlers and services.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -134,15 +132,6 @@ pub fn error_response(status: StatusCode, message: &str) -> Response {
         request_id: None,
     };
     (status, Json(body)).into_response()
-}
-
-impl From<StoreError> for AppError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(_) => AppError::Unavailable("Database unavailable".into()),
-            StoreError::Backend(cause) => AppError::Internal(cause.into()),
-        }
-    }
 }
 
 #[cfg(test)]

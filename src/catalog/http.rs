@@ -15,19 +15,7 @@ use serde_json::Value;
 
 use super::filter::{Filter, parse_fields};
 use super::predicate::predicate_filter;
-use super::service::CatalogError;
 use crate::error::AppError;
-
-impl From<CatalogError> for AppError {
-    fn from(err: CatalogError) -> Self {
-        match err {
-            CatalogError::Invalid(m) => AppError::BadRequest(m),
-            CatalogError::NotFound(m) => AppError::NotFound(m),
-            CatalogError::Conflict(m) => AppError::Conflict(m),
-            CatalogError::Store(e) => e.into(),
-        }
-    }
-}
 
 /// The OpenAPI tag of every catalog route.
 pub const TAG: &str = "catalog";

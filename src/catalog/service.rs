@@ -16,7 +16,7 @@ use crate::config::CatalogConfig;
 use crate::db::StoreError;
 use crate::db::lease::LeaseStore;
 
-/// A catalog failure; converted to an HTTP status in one place (`From<CatalogError> for AppError`).
+/// A catalog failure; `app::errors` gives each its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("{0}")]

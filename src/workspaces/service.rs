@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::WorkspacesConfig;
-use crate::error::AppError;
 use crate::names::is_dns_label;
 use crate::principal::Principal;
 
@@ -30,7 +29,7 @@ pub struct Created {
     pub warnings: Vec<String>,
 }
 
-/// Why a launcher request failed; see the `From` impl for the status each gets.
+/// Why a launcher request failed; `app::errors` gives each its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
     #[error("Invalid devfileUrl: {0}")]
@@ -59,47 +58,6 @@ impl From<ClusterError> for WorkspaceError {
             ClusterError::NameTaken(name) => WorkspaceError::NameTaken(name),
             ClusterError::NotFound => WorkspaceError::NotFound,
             other => WorkspaceError::Cluster(other),
-        }
-    }
-}
-
-/// The one mapping of launcher failures to responses. Cluster trouble never shows internals.
-impl From<WorkspaceError> for AppError {
-    fn from(err: WorkspaceError) -> Self {
-        match err {
-            WorkspaceError::Cluster(cluster) => match cluster {
-                ClusterError::NamespaceMissing(ns) => AppError::BadRequest(format!(
-                    "Namespace '{ns}' does not exist on the cluster: ask a platform administrator to create it"
-                )),
-                ClusterError::Rejected(message) => {
-                    AppError::BadRequest(format!("The cluster refused the workspace: {message}"))
-                }
-                ClusterError::Unavailable(cause) => {
-                    tracing::warn!(%cause, "Kubernetes API unavailable");
-                    AppError::Unavailable("Kubernetes API unavailable".into())
-                }
-                ClusterError::CredentialsRefused(cause) => {
-                    tracing::error!(%cause, "Kubernetes API refused our credentials");
-                    AppError::BadGateway(
-                        "Kubernetes API refused the portal's credentials: an administrator must check its access to DevWorkspaces".into(),
-                    )
-                }
-                ClusterError::Store(store) => store.into(),
-                ClusterError::Other(cause) => AppError::Internal(cause),
-                ClusterError::NameTaken(name) => {
-                    AppError::Conflict(format!("Workspace with name '{name}' already exists"))
-                }
-                ClusterError::NotFound => AppError::NotFound("Workspace not found".into()),
-            },
-            WorkspaceError::NamespaceNotYours { .. } | WorkspaceError::Quota { .. } => {
-                AppError::Forbidden(err.to_string())
-            }
-            WorkspaceError::NameTaken(_) => AppError::Conflict(err.to_string()),
-            WorkspaceError::NotFound => AppError::NotFound(err.to_string()),
-            WorkspaceError::InvalidDevfileUrl(_)
-            | WorkspaceError::Fetch(_)
-            | WorkspaceError::Devfile(_)
-            | WorkspaceError::BadRequest(_) => AppError::BadRequest(err.to_string()),
         }
     }
 }
