@@ -19,7 +19,7 @@ impl PgCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(
+super::sql::impl_catalog_store!(
     PgCatalogStore,
     sqlx::Postgres,
     "BEGIN",

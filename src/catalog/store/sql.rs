@@ -217,8 +217,6 @@ pub fn entity_query(query: &EntityQuery, count: bool) -> Sql {
 /// `INSERT OR IGNORE INTO`: with no constraint able to abort them, as their entity checks are
 /// deferred, SQLite skips the statement journal; nothing in those rows can conflict); `$new_ids`
 /// selects `$1` unused entity ids, inside the write transaction.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! impl_catalog_store {
     ($store:ty, $db:ty, $begin:expr, $insert_rows:literal, $new_ids:literal) => {
         const _: () = {
@@ -894,3 +892,4 @@ macro_rules! impl_catalog_store {
         };
     };
 }
+pub(crate) use impl_catalog_store;

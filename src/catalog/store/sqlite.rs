@@ -19,7 +19,7 @@ impl SqliteCatalogStore {
     }
 }
 
-crate::impl_catalog_store!(
+super::sql::impl_catalog_store!(
     SqliteCatalogStore,
     sqlx::Sqlite,
     "BEGIN IMMEDIATE",
