@@ -3,6 +3,7 @@
 //! both real databases (`tests/suite/store_contract.rs`).
 
 pub mod lease;
+pub mod sql;
 
 use std::str::FromStr;
 use std::time::Duration;

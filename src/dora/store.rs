@@ -1,15 +1,15 @@
 //! Where webhooks land and what the metrics read: a [`DoraStore`] of use cases, implemented once
-//! for both databases (the SQL below is shared; [`sqlite`] and [`postgres`] instantiate it).
+//! for both databases ([`SqlDoraStore`], generic over the backend, with the statements of [`sql`]).
 //!
 //! Tables (migration 0003): `dora_projects`, `dora_deployments` (one row per deployment, with the
 //! finish of its successful production commit rows kept up to date on every post),
 //! `dora_deployment_commits` (DevLake's `cicd_deployment_commits`), `dora_incidents`,
 //! `dora_pull_requests`. Every metric query is an index range scan per project.
 
-pub mod postgres;
-mod shared;
 pub mod sql;
-pub mod sqlite;
+mod sql_store;
+
+pub use sql_store::{DoraSql, SqlDoraStore};
 
 use async_trait::async_trait;
 
@@ -19,7 +19,7 @@ use super::model::{DeploymentRecord, IncidentRecord, PullRequestRecord};
 use crate::db::{Database, StoreError};
 
 /// One deployment in the history, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
     pub id: String,
     pub version: Option<String>,
@@ -88,9 +88,11 @@ pub trait DoraStore: Send + Sync + 'static {
 pub fn open(db: &Database) -> std::sync::Arc<dyn DoraStore> {
     match db {
         Database::Sqlite { pool, writer } => {
-            std::sync::Arc::new(sqlite::SqliteDoraStore::new(pool.clone(), writer.clone()))
+            std::sync::Arc::new(SqlDoraStore::new(pool.clone(), writer.clone()))
         }
-        Database::Postgres(pool) => std::sync::Arc::new(postgres::PgDoraStore::new(pool.clone())),
+        Database::Postgres(pool) => {
+            std::sync::Arc::new(SqlDoraStore::new(pool.clone(), pool.clone()))
+        }
     }
 }
 
@@ -100,11 +102,11 @@ pub fn open(db: &Database) -> std::sync::Arc<dyn DoraStore> {
 pub struct ProjectIds(std::sync::RwLock<std::collections::HashMap<String, i64>>);
 
 impl ProjectIds {
-    fn get(&self, name: &str) -> Option<i64> {
+    pub(crate) fn get(&self, name: &str) -> Option<i64> {
         self.0.read().ok()?.get(name).copied()
     }
 
-    fn remember(&self, name: &str, id: i64) {
+    pub(crate) fn remember(&self, name: &str, id: i64) {
         if let Ok(mut ids) = self.0.write() {
             ids.insert(name.to_owned(), id);
         }

@@ -1,9 +1,26 @@
-//! The DevLake store's SQL, shared by SQLite and PostgreSQL (sqlx binds `$N` on both).
+//! The DevLake store's statements, shared by SQLite and PostgreSQL (sqlx binds `$N` on both):
+//! each SQL text, and the one function that binds it.
+
+use crate::db::sql::{Param, SqlBuilder, Statement};
+use crate::dora::calendar::Millis;
+use crate::dora::model::{CommitRecord, DeploymentRecord, IncidentRecord, PullRequestRecord};
 
 pub(crate) const PROJECT_ID: &str = "SELECT id FROM dora_projects WHERE name = $1";
 pub(crate) const UPSERT_PROJECT: &str = "INSERT INTO dora_projects (name) VALUES ($1) \
      ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id";
 pub(crate) const ALL_PROJECTS: &str = "SELECT name FROM dora_projects ORDER BY name";
+
+pub(crate) fn project_id(name: &str) -> Statement {
+    Statement::new(PROJECT_ID).bind(name)
+}
+
+pub(crate) fn upsert_project(name: &str) -> Statement {
+    Statement::new(UPSERT_PROJECT).bind(name)
+}
+
+pub(crate) fn all_projects() -> Statement {
+    Statement::new(ALL_PROJECTS)
+}
 
 // A multi-row insert: `INSERT_COMMITS`, then `VALUES (...), (...)`, then `ON_COMMIT_CONFLICT`.
 pub(crate) const INSERT_COMMITS: &str = "INSERT INTO dora_deployment_commits \
@@ -42,36 +59,107 @@ pub(crate) const UPSERT_DEPLOYMENT: &str = "INSERT INTO dora_deployments \
      head_author = excluded.head_author, received_ms = excluded.received_ms, \
      prod_finished_ms = excluded.prod_finished_ms, prod_first_ms = excluded.prod_first_ms";
 
-/// Parameters of [`UPSERT_DEPLOYMENT`] (`$1` project id, `$2` deployment id, ... `$17`).
-pub(crate) const DEPLOYMENT_PARAMS: usize = 17;
 /// Parameters of one commit row besides the project and deployment ids it shares as `$1`, `$2`.
-pub(crate) const COMMIT_PARAMS: usize = 16;
+const COMMIT_PARAMS: usize = 16;
 
-/// SQLite only: a deployment with `commits` commit rows as one script (one round trip to the
-/// connection's thread instead of four): `BEGIN IMMEDIATE`, the commit rows, the deployment,
-/// `COMMIT`. Parameters: the deployment's `$1..$17`, then each commit's 16 values in the column
-/// order of [`INSERT_COMMITS`] after `project_id, deployment_id`. The caller rolls back when a
-/// statement fails (the script stops at the failing statement, inside the transaction).
-pub(crate) fn sqlite_deployment_script(commits: usize) -> String {
-    let mut script = String::from("BEGIN IMMEDIATE; ");
-    script.push_str(INSERT_COMMITS);
-    script.push_str("VALUES ");
-    for c in 0..commits {
-        if c > 0 {
-            script.push_str(", ");
+/// `$1..$17` of [`UPSERT_DEPLOYMENT`]: the project id, the deployment id, ... the time received.
+fn deployment_params(project_id: i64, record: &DeploymentRecord, now_ms: Millis) -> Vec<Param> {
+    let head = &record.commits[0];
+    vec![
+        project_id.into(),
+        (&record.id).into(),
+        (&record.name).into(),
+        (&record.display_title).into(),
+        (&record.result).into(),
+        (&record.environment).into(),
+        (&record.original_environment).into(),
+        record.created_ms.into(),
+        record.started_ms.into(),
+        record.finished_ms.into(),
+        record.duration_sec.into(),
+        (&record.version).into(),
+        (&record.triggered_by).into(),
+        (&head.commit_sha).into(),
+        (&head.commit_msg).into(),
+        (&head.author).into(),
+        now_ms.into(),
+    ]
+}
+
+/// A commit row's values in the column order of [`INSERT_COMMITS`] after `project_id,
+/// deployment_id`.
+fn commit_params(c: &CommitRecord, environment: &str) -> [Param; COMMIT_PARAMS] {
+    [
+        (&c.repo_url).into(),
+        (&c.commit_sha).into(),
+        (&c.repo_id).into(),
+        (&c.ref_name).into(),
+        (&c.commit_msg).into(),
+        (&c.name).into(),
+        (&c.display_title).into(),
+        (&c.result).into(),
+        (&c.status).into(),
+        environment.into(),
+        c.created_ms.into(),
+        c.started_ms.into(),
+        c.finished_ms.into(),
+        (&c.author).into(),
+        c.authored_ms.into(),
+        i32::from(c.qualifies(environment)).into(),
+    ]
+}
+
+/// `INSERT_COMMITS VALUES ($1, $2, ...), ... ON_COMMIT_CONFLICT` for `commits`, where `$1` and
+/// `$2` are the project and deployment ids.
+fn push_commit_rows(sql: &mut SqlBuilder, record: &DeploymentRecord, commits: &[CommitRecord]) {
+    sql.push(INSERT_COMMITS).push("VALUES ");
+    for (i, c) in commits.iter().enumerate() {
+        sql.push(if i > 0 { ", ($1, $2" } else { "($1, $2" });
+        for param in commit_params(c, &record.environment) {
+            sql.push(", ").push_bind(param);
         }
-        script.push_str("($1, $2");
-        let first = DEPLOYMENT_PARAMS + 1 + c * COMMIT_PARAMS;
-        for n in first..first + COMMIT_PARAMS {
-            script.push_str(&format!(", ${n}"));
-        }
-        script.push(')');
+        sql.push(")");
     }
-    script.push_str(ON_COMMIT_CONFLICT);
-    script.push_str("; ");
-    script.push_str(UPSERT_DEPLOYMENT);
-    script.push_str("; COMMIT");
-    script
+    sql.push(ON_COMMIT_CONFLICT);
+}
+
+/// Up to [`COMMITS_PER_INSERT`] commit rows of the deployment.
+pub(crate) fn insert_commits(
+    project_id: i64,
+    record: &DeploymentRecord,
+    commits: &[CommitRecord],
+) -> Statement {
+    let mut sql = SqlBuilder::default();
+    sql.bind_numbered([project_id.into(), (&record.id).into()]);
+    push_commit_rows(&mut sql, record, commits);
+    sql.finish()
+}
+
+pub(crate) fn upsert_deployment(
+    project_id: i64,
+    record: &DeploymentRecord,
+    now_ms: Millis,
+) -> Statement {
+    let mut sql = SqlBuilder::new(UPSERT_DEPLOYMENT);
+    sql.bind_numbered(deployment_params(project_id, record, now_ms));
+    sql.finish()
+}
+
+/// SQLite only: the deployment with its commit rows (at most [`COMMITS_PER_INSERT`]) as one
+/// script, one round trip to the connection's thread instead of four: `BEGIN IMMEDIATE`, the
+/// commit rows, the deployment, `COMMIT`. Parameters: the deployment's `$1..$17`, then each
+/// commit's values. The caller rolls back when a statement fails (the script stops at the failing
+/// statement, inside the transaction).
+pub(crate) fn sqlite_deployment_script(
+    project_id: i64,
+    record: &DeploymentRecord,
+    now_ms: Millis,
+) -> Statement {
+    let mut sql = SqlBuilder::new("BEGIN IMMEDIATE; ");
+    sql.bind_numbered(deployment_params(project_id, record, now_ms));
+    push_commit_rows(&mut sql, record, &record.commits);
+    sql.push("; ").push(UPSERT_DEPLOYMENT).push("; COMMIT");
+    sql.finish()
 }
 
 pub(crate) const UPSERT_INCIDENT: &str = "INSERT INTO dora_incidents \
@@ -87,6 +175,25 @@ pub(crate) const UPSERT_INCIDENT: &str = "INSERT INTO dora_incidents \
      severity = excluded.severity, component = excluded.component, \
      assignee_name = excluded.assignee_name";
 
+pub(crate) fn upsert_incident(project_id: i64, r: &IncidentRecord) -> Statement {
+    Statement::new(UPSERT_INCIDENT)
+        .bind(project_id)
+        .bind(&r.issue_key)
+        .bind(&r.title)
+        .bind(&r.status)
+        .bind(&r.original_status)
+        .bind(r.created_ms)
+        .bind(r.updated_ms)
+        .bind(r.resolution_ms)
+        .bind(r.lead_time_minutes)
+        .bind(&r.url)
+        .bind(&r.description)
+        .bind(&r.priority)
+        .bind(&r.severity)
+        .bind(&r.component)
+        .bind(&r.assignee_name)
+}
+
 // As DevLake's fixed close (PR #8919): resolved now unless already resolved; the lead time
 // recomputed when it was not given.
 pub(crate) const CLOSE_INCIDENT: &str = "UPDATE dora_incidents SET status = 'DONE', original_status = '', \
@@ -94,6 +201,13 @@ pub(crate) const CLOSE_INCIDENT: &str = "UPDATE dora_incidents SET status = 'DON
      lead_time_minutes = CASE WHEN lead_time_minutes IS NULL OR lead_time_minutes = 0 \
        THEN (COALESCE(resolution_ms, $3) - created_ms) / 60000 ELSE lead_time_minutes END \
      WHERE project_id = (SELECT id FROM dora_projects WHERE name = $1) AND issue_key = $2";
+
+pub(crate) fn close_incident(project: &str, issue_key: &str, now_ms: Millis) -> Statement {
+    Statement::new(CLOSE_INCIDENT)
+        .bind(project)
+        .bind(issue_key)
+        .bind(now_ms)
+}
 
 pub(crate) const UPSERT_PULL_REQUEST: &str = "INSERT INTO dora_pull_requests \
      (project_id, id, title, pull_request_key, status, url, author_name, created_ms, merged_ms, \
@@ -106,6 +220,24 @@ pub(crate) const UPSERT_PULL_REQUEST: &str = "INSERT INTO dora_pull_requests \
      closed_ms = excluded.closed_ms, merge_commit_sha = excluded.merge_commit_sha, \
      first_commit_authored_ms = excluded.first_commit_authored_ms, \
      base_ref = excluded.base_ref, head_ref = excluded.head_ref";
+
+pub(crate) fn upsert_pull_request(project_id: i64, r: &PullRequestRecord) -> Statement {
+    Statement::new(UPSERT_PULL_REQUEST)
+        .bind(project_id)
+        .bind(&r.id)
+        .bind(&r.title)
+        .bind(r.pull_request_key)
+        .bind(&r.status)
+        .bind(&r.url)
+        .bind(&r.author_name)
+        .bind(r.created_ms)
+        .bind(r.merged_ms)
+        .bind(r.closed_ms)
+        .bind(&r.merge_commit_sha)
+        .bind(r.first_commit_authored_ms)
+        .bind(&r.base_ref)
+        .bind(&r.head_ref)
+}
 
 // Whether the project ever received a deployment, and an incident (1 or 0 each).
 pub(crate) const ACTIVITY: &str = "SELECT \
@@ -165,3 +297,75 @@ pub(crate) const HISTORY_IN: &str = "SELECT id, version, environment, result, st
 pub(crate) const COUNT_ALL: &str = "SELECT COUNT(*) FROM dora_deployments WHERE project_id = $1";
 pub(crate) const COUNT_IN: &str =
     "SELECT COUNT(*) FROM dora_deployments WHERE project_id = $1 AND environment IN ($2, $3)";
+
+/// Whether the project ever received a deployment, and an incident.
+pub(crate) fn activity(project_id: i64) -> Statement {
+    Statement::new(ACTIVITY).bind(project_id)
+}
+
+/// `(id, prod_finished_ms, prod_first_ms)` of the production deployments in `from..=to`.
+pub(crate) fn prod_deployments(project_id: i64, from_ms: Millis, to_ms: Millis) -> Statement {
+    Statement::new(PROD_DEPLOYMENTS)
+        .bind(project_id)
+        .bind(from_ms)
+        .bind(to_ms)
+}
+
+/// `(resolution_ms, deployment id)` of incidents created after `after_ms`.
+pub(crate) fn linked_incidents(project_id: i64, after_ms: Millis) -> Statement {
+    Statement::new(LINKED_INCIDENTS)
+        .bind(project_id)
+        .bind(after_ms)
+}
+
+/// `(resolution_ms, lead_time_minutes)` of incidents resolved in `from..=to`.
+pub(crate) fn restored_incidents(project_id: i64, from_ms: Millis, to_ms: Millis) -> Statement {
+    Statement::new(RESTORED_INCIDENTS)
+        .bind(project_id)
+        .bind(from_ms)
+        .bind(to_ms)
+}
+
+/// `(finished, created, merged, first commit authored)` of pull requests shipped in `from..=to`.
+pub(crate) fn pull_request_changes(project_id: i64, from_ms: Millis, to_ms: Millis) -> Statement {
+    Statement::new(PULL_REQUEST_CHANGES)
+        .bind(project_id)
+        .bind(from_ms)
+        .bind(to_ms)
+}
+
+/// `(sha, finished, authored)` of commits first shipped in `from..=to`.
+pub(crate) fn commit_changes(project_id: i64, from_ms: Millis, to_ms: Millis) -> Statement {
+    Statement::new(COMMIT_CHANGES)
+        .bind(project_id)
+        .bind(from_ms)
+        .bind(to_ms)
+}
+
+/// The history's total and newest `limit` rows, in every environment or in one or two.
+pub(crate) fn history(
+    project_id: i64,
+    environments: Option<&[&str]>,
+    limit: i64,
+) -> (Statement, Statement) {
+    match environments {
+        None => (
+            Statement::new(COUNT_ALL).bind(project_id),
+            Statement::new(HISTORY_ALL).bind(project_id).bind(limit),
+        ),
+        Some(envs) => {
+            let (first, second) = (envs[0], envs.get(1).copied().unwrap_or(envs[0]));
+            (
+                Statement::new(COUNT_IN)
+                    .bind(project_id)
+                    .bind(first)
+                    .bind(second),
+                Statement::new(HISTORY_IN)
+                    .bind(project_id)
+                    .bind(first)
+                    .bind(second)
+                    .bind(limit),
+            )
+        }
+    }
+}

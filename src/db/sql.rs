@@ -1,0 +1,346 @@
+//! How stores share SQL between SQLite and PostgreSQL. The dialects agree on most of it (sqlx
+//! binds `$N` on SQLite too; both have `ON CONFLICT`, `RETURNING`, multi-row `VALUES`), so a
+//! store is written once, generic over a [`Backend`] (`SqlCatalogStore<Sqlite>` and
+//! `SqlCatalogStore<Postgres>`), and each feature adds a small trait of its own for the few
+//! statements that differ.
+//!
+//! A [`Statement`] is SQL text with its parameters, bound in one place (the function that makes
+//! the statement); [`Backend::bound`] turns it into a sqlx query for either database, and
+//! [`Columns`] reads result columns. Generic store code needs no bounds besides `DB: Backend`:
+//! which Rust types each database encodes and decodes is settled here, once, for the concrete
+//! `Sqlite` and `Postgres` types.
+
+use sqlx::postgres::PgQueryResult;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteQueryResult;
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, SqlSafeStr, SqlStr, Type,
+};
+
+/// One bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(Option<String>),
+    Int(Option<i64>),
+    /// A 32-bit integer (columns declared `INTEGER` on PostgreSQL).
+    Int32(i32),
+    Bool(bool),
+}
+
+impl From<String> for Param {
+    fn from(value: String) -> Param {
+        Param::Text(Some(value))
+    }
+}
+
+impl From<&str> for Param {
+    fn from(value: &str) -> Param {
+        Param::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<&String> for Param {
+    fn from(value: &String) -> Param {
+        Param::Text(Some(value.clone()))
+    }
+}
+
+impl From<Option<String>> for Param {
+    fn from(value: Option<String>) -> Param {
+        Param::Text(value)
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(value: Option<&str>) -> Param {
+        Param::Text(value.map(str::to_owned))
+    }
+}
+
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Param {
+        Param::Text(value.clone())
+    }
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Param {
+        Param::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(value: Option<i64>) -> Param {
+        Param::Int(value)
+    }
+}
+
+impl From<i32> for Param {
+    fn from(value: i32) -> Param {
+        Param::Int32(value)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(value: bool) -> Param {
+        Param::Bool(value)
+    }
+}
+
+/// SQL text and its parameters, `$1` first.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: SqlStr,
+    pub params: Vec<Param>,
+}
+
+impl Statement {
+    /// `sql` with no parameters yet (a `&'static str`, or text built at run time wrapped in
+    /// `sqlx::AssertSqlSafe` once its parameters are placeholders).
+    pub fn new(sql: impl SqlSafeStr) -> Statement {
+        Statement {
+            sql: sql.into_sql_str(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds the next parameter.
+    pub fn bind(mut self, value: impl Into<Param>) -> Statement {
+        self.params.push(value.into());
+        self
+    }
+
+    /// Runs it on `conn`; the number of rows it changed.
+    pub async fn execute<DB: Backend>(self, conn: &mut DB::Connection) -> Result<u64, sqlx::Error> {
+        let done = DB::bound(self).execute(DB::on(conn)).await?;
+        Ok(DB::rows_affected(&done))
+    }
+
+    /// Every row it returns.
+    pub async fn fetch_all<DB: Backend>(
+        self,
+        conn: &mut DB::Connection,
+    ) -> Result<Vec<DB::Row>, sqlx::Error> {
+        DB::bound(self).fetch_all(DB::on(conn)).await
+    }
+
+    /// The first row it returns, if any.
+    pub async fn fetch_optional<DB: Backend>(
+        self,
+        conn: &mut DB::Connection,
+    ) -> Result<Option<DB::Row>, sqlx::Error> {
+        DB::bound(self).fetch_optional(DB::on(conn)).await
+    }
+
+    /// The one row it returns.
+    pub async fn fetch_one<DB: Backend>(
+        self,
+        conn: &mut DB::Connection,
+    ) -> Result<DB::Row, sqlx::Error> {
+        DB::bound(self).fetch_one(DB::on(conn)).await
+    }
+}
+
+/// A statement built as it goes: each value is bound where its placeholder is written, so the
+/// text holds only placeholders and fixed SQL.
+#[derive(Debug, Default)]
+pub struct SqlBuilder {
+    text: String,
+    params: Vec<Param>,
+}
+
+impl SqlBuilder {
+    pub fn new(text: &str) -> SqlBuilder {
+        SqlBuilder {
+            text: text.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Appends fixed SQL.
+    pub fn push(&mut self, text: &str) -> &mut SqlBuilder {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends the placeholder of a new parameter.
+    pub fn push_bind(&mut self, value: impl Into<Param>) -> &mut SqlBuilder {
+        let placeholder = self.placeholder(value);
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    /// Binds a new parameter and returns its placeholder (`$N`), to be written into the text.
+    pub fn placeholder(&mut self, value: impl Into<Param>) -> String {
+        self.params.push(value.into());
+        format!("${}", self.params.len())
+    }
+
+    /// Binds parameters the text numbers itself (`$1` for the first).
+    pub fn bind_numbered(&mut self, values: impl IntoIterator<Item = Param>) -> &mut SqlBuilder {
+        self.params.extend(values);
+        self
+    }
+
+    /// The text so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn finish(self) -> Statement {
+        Statement {
+            // Every value went through a placeholder: the text holds none of them.
+            sql: sqlx::AssertSqlSafe(self.text).into_sql_str(),
+            params: self.params,
+        }
+    }
+}
+
+/// Result columns by position, decoded as the stores store them.
+pub trait Columns {
+    fn text(&self, index: usize) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, index: usize) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, index: usize) -> Result<i64, sqlx::Error>;
+    fn opt_int(&self, index: usize) -> Result<Option<i64>, sqlx::Error>;
+    fn flag(&self, index: usize) -> Result<bool, sqlx::Error>;
+}
+
+impl<R> Columns for R
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    bool: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn text(&self, index: usize) -> Result<String, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn opt_text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn int(&self, index: usize) -> Result<i64, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn opt_int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn flag(&self, index: usize) -> Result<bool, sqlx::Error> {
+        self.try_get(index)
+    }
+}
+
+/// The number of rows a statement changed (each database's result type has it, no trait does).
+pub trait RowsAffected {
+    fn rows_affected(&self) -> u64;
+}
+
+impl RowsAffected for SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        SqliteQueryResult::rows_affected(self)
+    }
+}
+
+impl RowsAffected for PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        PgQueryResult::rows_affected(self)
+    }
+}
+
+/// What generic store code needs of a database: an executor on a connection (a pooled one or a
+/// transaction), statements bound for it, and its rows read through [`Columns`]. Implemented for
+/// every database that encodes the parameter types and decodes the column types the stores use:
+/// `Sqlite` and `Postgres`.
+pub trait Backend: Database<Arguments: IntoArguments<Self>, Row: Columns> {
+    /// `conn` as an executor.
+    fn on(conn: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
+    /// `statement` with its parameters bound, ready to run.
+    fn bound(statement: Statement) -> Query<'static, Self, Self::Arguments>;
+    /// Rows changed by a statement.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+impl<DB> Backend for DB
+where
+    DB: Database<Arguments: IntoArguments<DB>, Row: Columns, QueryResult: RowsAffected>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    Option<String>: for<'q> Encode<'q, DB> + Type<DB>,
+    Option<i64>: for<'q> Encode<'q, DB> + Type<DB>,
+    i32: for<'q> Encode<'q, DB> + Type<DB>,
+    bool: for<'q> Encode<'q, DB> + Type<DB>,
+{
+    fn on(conn: &mut DB::Connection) -> impl Executor<'_, Database = DB> {
+        conn
+    }
+
+    fn bound(statement: Statement) -> Query<'static, DB, DB::Arguments> {
+        let mut query = sqlx::query(statement.sql);
+        for param in statement.params {
+            query = match param {
+                Param::Text(text) => query.bind(text),
+                Param::Int(int) => query.bind(int),
+                Param::Int32(int) => query.bind(int),
+                Param::Bool(flag) => query.bind(flag),
+            };
+        }
+        query
+    }
+
+    fn rows_affected(result: &DB::QueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generic code over `DB: Backend` alone compiles and runs for both databases' types.
+    async fn round_trip<DB: Backend>(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
+        let row = Statement::new("SELECT $1, $2, $3, $4")
+            .bind("text")
+            .bind(Option::<String>::None)
+            .bind(7_i64)
+            .bind(Option::<i64>::None)
+            .fetch_one::<DB>(conn)
+            .await?;
+        assert_eq!(row.text(0)?, "text");
+        assert_eq!(row.opt_text(1)?, None);
+        assert_eq!(row.int(2)?, 7);
+        assert_eq!(row.opt_int(3)?, None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn statements_bind_and_read_on_sqlite() {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        round_trip::<sqlx::Sqlite>(&mut conn).await.unwrap();
+        let changed = Statement::new("CREATE TABLE t (a INTEGER)")
+            .execute::<sqlx::Sqlite>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(changed, 0);
+        let changed = Statement::new("INSERT INTO t (a) VALUES ($1), ($2)")
+            .bind(1_i32)
+            .bind(2_i32)
+            .execute::<sqlx::Sqlite>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(changed, 2);
+    }
+
+    /// Postgres is checked by the store contract suite; here only that the type is a backend.
+    #[test]
+    fn postgres_is_a_backend() {
+        fn is_backend<DB: Backend>() {}
+        is_backend::<sqlx::Postgres>();
+        is_backend::<sqlx::Sqlite>();
+    }
+}
