@@ -1,22 +1,30 @@
-//! Catalog persistence: the use cases as one trait, with a SQLite and a PostgreSQL implementation
-//! sharing their SQL ([`sql`]). Entities are kept with their flattened search rows, so every filter
-//! is index lookups on `catalog_search (key, value)`.
+//! Catalog persistence, split by operation: [`Locations`] (registered locations and their
+//! processing state, [`locations`]), [`EntityWrites`] (storing what a location produced, deletes,
+//! [`write`] and [`rows`]) and [`EntityReads`] (queries, counts, facets, [`read`] over the SQL of
+//! [`query`]). One implementation, [`SqlCatalogStore`], generic over the backend, serves SQLite
+//! and PostgreSQL; [`dialect`] holds the few statements that differ. Entities are kept with their
+//! flattened search rows, so every filter is index lookups on `catalog_search (key, value)`.
 
-pub mod postgres;
-pub mod sql;
-pub mod sqlite;
+mod counts;
+pub mod dialect;
+pub mod locations;
+pub mod query;
+pub mod read;
+mod rows;
+pub mod write;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use sqlx::Pool;
 
 use super::filter::Filter;
 use super::model::{Location, LocationSpec, LocationStatus};
 use super::read::Validators;
 use super::relations::Relation;
 use crate::db::{Database, StoreError};
+use counts::CountCache;
+use dialect::CatalogSql;
 
 /// An entity as produced by processing a location, ready to be stored.
 #[derive(Debug, Clone)]
@@ -118,67 +126,9 @@ pub struct LocationResult {
     pub next_refresh_at: i64,
 }
 
-/// Counts of recent queries (by-query's `totalItems`), valid until the catalog next changes. Only
-/// where this process makes every change (SQLite); with PostgreSQL other replicas write too, so
-/// the cache is off and every count is computed.
-#[derive(Debug)]
-pub struct CountCache {
-    enabled: bool,
-    generation: AtomicU64,
-    entries: Mutex<HashMap<String, (u64, i64)>>,
-}
-
-/// Most counts kept; the cache starts over when full.
-const COUNT_CACHE_ENTRIES: usize = 1024;
-
-impl CountCache {
-    pub fn new(enabled: bool) -> CountCache {
-        CountCache {
-            enabled,
-            generation: AtomicU64::new(0),
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The catalog's version now; read it before counting, so a change committed meanwhile makes
-    /// the new entry stale at once.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    pub fn get(&self, key: &str, generation: u64) -> Option<i64> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(g, _)| *g == generation)
-            .map(|(_, count)| *count)
-    }
-
-    pub fn put(&self, key: String, generation: u64, count: i64) {
-        if !self.enabled {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= COUNT_CACHE_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, (generation, count));
-        }
-    }
-
-    /// See [`CatalogStore::version`].
-    pub fn version(&self) -> Option<u64> {
-        self.enabled.then(|| self.generation())
-    }
-
-    /// Called after every committed change to entities.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-}
-
+/// Registered locations and the state of their processing.
 #[async_trait]
-pub trait CatalogStore: Send + Sync {
+pub trait Locations: Send + Sync {
     /// Registers `location` as processing; `false` if its type and target are registered already.
     async fn create_location(&self, location: &NewLocation) -> Result<bool, StoreError>;
     /// Points location `id` at `spec` and marks it processing (its file validators forgotten);
@@ -200,9 +150,14 @@ pub trait CatalogStore: Send + Sync {
     async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError>;
     /// Makes the location due now (`POST /refresh`).
     async fn schedule_location(&self, id: &str, now: i64) -> Result<(), StoreError>;
-    /// Deletes the location and every entity it produced; `false` if unknown.
-    async fn delete_location(&self, id: &str) -> Result<bool, StoreError>;
     async fn finish_location(&self, id: &str, result: &LocationResult) -> Result<(), StoreError>;
+    /// The id of the location that owns the entity `entity_ref`.
+    async fn owner_location(&self, entity_ref: &str) -> Result<Option<String>, StoreError>;
+}
+
+/// Storing what locations produce, and deleting.
+#[async_trait]
+pub trait EntityWrites: Send + Sync {
     /// Makes `entities` the complete set the location produced: new ones inserted, changed ones
     /// updated, missing ones removed; an entity owned by another location is left alone and
     /// reported as a conflict. Entities whose relations changed are re-served.
@@ -211,33 +166,59 @@ pub trait CatalogStore: Send + Sync {
         location_id: &str,
         entities: &[ProcessedEntity],
     ) -> Result<ReplaceOutcome, StoreError>;
+    /// Deletes one entity (it comes back on its location's next refresh if still listed).
+    async fn delete_entity(&self, uid: &str) -> Result<(), StoreError>;
+    /// Deletes the location and every entity it produced; `false` if unknown.
+    async fn delete_location(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// Reading entities.
+#[async_trait]
+pub trait EntityReads: Send + Sync {
     async fn query(&self, query: &EntityQuery) -> Result<Vec<EntityRow>, StoreError>;
     async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError>;
     /// Served JSON of the entities with these (lower-case) refs, as `(ref, body)`.
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;
     async fn by_uid(&self, uid: &str) -> Result<Option<String>, StoreError>;
-    /// The id of the location that owns the entity `entity_ref`.
-    async fn owner_location(&self, entity_ref: &str) -> Result<Option<String>, StoreError>;
-    /// Deletes one entity (it comes back on its location's next refresh if still listed).
-    async fn delete_entity(&self, uid: &str) -> Result<(), StoreError>;
     /// `(original value, number of entities)` of `key` over the entities matching `filter`.
     async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError>;
+    /// `(entity uid, key, original value)` of every search row of these (lower-case) keys.
+    async fn values_of(&self, keys: &[&str]) -> Result<Vec<(String, String, String)>, StoreError>;
     /// A number that changes with every change to entities, when this process makes them all
     /// (SQLite); `None` when other processes may write too (PostgreSQL with replicas).
     fn version(&self) -> Option<u64>;
-    /// `(entity uid, key, original value)` of every search row of these (lower-case) keys.
-    async fn values_of(&self, keys: &[&str]) -> Result<Vec<(String, String, String)>, StoreError>;
+}
+
+/// Every use case of the catalog's storage.
+pub trait CatalogStore: Locations + EntityWrites + EntityReads {}
+
+impl<T: Locations + EntityWrites + EntityReads> CatalogStore for T {}
+
+/// [`CatalogStore`] on either backend (`SqlCatalogStore<Sqlite>`, `SqlCatalogStore<Postgres>`),
+/// each tested by the contract suite.
+pub struct SqlCatalogStore<DB: CatalogSql> {
+    pool: Pool<DB>,
+    /// Where writes go (on SQLite the database's one write connection; otherwise `pool`).
+    writer: Pool<DB>,
+    counts: CountCache,
+}
+
+impl<DB: CatalogSql> SqlCatalogStore<DB> {
+    pub fn new(pool: Pool<DB>, writer: Pool<DB>) -> Self {
+        Self {
+            pool,
+            writer,
+            counts: CountCache::new(DB::ONE_WRITER),
+        }
+    }
 }
 
 /// The catalog store on `db`.
-pub fn open(db: &Database) -> std::sync::Arc<dyn CatalogStore> {
+pub fn open(db: &Database) -> Arc<dyn CatalogStore> {
     match db {
-        Database::Sqlite { pool, writer } => std::sync::Arc::new(sqlite::SqliteCatalogStore::new(
-            pool.clone(),
-            writer.clone(),
-        )),
-        Database::Postgres(pool) => {
-            std::sync::Arc::new(postgres::PgCatalogStore::new(pool.clone(), pool.clone()))
+        Database::Sqlite { pool, writer } => {
+            Arc::new(SqlCatalogStore::new(pool.clone(), writer.clone()))
         }
+        Database::Postgres(pool) => Arc::new(SqlCatalogStore::new(pool.clone(), pool.clone())),
     }
 }

@@ -187,10 +187,17 @@ impl SqlBuilder {
         &self.text
     }
 
-    pub fn finish(self) -> Statement {
+    pub fn finish(mut self) -> Statement {
+        let text = std::mem::take(&mut self.text);
+        self.finish_with(text)
+    }
+
+    /// The statement of `text`, assembled by the caller from the placeholders this builder gave
+    /// out (the builder's own text is dropped).
+    pub fn finish_with(self, text: String) -> Statement {
         Statement {
             // Every value went through a placeholder: the text holds none of them.
-            sql: sqlx::AssertSqlSafe(self.text).into_sql_str(),
+            sql: sqlx::AssertSqlSafe(text).into_sql_str(),
             params: self.params,
         }
     }

@@ -1,0 +1,36 @@
+//! The few statements of the catalog store that differ between SQLite and PostgreSQL.
+
+use crate::db::sql::Backend;
+
+/// What differs between the databases for [`SqlCatalogStore`](super::SqlCatalogStore).
+pub trait CatalogSql: Backend {
+    /// Starts a write transaction. SQLite needs `BEGIN IMMEDIATE`, so concurrent writers wait for
+    /// the write lock instead of failing when their transaction upgrades.
+    const BEGIN: &'static str;
+    /// Starts the multi-row inserts of processed, relation and search rows. On SQLite
+    /// `INSERT OR IGNORE INTO`: with no constraint able to abort them (their entity checks are
+    /// deferred), SQLite skips the statement journal; nothing in those rows can conflict.
+    const INSERT_ROWS: &'static str;
+    /// Selects `$1` unused entity ids, inside the write transaction.
+    const NEW_IDS: &'static str;
+    /// Whether this process makes every change, so counts can be kept until the next one.
+    const ONE_WRITER: bool;
+}
+
+impl CatalogSql for sqlx::Sqlite {
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    const INSERT_ROWS: &'static str = "INSERT OR IGNORE INTO";
+    // The one writer holds the database, so ids above the largest are unused.
+    const NEW_IDS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         SELECT (SELECT COALESCE(MAX(id), 0) FROM catalog_entities) + i FROM n";
+    const ONE_WRITER: bool = true;
+}
+
+impl CatalogSql for sqlx::Postgres {
+    const BEGIN: &'static str = "BEGIN";
+    const INSERT_ROWS: &'static str = "INSERT INTO";
+    // Replicas write at once: ids come from a sequence.
+    const NEW_IDS: &'static str =
+        "SELECT nextval('catalog_entity_ids') FROM generate_series(1, $1)";
+    const ONE_WRITER: bool = false;
+}

@@ -1,0 +1,252 @@
+//! The statements that store entities: entity rows in their served form, their processed form,
+//! their search rows and the relation rows they originate, many rows per statement. Statements
+//! are built (stitched and bound) on a blocking thread while the database runs the previous
+//! chunk's.
+
+use std::collections::HashMap;
+
+use super::ProcessedEntity;
+use super::dialect::CatalogSql;
+use crate::catalog::relations::Relation;
+use crate::catalog::search::SearchRow;
+use crate::catalog::stitch::{Stitched, stitch};
+use crate::db::sql::{Param, SqlBuilder, Statement};
+
+/// Refs, uids and rows per statement: well under both backends' parameter limits.
+pub(super) const CHUNK: usize = 500;
+
+/// `<head> ($1, $2, ...)` over `items`.
+pub(super) fn in_list<T>(head: &str, items: impl IntoIterator<Item = T>) -> Statement
+where
+    T: Into<Param>,
+{
+    let mut sql = SqlBuilder::new(head);
+    sql.push(" (");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(item);
+    }
+    sql.push(")");
+    sql.finish()
+}
+
+/// Appends `VALUES (...), (...)` over `rows`, each row's values given by `values`.
+pub(super) fn push_values<T, const N: usize>(
+    sql: &mut SqlBuilder,
+    rows: impl IntoIterator<Item = T>,
+    mut values: impl FnMut(T) -> [Param; N],
+) {
+    sql.push("VALUES ");
+    for (i, row) in rows.into_iter().enumerate() {
+        sql.push(if i > 0 { ", (" } else { "(" });
+        for (j, value) in values(row).into_iter().enumerate() {
+            if j > 0 {
+                sql.push(", ");
+            }
+            sql.push_bind(value);
+        }
+        sql.push(")");
+    }
+}
+
+/// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement.
+pub(super) fn inserts<T, const N: usize>(
+    head: &str,
+    rows: impl IntoIterator<Item = T>,
+    per_statement: usize,
+    mut values: impl FnMut(T) -> [Param; N],
+) -> Vec<Statement> {
+    let mut rows = rows.into_iter().peekable();
+    let mut statements = Vec::new();
+    while rows.peek().is_some() {
+        let mut sql = SqlBuilder::new(head);
+        push_values(&mut sql, rows.by_ref().take(per_statement), &mut values);
+        statements.push(sql.finish());
+    }
+    statements
+}
+
+/// The inserts of `(entity id, row)` search rows. The original value is stored only where it
+/// differs from the lower-cased one (NULL means the same), as most values are written in lower
+/// case already.
+pub(super) fn search_inserts<DB: CatalogSql>(
+    rows: impl IntoIterator<Item = (i64, SearchRow)>,
+) -> Vec<Statement> {
+    let head = format!(
+        "{} catalog_search (entity_id, key, value, original_value) ",
+        DB::INSERT_ROWS
+    );
+    inserts(&head, rows, 2 * CHUNK, |(id, row)| {
+        let original = row.original.filter(|o| Some(o) != row.value.as_ref());
+        [id.into(), row.key.into(), row.value.into(), original.into()]
+    })
+}
+
+/// An entity of a replace that is new or whose processed form changed.
+pub(super) struct Changed<'a> {
+    pub id: i64,
+    pub uid: String,
+    /// The stored etag, for an entity already stored.
+    pub old_etag: Option<String>,
+    pub entity: &'a ProcessedEntity,
+}
+
+/// The relation rows whose source is a changed entity, by source: rows other entities keep in
+/// the database, and rows the changed entities bring (borrowed from them).
+pub(super) struct Incoming<'a> {
+    pub kept: HashMap<String, Vec<(String, String)>>,
+    /// `(source, relation)`, sorted by source.
+    pub brought: Vec<(&'a str, &'a Relation)>,
+}
+
+/// A changed entity with its relations, owned so it can be stitched on another thread.
+struct Stitching {
+    id: i64,
+    uid: String,
+    old_etag: Option<String>,
+    entity: ProcessedEntity,
+    relations: Vec<(String, String)>,
+}
+
+/// Stitches and binds the statements of `chunk` on a blocking thread, so the next chunk is made
+/// ready while the database runs this one.
+pub(super) fn prepare_changed<DB: CatalogSql>(
+    location_id: &str,
+    chunk: &[Changed<'_>],
+    incoming: &mut Incoming<'_>,
+) -> tokio::task::JoinHandle<Vec<Statement>> {
+    let chunk: Vec<Stitching> = chunk
+        .iter()
+        .map(|c| {
+            let mut relations = incoming
+                .kept
+                .remove(&c.entity.entity_ref)
+                .unwrap_or_default();
+            let entity_ref = c.entity.entity_ref.as_str();
+            let from = incoming
+                .brought
+                .partition_point(|(source, _)| *source < entity_ref);
+            relations.extend(
+                incoming.brought[from..]
+                    .iter()
+                    .take_while(|(source, _)| *source == entity_ref)
+                    .map(|(_, r)| (r.kind.to_owned(), r.target.to_string())),
+            );
+            Stitching {
+                id: c.id,
+                uid: c.uid.clone(),
+                old_etag: c.old_etag.clone(),
+                entity: c.entity.clone(),
+                relations,
+            }
+        })
+        .collect();
+    let location_id = location_id.to_owned();
+    tokio::task::spawn_blocking(move || changed_statements::<DB>(&location_id, chunk))
+}
+
+/// The statements that store changed entities in their served form: the entity rows, their
+/// search rows (replaced where the served form changed) and the relation rows they originate.
+fn changed_statements<DB: CatalogSql>(location_id: &str, chunk: Vec<Stitching>) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let mut new = Vec::new();
+    let mut new_processed = Vec::new();
+    let mut relations = Vec::new();
+    let mut rows = Vec::new();
+    let mut reserved = Vec::new();
+    for c in chunk {
+        let Stitched {
+            body,
+            etag,
+            rows: search,
+        } = stitch(&c.entity.processed, &c.uid, c.relations);
+        relations.extend(c.entity.relations.iter().map(|r| (c.id, r.clone())));
+        let ProcessedEntity {
+            entity_ref,
+            processed,
+            hash,
+            ..
+        } = c.entity;
+        match c.old_etag {
+            None => {
+                rows.extend(search.into_iter().map(|row| (c.id, row)));
+                new.push((c.id, c.uid, entity_ref, hash, body, etag));
+                new_processed.push((c.id, processed));
+            }
+            Some(old_etag) => {
+                let served_changed = old_etag != etag;
+                statements.push(
+                    Statement::new(
+                        "UPDATE catalog_processed SET processed = $1 WHERE entity_id = $2",
+                    )
+                    .bind(processed)
+                    .bind(c.id),
+                );
+                statements.push(
+                    Statement::new(
+                        "UPDATE catalog_entities SET processed_hash = $1, body = $2, etag = $3 WHERE id = $4",
+                    )
+                    .bind(hash)
+                    .bind(body)
+                    .bind(etag)
+                    .bind(c.id),
+                );
+                if served_changed {
+                    rows.extend(search.into_iter().map(|row| (c.id, row)));
+                    reserved.push(c.id);
+                }
+            }
+        }
+    }
+    statements.extend(inserts(
+        "INSERT INTO catalog_entities (id, uid, entity_ref, location_id, processed_hash, body, etag) ",
+        new,
+        CHUNK,
+        |(id, uid, entity_ref, hash, body, etag)| {
+            [
+                id.into(),
+                uid.into(),
+                entity_ref.into(),
+                location_id.into(),
+                hash.into(),
+                body.into(),
+                etag.into(),
+            ]
+        },
+    ));
+    statements.extend(inserts(
+        &format!(
+            "{} catalog_processed (entity_id, processed) ",
+            DB::INSERT_ROWS
+        ),
+        new_processed,
+        2 * CHUNK,
+        |(id, processed)| [id.into(), processed.into()],
+    ));
+    if !reserved.is_empty() {
+        statements.push(in_list(
+            "DELETE FROM catalog_search WHERE entity_id IN",
+            reserved,
+        ));
+    }
+    statements.extend(search_inserts::<DB>(rows));
+    statements.extend(inserts(
+        &format!(
+            "{} catalog_relations (originator_id, source_ref, type, target_ref) ",
+            DB::INSERT_ROWS
+        ),
+        relations,
+        2 * CHUNK,
+        |(id, r)| {
+            [
+                id.into(),
+                r.source.to_string().into(),
+                r.kind.into(),
+                r.target.to_string().into(),
+            ]
+        },
+    ));
+    statements
+}
