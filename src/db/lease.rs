@@ -1,19 +1,20 @@
 //! Named, expiring leases, so that one replica at a time does a piece of background work.
-//! This is also the reference for how a feature store is laid out: a trait of use cases, one
-//! implementation per backend, SQL written once where the dialects agree.
+//! The smallest example of how a store is laid out: a trait of use cases, and one
+//! implementation generic over the [`Backend`] (see [`sql`](super::sql)).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+use sqlx::Pool;
 
 use super::StoreError;
+use super::sql::{Backend, Columns, Statement};
 
 /// Milliseconds since the Unix epoch, as stored.
 pub type EpochMillis = i64;
 
 /// Who holds a lease and until when.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub name: String,
     pub holder: String,
@@ -52,28 +53,18 @@ fn expiry(now: EpochMillis, ttl: Duration) -> EpochMillis {
 
 /// [`LeaseStore`] on either backend: the SQL is the same, so one implementation serves both
 /// (`SqlLeaseStore<Sqlite>` and `SqlLeaseStore<Postgres>`), each tested by the contract suite.
-pub struct SqlLeaseStore<DB: Database> {
+pub struct SqlLeaseStore<DB: Backend> {
     pool: Pool<DB>,
 }
 
-impl<DB: Database> SqlLeaseStore<DB> {
+impl<DB: Backend> SqlLeaseStore<DB> {
     pub fn new(pool: Pool<DB>) -> Self {
         Self { pool }
     }
 }
 
 #[async_trait]
-impl<DB> LeaseStore for SqlLeaseStore<DB>
-where
-    DB: Database,
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-    <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
-    String: for<'r> Decode<'r, DB> + Type<DB>,
-    (String,): for<'r> FromRow<'r, DB::Row>,
-    Lease: for<'r> FromRow<'r, DB::Row>,
-{
+impl<DB: Backend> LeaseStore for SqlLeaseStore<DB> {
     async fn try_acquire(
         &self,
         name: &str,
@@ -81,30 +72,41 @@ where
         now: EpochMillis,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(ACQUIRE)
+        let mut conn = self.pool.acquire().await?;
+        let row = Statement::new(ACQUIRE)
             .bind(name)
             .bind(holder)
             .bind(expiry(now, ttl))
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_optional::<DB>(&mut conn)
             .await?;
         Ok(row.is_some())
     }
 
     async fn release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
-        let released: Option<(String,)> = sqlx::query_as(RELEASE)
+        let mut conn = self.pool.acquire().await?;
+        let row = Statement::new(RELEASE)
             .bind(name)
             .bind(holder)
-            .fetch_optional(&self.pool)
+            .fetch_optional::<DB>(&mut conn)
             .await?;
-        Ok(released.is_some())
+        Ok(row.is_some())
     }
 
     async fn current(&self, name: &str, now: EpochMillis) -> Result<Option<Lease>, StoreError> {
-        Ok(sqlx::query_as(CURRENT)
+        let mut conn = self.pool.acquire().await?;
+        let row = Statement::new(CURRENT)
             .bind(name)
             .bind(now)
-            .fetch_optional(&self.pool)
-            .await?)
+            .fetch_optional::<DB>(&mut conn)
+            .await?;
+        let lease = |row: &DB::Row| {
+            Ok::<_, sqlx::Error>(Lease {
+                name: row.text(0)?,
+                holder: row.text(1)?,
+                expires_at_ms: row.int(2)?,
+            })
+        };
+        Ok(row.as_ref().map(lease).transpose()?)
     }
 }

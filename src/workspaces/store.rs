@@ -1,6 +1,6 @@
 //! Storage of the simulated driver: workspaces kept in the database when no cluster is configured.
 //! The SQL is written once (sqlx binds `$N` on SQLite too; both have `ON CONFLICT` and `RETURNING`),
-//! so one generic implementation serves both backends.
+//! so one implementation generic over the backend serves both ([`SqlWorkspaceStore`]).
 
 mod sql;
 
@@ -13,7 +13,7 @@ use crate::db::{Database, StoreError};
 pub use sql::SqlWorkspaceStore;
 
 /// A simulated workspace as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredWorkspace {
     pub id: String,
     pub owner: String,

@@ -1,69 +1,81 @@
-//! [`WorkspaceStore`] on either backend: the SQL agrees, so one implementation generic over
-//! `sqlx::Database` serves both (`SqlWorkspaceStore<Sqlite>` and `SqlWorkspaceStore<Postgres>`),
-//! each tested by the contract suite.
+//! [`WorkspaceStore`] on either backend: the SQL agrees, so one implementation generic over the
+//! [`Backend`] serves both (`SqlWorkspaceStore<Sqlite>` and `SqlWorkspaceStore<Postgres>`), each
+//! tested by the contract suite.
 
 use async_trait::async_trait;
-use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+use sqlx::Pool;
 
 use super::{DELETE, FIND, INSERT, LIST, SET_STARTED, StoredWorkspace, WorkspaceStore};
 use crate::db::StoreError;
+use crate::db::sql::{Backend, Columns, Statement};
 
-pub struct SqlWorkspaceStore<DB: Database> {
+pub struct SqlWorkspaceStore<DB: Backend> {
     pool: Pool<DB>,
     /// Where writes go (on SQLite the database's one write connection; otherwise `pool`).
     writer: Pool<DB>,
 }
 
-impl<DB: Database> SqlWorkspaceStore<DB> {
+impl<DB: Backend> SqlWorkspaceStore<DB> {
     pub fn new(pool: Pool<DB>, writer: Pool<DB>) -> Self {
         Self { pool, writer }
     }
 }
 
+/// A row of `columns!()`, in order.
+fn stored(row: &impl Columns) -> Result<StoredWorkspace, sqlx::Error> {
+    Ok(StoredWorkspace {
+        id: row.text(0)?,
+        owner: row.text(1)?,
+        namespace: row.text(2)?,
+        name: row.text(3)?,
+        devfile_url: row.text(4)?,
+        devfile_name: row.text(5)?,
+        devfile_version: row.text(6)?,
+        started: row.flag(7)?,
+        changed_at_ms: row.int(8)?,
+        created_at_ms: row.int(9)?,
+        last_used_ms: row.int(10)?,
+    })
+}
+
 #[async_trait]
-impl<DB> WorkspaceStore for SqlWorkspaceStore<DB>
-where
-    DB: Database,
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-    <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    i64: for<'q> Encode<'q, DB> + Type<DB>,
-    bool: for<'q> Encode<'q, DB> + Type<DB>,
-    String: for<'r> Decode<'r, DB> + Type<DB>,
-    (String,): for<'r> FromRow<'r, DB::Row>,
-    StoredWorkspace: for<'r> FromRow<'r, DB::Row>,
-{
+impl<DB: Backend> WorkspaceStore for SqlWorkspaceStore<DB> {
     async fn insert(&self, w: &StoredWorkspace) -> Result<bool, StoreError> {
-        let inserted: Option<(String,)> = sqlx::query_as(INSERT)
-            .bind(w.id.as_str())
-            .bind(w.owner.as_str())
-            .bind(w.namespace.as_str())
-            .bind(w.name.as_str())
-            .bind(w.devfile_url.as_str())
-            .bind(w.devfile_name.as_str())
-            .bind(w.devfile_version.as_str())
+        let mut conn = self.writer.acquire().await?;
+        let inserted = Statement::new(INSERT)
+            .bind(&w.id)
+            .bind(&w.owner)
+            .bind(&w.namespace)
+            .bind(&w.name)
+            .bind(&w.devfile_url)
+            .bind(&w.devfile_name)
+            .bind(&w.devfile_version)
             .bind(w.started)
             .bind(w.changed_at_ms)
             .bind(w.created_at_ms)
             .bind(w.last_used_ms)
-            .fetch_optional(&self.writer)
+            .fetch_optional::<DB>(&mut conn)
             .await?;
         Ok(inserted.is_some())
     }
 
     async fn list(&self, owner: &str) -> Result<Vec<StoredWorkspace>, StoreError> {
-        Ok(sqlx::query_as(LIST)
+        let mut conn = self.pool.acquire().await?;
+        let rows = Statement::new(LIST)
             .bind(owner)
-            .fetch_all(&self.pool)
-            .await?)
+            .fetch_all::<DB>(&mut conn)
+            .await?;
+        Ok(rows.iter().map(stored).collect::<Result<_, _>>()?)
     }
 
     async fn find(&self, owner: &str, id: &str) -> Result<Option<StoredWorkspace>, StoreError> {
-        Ok(sqlx::query_as(FIND)
+        let mut conn = self.pool.acquire().await?;
+        let row = Statement::new(FIND)
             .bind(owner)
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+            .fetch_optional::<DB>(&mut conn)
+            .await?;
+        Ok(row.as_ref().map(stored).transpose()?)
     }
 
     async fn set_started(
@@ -73,21 +85,23 @@ where
         started: bool,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let updated: Option<(String,)> = sqlx::query_as(SET_STARTED)
+        let mut conn = self.writer.acquire().await?;
+        let updated = Statement::new(SET_STARTED)
             .bind(owner)
             .bind(id)
             .bind(started)
             .bind(at_ms)
-            .fetch_optional(&self.writer)
+            .fetch_optional::<DB>(&mut conn)
             .await?;
         Ok(updated.is_some())
     }
 
     async fn delete(&self, owner: &str, id: &str) -> Result<bool, StoreError> {
-        let deleted: Option<(String,)> = sqlx::query_as(DELETE)
+        let mut conn = self.writer.acquire().await?;
+        let deleted = Statement::new(DELETE)
             .bind(owner)
             .bind(id)
-            .fetch_optional(&self.writer)
+            .fetch_optional::<DB>(&mut conn)
             .await?;
         Ok(deleted.is_some())
     }
