@@ -8,12 +8,15 @@
 //! - [`ingest`]: reading a location (file or url) and its nested Location entities;
 //!   [`service`]: the use cases; [`store`]: persistence (SQLite, PostgreSQL); [`http`]: routes.
 
+pub mod entities;
 pub mod filter;
 pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod predicate;
+pub mod query;
 pub mod read;
+pub mod refresh;
 pub mod relations;
 pub mod search;
 pub mod service;

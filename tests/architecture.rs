@@ -234,6 +234,31 @@ fn top_level_modules_import_each_other_without_a_circle() {
     println!("lowest first: {order:?}");
 }
 
+/// Handlers parse, call their feature's service and render: no file of a feature's `http` module
+/// names a store.
+#[test]
+fn no_handler_touches_a_store() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut touching = Vec::new();
+    for file in files {
+        let path = module_path(&src, &file);
+        let in_feature = path.first().is_some_and(|m| FEATURES.contains(&m.as_str()));
+        if !in_feature || !path.iter().any(|p| p == "http") {
+            continue;
+        }
+        let code = code_only(&std::fs::read_to_string(&file).unwrap());
+        if code.contains("store::") || code.contains(".store") {
+            touching.push(file.strip_prefix(&src).unwrap().display().to_string());
+        }
+    }
+    assert!(
+        touching.is_empty(),
+        "handlers that reach a store: {touching:?}"
+    );
+}
+
 #[test]
 fn the_checker_sees_imports_in_every_form() {
     let path = ["catalog".to_owned(), "http".to_owned()];

@@ -1,5 +1,6 @@
-//! The catalog's use cases: registering, processing, refreshing and deleting locations, and the
-//! rules of entity reads shared by the routes.
+//! The catalog service: registering, moving, listing and deleting locations. Its other use cases
+//! are in [`refresh`](super::refresh) (processing locations when due) and
+//! [`entities`](super::entities) (entity reads and their rules).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,10 +8,10 @@ use std::time::Duration;
 use axum::body::Bytes;
 use serde_json::Value;
 
-use super::ingest::{Ingest, TreeResult};
+use super::ingest::Ingest;
 use super::model::{Entity, EntityRef, Location, LocationSpec, LocationStatus, LocationType};
 use super::read::{FileValidators, ReadError, ReadOutcome, Reader};
-use super::store::{CatalogStore, LocationResult, NewLocation};
+use super::store::{CatalogStore, NewLocation};
 use crate::background::Background;
 use crate::config::CatalogConfig;
 use crate::db::StoreError;
@@ -41,18 +42,18 @@ pub struct Registration {
 /// The catalog service, shared by handlers and background tasks. Cheap to clone.
 #[derive(Clone)]
 pub struct Catalog {
-    pub store: Arc<dyn CatalogStore>,
-    ingest: Ingest,
-    background: Background,
-    leases: Arc<dyn LeaseStore>,
-    refresh_interval: Duration,
+    pub(super) store: Arc<dyn CatalogStore>,
+    pub(super) ingest: Ingest,
+    pub(super) background: Background,
+    pub(super) leases: Arc<dyn LeaseStore>,
+    pub(super) refresh_interval: Duration,
     /// This replica's name as a lease holder.
-    replica: String,
+    pub(super) replica: String,
     /// Pages of streamed whole-catalog lists being read and written at once. A page of 1,000
     /// entities holds about 5 MB while it is read, copied and serialised; sixteen concurrent
     /// full lists all doing that at once added about 80 MB of peak memory, for no more
     /// throughput on two cores.
-    pub stream_pages: Arc<tokio::sync::Semaphore>,
+    pub(super) stream_pages: Arc<tokio::sync::Semaphore>,
 }
 
 /// See [`Catalog::stream_pages`].
@@ -60,9 +61,14 @@ const STREAM_PAGES_AT_ONCE: usize = 4;
 
 /// A location's root file as just read, with the type and target it was read from.
 pub struct RootFile {
-    spec: LocationSpec,
-    bytes: Bytes,
-    validators: FileValidators,
+    pub(super) spec: LocationSpec,
+    pub(super) bytes: Bytes,
+    pub(super) validators: FileValidators,
+}
+
+/// The 404 for an unknown location id.
+fn location_not_found(id: &str) -> CatalogError {
+    CatalogError::NotFound(format!("Found no location with ID {id}"))
 }
 
 /// The 409 for a type and target that another location has.
@@ -177,7 +183,7 @@ impl Catalog {
         kind: &str,
         target: &str,
     ) -> Result<Location, CatalogError> {
-        let not_found = || CatalogError::NotFound(format!("Found no location with ID {id}"));
+        let not_found = || location_not_found(id);
         let current = self.store.location(id).await?.ok_or_else(not_found)?;
         let spec = self.checked_spec(kind, target)?;
         if spec == current.spec {
@@ -263,205 +269,41 @@ impl Catalog {
         });
     }
 
-    /// Reads the location's tree (from `root`, its root file just read, when given) and stores
-    /// the result. Unchanged sources (every file answering "not modified") cost no writes besides
-    /// the schedule.
-    pub async fn process_location(&self, id: &str, root: Option<RootFile>) {
-        if let Err(e) = self.try_process(id, root).await {
-            tracing::warn!(location = id, error = %e, "processing a catalog location failed");
-            // Record the failure so the location shows it and is retried on the next interval.
-            let now = now_ms();
-            let result = LocationResult {
-                status: LocationStatus::Failed,
-                errors: vec![format!(
-                    "Processing failed ({e}); it is retried at the next refresh"
-                )],
-                validators: None,
-                refreshed_at: now,
-                next_refresh_at: now + jittered(self.refresh_interval),
-            };
-            let _ = self.store.finish_location(id, &result).await;
-        }
+    /// Every registered location, oldest first.
+    pub async fn locations(&self) -> Result<Vec<Location>, CatalogError> {
+        Ok(self.store.locations().await?)
     }
 
-    async fn try_process(&self, id: &str, root: Option<RootFile>) -> Result<(), CatalogError> {
-        let Some(location) = self.store.location(id).await? else {
-            return Ok(());
-        };
-        // Moved to another target before this processing began (`PUT /locations/{id}`): the
-        // root file read belongs to the old target, and the move processes the new one.
-        if root.as_ref().is_some_and(|r| r.spec != location.spec) {
-            return Ok(());
-        }
-        let root_body = root.map(|r| (r.bytes, r.validators));
-        let now = now_ms();
-        let next = now + jittered(self.refresh_interval);
-        if root_body.is_none() && self.unchanged(&location).await? {
-            let result = LocationResult {
-                status: location.status,
-                errors: location.errors,
-                validators: None,
-                refreshed_at: now,
-                next_refresh_at: next,
-            };
-            self.store.finish_location(id, &result).await?;
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        let tree: TreeResult = self.ingest.process(&location.spec, root_body).await;
-        let read_ms = started.elapsed().as_millis() as u64;
-        // Moved to another target meanwhile (`PUT /locations/{id}`): that move's own processing
-        // stores the location's entities, not this one.
-        let current = self.store.location(id).await?;
-        if current.is_none_or(|l| l.spec != location.spec) {
-            return Ok(());
-        }
-        let mut errors = tree.errors;
-        let mut validators = None;
-        if !tree.root_failed {
-            let outcome = self.store.replace_entities(id, &tree.entities).await?;
-            tracing::info!(
-                location = id,
-                entities = tree.entities.len(),
-                inserted = outcome.inserted,
-                updated = outcome.updated,
-                removed = outcome.removed,
-                read_ms,
-                write_ms = started.elapsed().as_millis() as u64 - read_ms,
-                "catalog location processed"
-            );
-            for (entity_ref, owner) in outcome.conflicts {
-                errors.push(format!(
-                    "{entity_ref} is already provided by the location {owner}; it stays with that location"
-                ));
-            }
-            validators = Some(tree.validators);
-        }
-        let status = if tree.root_failed {
-            LocationStatus::Failed
-        } else {
-            LocationStatus::Ready
-        };
+    /// One location with its processing state.
+    pub async fn location(&self, id: &str) -> Result<Location, CatalogError> {
         self.store
-            .finish_location(
-                id,
-                &LocationResult {
-                    status,
-                    errors,
-                    validators,
-                    refreshed_at: now,
-                    next_refresh_at: next,
-                },
-            )
-            .await?;
+            .location(id)
+            .await?
+            .ok_or_else(|| location_not_found(id))
+    }
+
+    /// Deletes a location and every entity it produced.
+    pub async fn delete_location(&self, id: &str) -> Result<(), CatalogError> {
+        if !self.store.delete_location(id).await? {
+            return Err(location_not_found(id));
+        }
         Ok(())
     }
 
-    /// True when every file of the last complete read answers "not modified".
-    async fn unchanged(&self, location: &Location) -> Result<bool, CatalogError> {
-        let validators = self.store.location_validators(&location.id).await?;
-        if validators.is_empty() || !validators.contains_key(&location.spec.key()) {
-            return Ok(false);
-        }
-        for (key, previous) in &validators {
-            let Some((kind, target)) = key.split_once(':') else {
-                return Ok(false);
-            };
-            let Some(kind) = LocationType::parse(kind) else {
-                return Ok(false);
-            };
-            let spec = LocationSpec {
-                kind,
-                target: target.to_owned(),
-            };
-            match self.ingest.reader.read(&spec, Some(previous)).await {
-                Ok(ReadOutcome::NotModified) => {}
-                Ok(ReadOutcome::Body { .. }) | Err(_) => return Ok(false),
-            }
-        }
-        Ok(true)
-    }
-
-    /// Processes every due location this replica can lease; returns how many it processed.
-    pub async fn refresh_due(&self) -> Result<usize, CatalogError> {
-        let due = self.store.due_locations(now_ms(), 20).await?;
-        let mut done = 0;
-        for location in due {
-            done += usize::from(self.process_leased(&location.id).await?);
-        }
-        Ok(done)
-    }
-
-    /// Processes the location if it is due and no other replica is processing it (row lease);
-    /// `false` if another replica holds it or has just processed it.
-    pub async fn process_leased(&self, id: &str) -> Result<bool, CatalogError> {
-        let lease = format!("catalog:location:{id}");
-        let ttl = Duration::from_secs(120);
-        if !self
-            .leases
-            .try_acquire(&lease, &self.replica, now_ms(), ttl)
-            .await?
-        {
-            return Ok(false);
-        }
-        // Another replica may have processed it between our due check and the lease.
-        let due = self
-            .store
-            .location(id)
-            .await
-            .map(|l| l.is_some_and(|l| l.next_refresh_at <= now_ms()));
-        let processed = match due {
-            Ok(true) => {
-                self.process_location(id, None).await;
-                Ok(true)
-            }
-            Ok(false) => Ok(false),
-            Err(e) => Err(e.into()),
-        };
-        let _ = self.leases.release(&lease, &self.replica).await;
-        processed
-    }
-
-    /// Runs [`Catalog::refresh_due`] every second until cancelled.
-    pub fn start_refresh_loop(&self) {
-        let catalog = self.clone();
-        self.background.spawn(move |cancel| async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
-                if let Err(e) = catalog.refresh_due().await {
-                    tracing::warn!(error = %e, "catalog refresh failed");
-                }
-            }
-        });
-    }
-
-    /// `POST /refresh`: the location of `entity_ref` is re-read now.
-    pub async fn refresh_entity(&self, entity_ref: &str) -> Result<(), CatalogError> {
-        let parsed = EntityRef::parse(entity_ref, None, "default")
-            .map_err(|e| CatalogError::Invalid(format!("Invalid entityRef: {e}")))?;
-        let Some(location_id) = self.store.owner_location(&parsed.to_string()).await? else {
+    /// The location the entity `kind:namespace/name` came from.
+    pub async fn location_of_entity(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Location, CatalogError> {
+        let entity_ref = EntityRef::new(kind, namespace, name).to_string();
+        let Some(id) = self.store.owner_location(&entity_ref).await? else {
             return Err(CatalogError::NotFound(format!(
-                "Failed to schedule {entity_ref} for refresh"
+                "found no entity for ref {entity_ref}"
             )));
         };
-        self.store.schedule_location(&location_id, now_ms()).await?;
-        let catalog = self.clone();
-        self.background.spawn(move |cancel| async move {
-            tokio::select! {
-                () = cancel.cancelled() => {}
-                result = catalog.process_leased(&location_id) => {
-                    if let Err(e) = result {
-                        tracing::warn!(location = %location_id, error = %e, "refreshing a catalog location failed");
-                    }
-                }
-            }
-        });
-        Ok(())
+        self.location(&id).await
     }
 
     /// A number that changes with every change to entities, when this process makes them all
@@ -497,13 +339,6 @@ impl Catalog {
             Err(errors)
         }
     }
-}
-
-/// `interval` plus up to 10% random jitter, in milliseconds.
-fn jittered(interval: Duration) -> i64 {
-    let base = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX / 2);
-    let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as i64;
-    base + base / 10 * jitter / 1000
 }
 
 impl From<ReadError> for CatalogError {

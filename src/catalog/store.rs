@@ -59,9 +59,10 @@ pub enum DefaultOrder {
     EntityRef,
 }
 
-/// A read of entities: filter, order, page.
+/// A read of entity rows as the store runs it: filter, order, keyset or offset page. The service
+/// makes it from an `EntityQuery` or an `EntityList` (`catalog::entities`).
 #[derive(Debug, Clone)]
-pub struct EntityQuery {
+pub struct RowQuery {
     pub filter: Filter,
     /// Search keys (lower-case) and whether descending; entities lacking a key sort last.
     pub order: Vec<(String, bool)>,
@@ -82,9 +83,9 @@ pub struct EntityQuery {
     pub many_matches: bool,
 }
 
-impl EntityQuery {
-    pub fn new(filter: Filter) -> EntityQuery {
-        EntityQuery {
+impl RowQuery {
+    pub fn new(filter: Filter) -> RowQuery {
+        RowQuery {
             filter,
             order: Vec::new(),
             require_order_value: false,
@@ -175,8 +176,8 @@ pub trait EntityWrites: Send + Sync {
 /// Reading entities.
 #[async_trait]
 pub trait EntityReads: Send + Sync {
-    async fn query(&self, query: &EntityQuery) -> Result<Vec<EntityRow>, StoreError>;
-    async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError>;
+    async fn query(&self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError>;
+    async fn count(&self, query: &RowQuery) -> Result<i64, StoreError>;
     /// Served JSON of the entities with these (lower-case) refs, as `(ref, body)`.
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;
     async fn by_uid(&self, uid: &str) -> Result<Option<String>, StoreError>;

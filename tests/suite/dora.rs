@@ -32,8 +32,11 @@ pub async fn app_at(now: &str, teams: &[(&str, &[&str])]) -> DoraApp {
             )
         })
         .collect();
+    let catalog_root = tempfile::TempDir::new().unwrap();
+    let root = std::fs::canonicalize(catalog_root.path()).unwrap();
     let app = TestApp::build_with_clock(
         move |s: &mut Settings| {
+            s.catalog.file_roots = vec![root.display().to_string()];
             s.dora.teams = teams.into_iter().collect();
             s.rate_limit.user_per_minute = 100_000;
             s.rate_limit.service_per_minute = 100_000;
@@ -43,7 +46,11 @@ pub async fn app_at(now: &str, teams: &[(&str, &[&str])]) -> DoraApp {
     )
     .await;
     let service = app.issue(&TokenSubject::service("ci-bot").unwrap());
-    DoraApp { app, service }
+    DoraApp {
+        app,
+        service,
+        catalog_root,
+    }
 }
 
 pub async fn app() -> DoraApp {
@@ -54,9 +61,16 @@ pub struct DoraApp {
     pub app: TestApp,
     /// A service token (webhooks take service principals only).
     pub service: String,
+    /// A directory below `catalog.file_roots`, for catalog files.
+    catalog_root: tempfile::TempDir,
 }
 
 impl DoraApp {
+    /// The (canonical) directory catalog files may be written to.
+    pub fn catalog_root(&self) -> std::path::PathBuf {
+        std::fs::canonicalize(self.catalog_root.path()).unwrap()
+    }
+
     /// POSTs `body` as JSON with `token`.
     pub async fn post_as(&self, token: &str, path: &str, body: &str) -> TestResponse {
         let request = Request::post(path)

@@ -6,24 +6,19 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{
-    TAG, decode_cursor, encode_cursor, fields_of, filter_of, json_array, json_response, parse_u64,
-    predicate_of, projected,
-};
+use super::{TAG, filter_of, json_array, json_response, parse_u64};
 use crate::catalog::Catalog;
-use crate::catalog::filter::Filter;
-use crate::catalog::model::EntityRef;
-use crate::catalog::search::search_rows;
-use crate::catalog::store::{DefaultOrder, EntityQuery, EntityRow};
+use crate::catalog::entities::{Cursor, EntityList, FieldPath, Fields, Listing, Order, StreamPage};
+use crate::catalog::query::{
+    EntityQuery, FullText as Term, QueryFrom, QueryPage as Page, QueryStart,
+};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
-
-/// Page size used when streaming the whole catalog.
-const STREAM_PAGE: u64 = 1000;
 
 /// Entities matching the filters: a bare JSON array. With `offset`, `limit` or `after` the answer
 /// is one page, and a `Link: <...>; rel="next"` header points at the next one.
@@ -45,137 +40,88 @@ pub async fn get_entities(
     params: QueryPairs,
 ) -> Result<Response, AppError> {
     params.check(&["filter", "fields", "order", "offset", "limit", "after"])?;
-    let filter = filter_of(&params.all("filter"))?;
-    let fields = fields_of(&params.all("fields"))?;
     let mut order = Vec::new();
     for o in params.all("order") {
         let parsed = match o.split_once(':') {
-            Some(("asc", f)) if !f.trim().is_empty() => (f.trim().to_owned(), false),
-            Some(("desc", f)) if !f.trim().is_empty() => (f.trim().to_owned(), true),
-            _ => {
-                return Err(AppError::BadRequest(format!(
-                    "Invalid order parameter \"{o}\", expected \"<asc or desc>:<field name>\""
-                )));
-            }
+            Some(("asc", f)) => FieldPath::parse(f).map(|field| Order {
+                field,
+                descending: false,
+            }),
+            Some(("desc", f)) => FieldPath::parse(f).map(|field| Order {
+                field,
+                descending: true,
+            }),
+            _ => None,
         };
-        order.push(parsed);
+        order.push(parsed.ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Invalid order parameter \"{o}\", expected \"<asc or desc>:<field name>\""
+            ))
+        })?);
     }
-    let mut offset = parse_u64("offset", params.last("offset"))?;
-    let mut limit = parse_u64("limit", params.last("limit"))?;
-    if limit == Some(0) {
-        return Err(AppError::BadRequest(
-            "Invalid limit, must be greater than zero".into(),
-        ));
-    }
-    let after = params.last("after");
-    if let Some(after) = after {
-        if after.is_empty() {
-            return Err(AppError::BadRequest(
-                "Invalid after cursor: it is empty".into(),
-            ));
-        }
-        #[derive(Deserialize)]
-        struct After {
-            limit: Option<u64>,
-            offset: Option<u64>,
-        }
-        let decoded: After = decode_cursor(after, "after cursor")?;
-        limit = decoded.limit.or(limit);
-        offset = decoded.offset.or(offset);
-    }
-    let paginated = offset.is_some() || limit.is_some() || after.is_some();
-    if !paginated {
-        return Ok(stream_all(catalog, filter, order, fields));
-    }
-    let (offset, limit) = (offset.unwrap_or(0), limit.unwrap_or(u64::MAX / 4));
-    let mut query = EntityQuery::new(filter);
-    query.order = order;
-    query.default_order = DefaultOrder::EntityRef;
-    query.offset = offset;
-    query.limit = Some(limit.saturating_add(1));
-    let mut rows = catalog.store.query(&query).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let mut response = json_response(json_array(rows.iter().map(|r| r.body.as_str()), &fields));
-    if more {
-        let cursor = encode_cursor(&json!({"limit": limit, "offset": offset + limit}));
-        let mut next: Vec<(String, String)> = params
-            .0
-            .iter()
-            .filter(|(k, _)| k != "offset" && k != "after")
-            .cloned()
-            .collect();
-        next.push(("after".into(), cursor));
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(next)
-            .finish();
-        if let Ok(link) =
-            HeaderValue::from_str(&format!("</api/catalog/entities?{query}>; rel=\"next\""))
-        {
-            response.headers_mut().insert(header::LINK, link);
+    let list = EntityList {
+        filter: filter_of(&params.all("filter"))?,
+        order,
+        fields: Fields::parse(&params.all("fields"))?,
+        offset: parse_u64("offset", params.last("offset"))?,
+        limit: parse_u64("limit", params.last("limit"))?,
+        after: params.last("after").map(Cursor::new),
+    };
+    match catalog.list(list).await? {
+        Listing::Stream(pages) => Ok(streamed(pages)),
+        Listing::Page { items, next } => {
+            let mut response = json_response(json_array(&items));
+            if let Some(cursor) = next {
+                let mut next: Vec<(String, String)> = params
+                    .0
+                    .iter()
+                    .filter(|(k, _)| k != "offset" && k != "after")
+                    .cloned()
+                    .collect();
+                next.push(("after".into(), cursor.as_str().to_owned()));
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(next)
+                    .finish();
+                if let Ok(link) =
+                    HeaderValue::from_str(&format!("</api/catalog/entities?{query}>; rel=\"next\""))
+                {
+                    response.headers_mut().insert(header::LINK, link);
+                }
+            }
+            Ok(response)
         }
     }
-    Ok(response)
 }
 
-/// The whole result, written page by page (keyset on uid) so it is never all in memory.
-fn stream_all(
-    catalog: Catalog,
-    filter: Filter,
-    order: Vec<(String, bool)>,
-    fields: Vec<String>,
+/// A streamed list as one JSON array, written page by page.
+fn streamed(
+    pages: futures_util::stream::BoxStream<
+        'static,
+        Result<StreamPage, crate::catalog::CatalogError>,
+    >,
 ) -> Response {
-    let mut query = EntityQuery::new(filter);
-    query.default_order = DefaultOrder::Uid;
-    query.require_order_value = !order.is_empty();
-    query.order = order.into_iter().take(1).collect();
-    query.limit = Some(STREAM_PAGE);
-    let start = (query, true, false);
-    let stream = futures_util::stream::unfold(start, move |(mut query, first, done)| {
-        let catalog = catalog.clone();
-        let fields = fields.clone();
-        async move {
-            if done {
-                return None;
-            }
-            let Ok(_permit) = catalog.stream_pages.acquire().await else {
-                return None;
-            };
-            let rows = match catalog.store.query(&query).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "streaming GET /entities failed");
-                    return Some((
-                        Err(std::io::Error::other("database error")),
-                        (query, false, true),
-                    ));
-                }
-            };
-            let last_page = (rows.len() as u64) < STREAM_PAGE;
-            let mut chunk =
-                String::with_capacity(rows.iter().map(|r| r.body.len() + 1).sum::<usize>() + 2);
-            if first {
-                chunk.push('[');
-            }
-            for (i, row) in rows.iter().enumerate() {
-                if !(first && i == 0) {
-                    chunk.push(',');
-                }
-                chunk.push_str(&projected(&row.body, &fields));
-            }
-            if last_page {
-                chunk.push(']');
-            }
-            let first = first && rows.is_empty();
-            query.many_matches = !last_page;
-            if let Some(row) = rows.last() {
-                query.after = Some((row.sort_value.clone(), row.uid.clone()));
-            }
-            Some((
-                Ok::<_, std::io::Error>(Bytes::from(chunk)),
-                (query, first, last_page),
-            ))
+    let mut first = true;
+    let chunks = pages.map(move |page| {
+        let page = page.map_err(|e| {
+            tracing::error!(error = %e, "streaming GET /entities failed");
+            std::io::Error::other("database error")
+        })?;
+        let mut chunk =
+            String::with_capacity(page.items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+        if first {
+            chunk.push('[');
         }
+        for (i, item) in page.items.iter().enumerate() {
+            if !(first && i == 0) {
+                chunk.push(',');
+            }
+            chunk.push_str(item);
+        }
+        if page.last {
+            chunk.push(']');
+        }
+        first = first && page.items.is_empty();
+        Ok::<_, std::io::Error>(Bytes::from(chunk))
     });
     (
         StatusCode::OK,
@@ -183,7 +129,7 @@ fn stream_all(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
         )],
-        Body::from_stream(stream),
+        Body::from_stream(chunks),
     )
         .into_response()
 }
@@ -197,6 +143,19 @@ pub struct QueryPage {
     items: Vec<String>,
     total_items: i64,
     page_info: PageInfo,
+}
+
+impl From<Page> for QueryPage {
+    fn from(page: Page) -> QueryPage {
+        QueryPage {
+            items: page.items,
+            total_items: page.total_items,
+            page_info: PageInfo {
+                next_cursor: page.next.map(|c| c.as_str().to_owned()),
+                prev_cursor: page.prev.map(|c| c.as_str().to_owned()),
+            },
+        }
+    }
 }
 
 impl IntoResponse for QueryPage {
@@ -221,31 +180,6 @@ pub struct PageInfo {
     next_cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prev_cursor: Option<String>,
-}
-
-/// What a by-query cursor carries: the whole query, and where the last page ended.
-#[derive(Serialize, Deserialize, Clone, Default)]
-#[serde(rename_all = "camelCase")]
-struct Cursor {
-    #[serde(default)]
-    filter: Vec<String>,
-    /// The JSON predicate of `POST /entities/by-query`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    query: Option<Value>,
-    #[serde(default)]
-    order_fields: Vec<OrderField>,
-    #[serde(default)]
-    full_text_filter: Option<FullText>,
-    #[serde(default)]
-    total_items: i64,
-    #[serde(default)]
-    include_total: bool,
-    /// `(sort value, uid)` of the item the page starts after (before, for a previous page).
-    #[serde(default)]
-    last: Option<(Option<String>, String)>,
-    /// A previous page: the `limit` items before `last`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    is_previous: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, ToSchema)]
@@ -293,24 +227,26 @@ pub async fn query_entities(
         "fullTextFilterTerm",
         "fullTextFilterFields",
     ])?;
-    let fields = fields_of(&params.all("fields"))?;
+    let fields = Fields::parse(&params.all("fields"))?;
     let limit = parse_u64("limit", params.last("limit"))?;
     if let Some(cursor) = params.last("cursor") {
-        let cursor: Cursor = decode_cursor(cursor, "cursor")?;
-        return run_query(&catalog, cursor, 0, limit, &fields).await;
+        let from = QueryFrom::Cursor(Cursor::new(cursor));
+        return query_page(&catalog, from, fields, limit).await;
     }
-    let mut order_fields = Vec::new();
+    let mut order = None;
     if let Some(o) = params.all("orderField").first() {
-        let (field, order) = o.split_once(',').unwrap_or((o.as_str(), "asc"));
-        if !matches!(order, "asc" | "desc") || field.trim().is_empty() {
-            return Err(AppError::BadRequest(format!(
-                "Invalid orderField \"{o}\", expected \"<field>,<asc or desc>\""
-            )));
-        }
-        order_fields.push(OrderField {
-            field: field.trim().to_owned(),
-            order: order.to_owned(),
-        });
+        let (field, direction) = o.split_once(',').unwrap_or((o.as_str(), "asc"));
+        order = match (FieldPath::parse(field), direction) {
+            (Some(field), "asc" | "desc") => Some(Order {
+                field,
+                descending: direction == "desc",
+            }),
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "Invalid orderField \"{o}\", expected \"<field>,<asc or desc>\""
+                )));
+            }
+        };
     }
     let include_total = match params.last("totalItems") {
         None | Some("include") => true,
@@ -321,10 +257,10 @@ pub async fn query_entities(
             )));
         }
     };
-    let full_text_filter = params
+    let full_text = params
         .last("fullTextFilterTerm")
         .filter(|t| !t.trim().is_empty())
-        .map(|term| FullText {
+        .map(|term| Term {
             term: term.to_owned(),
             fields: params.last("fullTextFilterFields").map(|f| {
                 f.split(',')
@@ -333,18 +269,15 @@ pub async fn query_entities(
                     .collect()
             }),
         });
-    let cursor = Cursor {
-        query: None,
+    let start = QueryStart {
         filter: params.all("filter"),
-        order_fields,
-        full_text_filter,
-        total_items: 0,
+        predicate: None,
+        order,
+        full_text,
         include_total,
-        last: None,
-        is_previous: false,
+        offset: parse_u64("offset", params.last("offset"))?.unwrap_or(0),
     };
-    let offset = parse_u64("offset", params.last("offset"))?.unwrap_or(0);
-    run_query(&catalog, cursor, offset, limit, &fields).await
+    query_page(&catalog, QueryFrom::Start(start), fields, limit).await
 }
 
 /// The body of `POST /entities/by-query`.
@@ -376,109 +309,41 @@ pub async fn query_entities_post(
     State(catalog): State<Catalog>,
     AppJson(body): AppJson<QueryBody>,
 ) -> Result<QueryPage, AppError> {
-    let fields = fields_of(&body.fields.unwrap_or_default())?;
-    if let Some(cursor) = &body.cursor {
-        let cursor: Cursor = decode_cursor(cursor, "cursor")?;
-        return run_query(&catalog, cursor, 0, body.limit, &fields).await;
+    let fields = Fields::parse(&body.fields.unwrap_or_default())?;
+    if let Some(cursor) = body.cursor {
+        let from = QueryFrom::Cursor(Cursor::new(cursor));
+        return query_page(&catalog, from, fields, body.limit).await;
     }
-    let cursor = Cursor {
+    let order = body.order_by.unwrap_or_default().into_iter().next();
+    let start = QueryStart {
         filter: Vec::new(),
-        query: body.query,
-        order_fields: body
-            .order_by
-            .unwrap_or_default()
-            .into_iter()
-            .take(1)
-            .collect(),
-        full_text_filter: body.full_text_filter,
-        total_items: 0,
+        predicate: body.query,
+        order: order.map(|o| Order {
+            descending: o.order == "desc",
+            field: FieldPath::new(o.field),
+        }),
+        full_text: body.full_text_filter.map(|f| Term {
+            term: f.term,
+            fields: f.fields,
+        }),
         include_total: body.total_items.as_deref() != Some("exclude"),
-        last: None,
-        is_previous: false,
+        offset: body.offset.unwrap_or(0),
     };
-    run_query(
-        &catalog,
-        cursor,
-        body.offset.unwrap_or(0),
-        body.limit,
-        &fields,
-    )
-    .await
+    query_page(&catalog, QueryFrom::Start(start), fields, body.limit).await
 }
 
-async fn run_query(
+async fn query_page(
     catalog: &Catalog,
-    mut cursor: Cursor,
-    offset: u64,
+    from: QueryFrom,
+    fields: Fields,
     limit: Option<u64>,
-    fields: &[String],
 ) -> Result<QueryPage, AppError> {
-    let limit = limit.unwrap_or(200);
-    let filter = filter_of(&cursor.filter)?.and(predicate_of(cursor.query.as_ref())?);
-    let mut query = EntityQuery::new(filter);
-    query.default_order = DefaultOrder::Uid;
-    if let Some(o) = cursor.order_fields.first() {
-        query.order = vec![(o.field.to_lowercase(), o.order == "desc")];
-        query.require_order_value = true;
-    }
-    if let Some(ft) = &cursor.full_text_filter {
-        let keys = match &ft.fields {
-            Some(f) if !f.is_empty() => f.iter().map(|k| k.to_lowercase()).collect(),
-            _ => vec![
-                cursor
-                    .order_fields
-                    .first()
-                    .map_or("metadata.uid".to_owned(), |o| o.field.to_lowercase()),
-            ],
-        };
-        query.full_text = Some((ft.term.trim().to_lowercase(), keys));
-    }
-    if cursor.last.is_none() && cursor.include_total {
-        cursor.total_items = catalog.store.count(&query).await?;
-    }
-    query.after = cursor.last.clone();
-    query.backwards = cursor.is_previous;
-    query.offset = offset;
-    query.limit = Some(limit.saturating_add(1));
-    let mut rows = if limit == 0 {
-        Vec::new()
-    } else {
-        catalog.store.query(&query).await?
+    let query = EntityQuery {
+        from,
+        fields,
+        limit,
     };
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    // A previous page is read nearest first; it is served in order. Items follow a previous page,
-    // and precede any page reached through a cursor (or an offset).
-    let (more_after, more_before) = if cursor.is_previous {
-        rows.reverse();
-        (true, more)
-    } else {
-        (more, cursor.last.is_some() || offset > 0)
-    };
-    let page_cursor = |row: Option<&EntityRow>, is_previous: bool| {
-        let row = row?;
-        let mut page = cursor.clone();
-        page.last = Some((row.sort_value.clone(), row.uid.clone()));
-        page.is_previous = is_previous;
-        Some(encode_cursor(
-            &serde_json::to_value(&page).unwrap_or_default(),
-        ))
-    };
-    let next_cursor = more_after
-        .then(|| page_cursor(rows.last(), false))
-        .flatten();
-    let prev_cursor = more_before
-        .then(|| page_cursor(rows.first(), true))
-        .flatten();
-    let items = rows.iter().map(|r| projected(&r.body, fields)).collect();
-    Ok(QueryPage {
-        items,
-        total_items: cursor.total_items,
-        page_info: PageInfo {
-            next_cursor,
-            prev_cursor,
-        },
-    })
+    Ok(catalog.query(query).await?.into())
 }
 
 /// One entity by kind, namespace and name (case-insensitive).
@@ -492,14 +357,8 @@ pub async fn by_name(
     State(catalog): State<Catalog>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    let entity_ref = EntityRef::new(&kind, &namespace, &name).to_string();
-    let found = catalog.store.by_refs(&[entity_ref]).await?;
-    match found.into_iter().next() {
-        Some((_, body)) => Ok(json_response(body)),
-        None => Err(AppError::NotFound(format!(
-            "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
-        ))),
-    }
+    let body = catalog.entity_by_name(&kind, &namespace, &name).await?;
+    Ok(json_response(body))
 }
 
 /// One entity by its `metadata.uid`.
@@ -513,10 +372,7 @@ pub async fn by_uid(
     State(catalog): State<Catalog>,
     Path(uid): Path<String>,
 ) -> Result<Response, AppError> {
-    match catalog.store.by_uid(&uid.to_lowercase()).await? {
-        Some(body) => Ok(json_response(body)),
-        None => Err(AppError::NotFound(format!("No entity with uid {uid}"))),
-    }
+    Ok(json_response(catalog.entity_by_uid(&uid).await?))
 }
 
 /// Deletes one entity. If its location still lists it, it comes back on the next refresh.
@@ -527,7 +383,7 @@ pub async fn delete_by_uid(
     State(catalog): State<Catalog>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    catalog.store.delete_entity(&uid.to_lowercase()).await?;
+    catalog.delete_entity(&uid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -562,34 +418,9 @@ pub async fn by_refs(
 ) -> Result<Json<ByRefsResponse>, AppError> {
     params.check(&["filter"])?;
     let filter = filter_of(&params.all("filter"))?;
-    let fields = fields_of(&body.fields.unwrap_or_default())?;
-    let refs: Vec<String> = body
-        .entity_refs
-        .iter()
-        .map(|r| {
-            EntityRef::parse(r, None, "default")
-                .map(|r| r.to_string())
-                .unwrap_or_else(|_| r.to_lowercase())
-        })
-        .collect();
-    let found: std::collections::HashMap<String, String> =
-        catalog.store.by_refs(&refs).await?.into_iter().collect();
-    let items = refs
-        .iter()
-        .map(|r| {
-            let Some(body) = found.get(r) else {
-                return Value::Null;
-            };
-            let value: Value = serde_json::from_str(body).unwrap_or_default();
-            if !filter.any_of.is_empty()
-                && !value
-                    .as_object()
-                    .is_some_and(|e| filter.matches(&search_rows(e)))
-            {
-                return Value::Null;
-            }
-            crate::catalog::filter::project(&value, &fields)
-        })
-        .collect();
+    let fields = Fields::parse(&body.fields.unwrap_or_default())?;
+    let items = catalog
+        .entities_by_refs(&body.entity_refs, &filter, &fields)
+        .await?;
     Ok(Json(ByRefsResponse { items }))
 }

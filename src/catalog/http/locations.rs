@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::TAG;
 use crate::catalog::Catalog;
-use crate::catalog::model::{EntityRef, Location, LocationStatus, LocationType};
+use crate::catalog::model::{Location, LocationStatus, LocationType};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 use crate::principal::Principal;
@@ -160,7 +160,7 @@ pub struct LocationItem {
 pub async fn list_locations(
     State(catalog): State<Catalog>,
 ) -> Result<Json<Vec<LocationItem>>, AppError> {
-    let locations = catalog.store.locations().await?;
+    let locations = catalog.locations().await?;
     Ok(Json(
         locations
             .iter()
@@ -180,12 +180,7 @@ pub async fn get_location(
     State(catalog): State<Catalog>,
     Path(id): Path<String>,
 ) -> Result<Json<LocationView>, AppError> {
-    match catalog.store.location(&id).await? {
-        Some(l) => Ok(Json((&l).into())),
-        None => Err(AppError::NotFound(format!(
-            "Found no location with ID {id}"
-        ))),
-    }
+    Ok(Json((&catalog.location(&id).await?).into()))
 }
 
 /// The body of `PUT /locations/{id}`.
@@ -235,11 +230,7 @@ pub async fn delete_location(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    if !catalog.store.delete_location(&id).await? {
-        return Err(AppError::NotFound(format!(
-            "Found no location with ID {id}"
-        )));
-    }
+    catalog.delete_location(&id).await?;
     tracing::info!(location = %id, by = %principal.subject, "catalog location deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -255,16 +246,6 @@ pub async fn location_by_entity(
     State(catalog): State<Catalog>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<LocationView>, AppError> {
-    let entity_ref = EntityRef::new(&kind, &namespace, &name).to_string();
-    let Some(id) = catalog.store.owner_location(&entity_ref).await? else {
-        return Err(AppError::NotFound(format!(
-            "found no entity for ref {entity_ref}"
-        )));
-    };
-    match catalog.store.location(&id).await? {
-        Some(l) => Ok(Json((&l).into())),
-        None => Err(AppError::NotFound(format!(
-            "Found no location with ID {id}"
-        ))),
-    }
+    let location = catalog.location_of_entity(&kind, &namespace, &name).await?;
+    Ok(Json((&location).into()))
 }

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{TAG, filter_of, predicate_of};
+use super::{TAG, filter_of};
 use crate::catalog::Catalog;
+use crate::catalog::entities::predicate;
 use crate::catalog::filter::Filter;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
@@ -78,7 +79,7 @@ pub async fn entity_facets_post(
             "Missing facets: name at least one field".into(),
         ));
     }
-    let filter = predicate_of(body.query.as_ref())?;
+    let filter = predicate(body.query.as_ref())?;
     facet_counts(&catalog, body.facets, &filter).await
 }
 
@@ -87,18 +88,18 @@ async fn facet_counts(
     facets: Vec<String>,
     filter: &Filter,
 ) -> Result<Json<Facets>, AppError> {
-    let mut out = BTreeMap::new();
-    for facet in facets {
-        let counts = catalog.store.facet(&facet, filter).await?;
-        out.insert(
-            facet,
-            counts
+    let counts = catalog.facets(facets, filter).await?;
+    let facets = counts
+        .into_iter()
+        .map(|(facet, values)| {
+            let values = values
                 .into_iter()
                 .map(|(value, count)| FacetCount { value, count })
-                .collect(),
-        );
-    }
-    Ok(Json(Facets { facets: out }))
+                .collect();
+            (facet, values)
+        })
+        .collect();
+    Ok(Json(Facets { facets }))
 }
 
 #[derive(Deserialize, ToSchema)]

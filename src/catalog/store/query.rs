@@ -1,7 +1,7 @@
 //! The SQL of entity reads, for both backends: filters as conditions on search rows, order by
 //! search keys, keyset and offset pages, full-text terms.
 
-use super::{DefaultOrder, EntityQuery};
+use super::{DefaultOrder, RowQuery};
 use crate::catalog::filter::{Condition, Filter};
 use crate::db::sql::{SqlBuilder, Statement};
 
@@ -58,7 +58,7 @@ fn like_escaped(text: &str) -> String {
 }
 
 /// `SELECT uid, body, sort_value ...` (or `SELECT COUNT(*)` when `count`) for `query`.
-pub fn entity_query(query: &EntityQuery, count: bool) -> Statement {
+pub fn entity_query(query: &RowQuery, count: bool) -> Statement {
     let mut sql = SqlBuilder::default();
     let mut columns = String::from("e.uid");
     let mut sort_columns = Vec::new();

@@ -6,14 +6,14 @@ use async_trait::async_trait;
 use super::dialect::CatalogSql;
 use super::query::{entity_query, filter_condition};
 use super::rows::{CHUNK, in_list};
-use super::{EntityQuery, EntityReads, EntityRow, SqlCatalogStore};
+use super::{EntityReads, EntityRow, RowQuery, SqlCatalogStore};
 use crate::catalog::filter::Filter;
 use crate::db::StoreError;
 use crate::db::sql::{Columns, SqlBuilder, Statement};
 
 #[async_trait]
 impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
-    async fn query(&self, query: &EntityQuery) -> Result<Vec<EntityRow>, StoreError> {
+    async fn query(&self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let rows = entity_query(query, false)
             .fetch_all::<DB>(&mut conn)
@@ -30,7 +30,7 @@ impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
-    async fn count(&self, query: &EntityQuery) -> Result<i64, StoreError> {
+    async fn count(&self, query: &RowQuery) -> Result<i64, StoreError> {
         let statement = entity_query(query, true);
         let key = format!("{}{:?}", statement.sql.as_str(), statement.params);
         let generation = self.counts.generation();

@@ -5,7 +5,7 @@ use fawkes_portal::catalog::model::{LocationSpec, LocationStatus, LocationType};
 use fawkes_portal::catalog::relations::relations_of;
 use fawkes_portal::catalog::stitch::processed_hash;
 use fawkes_portal::catalog::store::{
-    self, DefaultOrder, EntityQuery, LocationResult, NewLocation, ProcessedEntity,
+    self, DefaultOrder, LocationResult, NewLocation, ProcessedEntity, RowQuery,
 };
 use fawkes_portal::db::Database;
 use serde_json::{Value, json};
@@ -137,7 +137,7 @@ async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) 
 
 /// Names of the entities `filter` matches, by entity ref.
 async fn matching(store: &dyn store::CatalogStore, filter: &str) -> Vec<String> {
-    let query = EntityQuery::new(Filter::parse(&[filter.into()]).unwrap());
+    let query = RowQuery::new(Filter::parse(&[filter.into()]).unwrap());
     names(&store.query(&query).await.unwrap())
 }
 
@@ -204,7 +204,7 @@ async fn relations_follow_changes_across_locations(db: &Database) {
     assert_no_facet(&*store, "relations.ownerOf").await;
     assert_no_facet(&*store, "spec.owner").await;
     let uid = store
-        .query(&EntityQuery::new(Filter::default()))
+        .query(&RowQuery::new(Filter::default()))
         .await
         .unwrap()[0]
         .uid
@@ -232,7 +232,7 @@ async fn queries_filter_order_page_and_count(db: &Database) {
         })
         .collect();
     store.replace_entities("l", &entities).await.unwrap();
-    let mut query = EntityQuery::new(Filter::parse(&["spec.type=EVEN".into()]).unwrap());
+    let mut query = RowQuery::new(Filter::parse(&["spec.type=EVEN".into()]).unwrap());
     assert_eq!(store.count(&query).await.unwrap(), 4);
     query.order = vec![("metadata.name".into(), true)];
     assert_eq!(
@@ -249,7 +249,7 @@ async fn queries_filter_order_page_and_count(db: &Database) {
     query.backwards = true;
     assert_eq!(names(&store.query(&query).await.unwrap()), ["c4", "c6"]);
     query.backwards = false;
-    let mut all = EntityQuery::new(Filter::default());
+    let mut all = RowQuery::new(Filter::default());
     all.default_order = DefaultOrder::EntityRef;
     all.offset = 5;
     assert_eq!(names(&store.query(&all).await.unwrap()), ["c5", "c6"]);
@@ -278,7 +278,7 @@ async fn uid_pages(
     filter: &str,
     many_matches: bool,
 ) -> Vec<Vec<String>> {
-    let mut query = EntityQuery::new(Filter::parse(&[filter.into()]).unwrap());
+    let mut query = RowQuery::new(Filter::parse(&[filter.into()]).unwrap());
     query.default_order = DefaultOrder::Uid;
     query.limit = Some(2);
     query.many_matches = many_matches;
@@ -376,7 +376,7 @@ async fn counts_follow_every_change(db: &Database) {
             .map(|i| entity("Component", &format!("c{i}"), json!({"type": "even"})))
             .collect()
     };
-    let query = EntityQuery::new(Filter::parse(&["spec.type=even".into()]).unwrap());
+    let query = RowQuery::new(Filter::parse(&["spec.type=even".into()]).unwrap());
     store.replace_entities("l", &even(3)).await.unwrap();
     assert_eq!(store.count(&query).await.unwrap(), 3);
     assert_eq!(store.count(&query).await.unwrap(), 3);

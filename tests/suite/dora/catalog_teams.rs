@@ -4,40 +4,29 @@
 //! `[dora.teams]` serves projects the catalog does not list.
 
 use fawkes_portal::catalog::model::{LocationSpec, LocationType};
-use fawkes_portal::catalog::relations::relations_of;
-use fawkes_portal::catalog::stitch::processed_hash;
-use fawkes_portal::catalog::store::{NewLocation, ProcessedEntity};
+use fawkes_portal::catalog::store::NewLocation;
 use serde_json::{Value, json};
 
 use super::{DoraApp, app_at, deployment};
 
-fn entity(value: Value) -> ProcessedEntity {
-    let kind = value["kind"].as_str().unwrap().to_lowercase();
-    let name = value["metadata"]["name"].as_str().unwrap();
-    let processed = value.to_string();
-    ProcessedEntity {
-        entity_ref: format!("{kind}:default/{name}"),
-        hash: processed_hash(&processed),
-        relations: relations_of(value.as_object().unwrap()).unwrap(),
-        processed,
-    }
-}
-
-fn component(name: &str, owner: &str, labels: Value, annotations: Value) -> ProcessedEntity {
-    entity(
-        json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+fn component(name: &str, owner: &str, labels: Value, annotations: Value) -> Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
         "metadata": {"name": name, "namespace": "default", "labels": labels, "annotations": annotations},
-        "spec": {"type": "service", "lifecycle": "production", "owner": owner}}),
-    )
+        "spec": {"type": "service", "lifecycle": "production", "owner": owner}})
 }
 
-/// Stores `entities` as the catalog's one location.
-async fn catalog(app: &DoraApp, entities: &[ProcessedEntity]) {
-    let store = &app.app.app.state().catalog.store;
+/// Makes `entities` the catalog's one location: its file is written, and the app's catalog
+/// processes it now, as its refresh loop would.
+async fn catalog(app: &DoraApp, entities: &[Value]) {
+    let state = app.app.app.state();
+    let documents: Vec<String> = entities.iter().map(Value::to_string).collect();
+    let path = app.catalog_root().join("all.yaml");
+    std::fs::write(&path, documents.join("\n---\n")).unwrap();
     let spec = LocationSpec {
         kind: LocationType::File,
-        target: "/catalog/all.yaml".into(),
+        target: path.display().to_string(),
     };
+    let store = fawkes_portal::catalog::store::open(&state.db);
     if store.location_by_spec(&spec).await.unwrap().is_none() {
         let location = NewLocation {
             id: "loc".into(),
@@ -46,7 +35,9 @@ async fn catalog(app: &DoraApp, entities: &[ProcessedEntity]) {
         };
         assert!(store.create_location(&location).await.unwrap());
     }
-    store.replace_entities("loc", entities).await.unwrap();
+    state.catalog.process_location("loc", None).await;
+    let location = state.catalog.location("loc").await.unwrap();
+    assert!(location.errors.is_empty(), "{:?}", location.errors);
 }
 
 #[tokio::test]
@@ -72,9 +63,9 @@ async fn projects_and_teams_come_from_the_catalog_then_the_configuration() {
                 json!({}),
                 json!({"devlake.apache.org/project-name": "ledger", "devlake.apache.org/team": "finance"}),
             ),
-            entity(json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
                 "metadata": {"name": "payments", "namespace": "default"},
-                "spec": {"type": "team", "children": []}})),
+                "spec": {"type": "team", "children": []}}),
         ],
     )
     .await;
