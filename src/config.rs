@@ -1,6 +1,7 @@
 //! Settings are read in layers, each overriding the one before:
 //! built-in defaults, the TOML file (`--config` or `FAWKES_PORTAL_CONFIG`), environment variables
-//! (`FAWKES_PORTAL_<SECTION>__<KEY>`, e.g. `FAWKES_PORTAL_SERVER__LISTEN`), then command-line flags.
+//! (`FAWKES_PORTAL_<SECTION>__<KEY>`, e.g. `FAWKES_PORTAL_SERVER__LISTEN`; lists comma-separated or
+//! as JSON arrays, see `env`), then command-line flags.
 //! The raw [`Settings`] are checked once by [`Settings::validate`] into a typed [`Config`]; every
 //! problem names the setting, so a bad value stops the server at start with a message, never a panic.
 //! `config/fawkes-portal.example.toml` documents every setting and its default.
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub mod auth;
 pub mod catalog;
 pub mod dora;
+mod env;
 pub mod fetch;
 pub mod rate_limit;
 pub mod workspaces;
@@ -221,17 +223,16 @@ impl Settings {
                     .required(true),
             );
         }
-        let env: config::Map<String, String> = env
-            .into_iter()
-            .filter(|(key, _)| key.starts_with(ENV_PREFIX) && key != CONFIG_PATH_ENV)
-            .collect();
-        builder = builder.add_source(
-            config::Environment::with_prefix(ENV_PREFIX)
-                .prefix_separator("_")
-                .separator("__")
-                .try_parsing(true)
-                .source(Some(env)),
-        );
+        let env = env::read(env)?;
+        builder = builder
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(env.scalars)),
+            )
+            .add_source(env.structured);
         let set = |builder: config::ConfigBuilder<_>, key: &str, value: &Option<String>| match value
         {
             Some(v) => builder.set_override(key, v.as_str()),
