@@ -18,6 +18,7 @@ pub mod dora;
 mod env;
 pub mod fetch;
 pub mod rate_limit;
+pub mod server;
 pub mod workspaces;
 
 pub use auth::AuthConfig;
@@ -74,6 +75,11 @@ pub struct ServerSettings {
     pub max_body_bytes: u64,
     pub request_timeout: String,
     pub shutdown_timeout: String,
+    /// Browser origins allowed to call the API (CORS); `*` for any. Empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// The path the API is reached under from outside (a proxy's prefix such as
+    /// `/api/proxy/fawkes-portal`); empty when served at the root.
+    pub public_base_path: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +124,8 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             request_timeout: "60s".into(),
             shutdown_timeout: "30s".into(),
+            cors_origins: Vec::new(),
+            public_base_path: String::new(),
         }
     }
 }
@@ -170,6 +178,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    pub cors: server::Cors,
+    /// Empty, or a path such as `/api/proxy/fawkes-portal` (leading slash, no trailing one).
+    pub public_base_path: String,
 }
 
 #[derive(Debug, Clone)]
@@ -308,6 +319,8 @@ impl Settings {
                     "server.shutdown_timeout",
                     &self.server.shutdown_timeout,
                 )?,
+                cors: server::cors(&self.server.cors_origins)?,
+                public_base_path: server::base_path(&self.server.public_base_path)?,
             },
             database: DatabaseConfig {
                 url: database_url(&self.database.url, &data_dir)?,

@@ -4,10 +4,11 @@
 //! ([`openapi`]). The route list and the middleware stack belong to the composition root
 //! (`app::routes`), which alone knows every feature.
 
+pub mod cors;
+pub mod docs;
 pub mod envelope;
 pub mod extract;
 pub mod observe;
 pub mod openapi;
 
-/// Where the interactive API reference (Swagger UI, served from the binary) lives.
-pub const DOCS_UI_PATH: &str = "/api/docs";
+pub use docs::DOCS_UI_PATH;

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use super::{AppState, system};
 use crate::error::AppError;
 use crate::http::openapi::{ApiDoc, OpenApiJson};
-use crate::http::{DOCS_UI_PATH, envelope, observe};
+use crate::http::{cors, docs, envelope, observe, openapi};
 
 /// Every documented route of the server.
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -31,21 +31,23 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 pub fn openapi(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api_routes().split_for_parts();
     crate::auth::document(&mut doc, &config.auth);
+    openapi::servers(&mut doc, &config.server.public_base_path);
     doc
 }
 
 /// Wraps `api` in the documentation UI, the 404 fallback and the middleware, outermost first:
-/// observe (request id, log line, metrics, 500 logging) → panic catcher → JSON error bodies →
+/// observe (request id, log line, metrics, 500 logging) → CORS (answers preflights) → panic catcher →
+/// JSON error bodies →
 /// guard (authentication and rate limits) → request timeout → body size limit → handler.
 pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (api, mut doc) = api.split_for_parts();
     crate::auth::document(&mut doc, &state.config.auth);
+    openapi::servers(&mut doc, &state.config.server.public_base_path);
     let json = serde_json::to_vec(&doc).expect("the OpenAPI document serialises");
-    let docs_ui = utoipa_swagger_ui::SwaggerUi::new(DOCS_UI_PATH)
-        .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"]));
     let server = &state.config.server;
     let middleware = ServiceBuilder::new()
         .layer(from_fn(observe::observe))
+        .option_layer(cors::layer(&server.cors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn(envelope::json_errors))
         .layer(from_fn_with_state(
@@ -58,7 +60,7 @@ pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::
         ))
         .layer(DefaultBodyLimit::max(server.max_body_bytes));
     let router = api
-        .merge(Router::from(docs_ui))
+        .merge(docs::routes())
         .fallback(envelope::not_found)
         .layer(axum::Extension(OpenApiJson(json.into())))
         .layer(middleware)

@@ -1,5 +1,6 @@
 //! Public system endpoints: liveness, readiness, metrics, the API index and the OpenAPI document.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use crate::config::Config;
 use crate::db::Database;
 use crate::error::{AppError, ErrorBody};
 use crate::http::openapi::OpenApiJson;
@@ -101,28 +103,33 @@ pub struct ApiIndex {
 }
 
 #[derive(Serialize, ToSchema)]
+/// Each under `server.public_base_path` when one is set.
 pub struct Links {
-    openapi: &'static str,
-    docs: &'static str,
-    health: &'static str,
-    ready: &'static str,
-    metrics: &'static str,
+    openapi: String,
+    docs: String,
+    health: String,
+    ready: String,
+    metrics: String,
 }
 
 /// What this server is, and where its documentation lives.
 #[utoipa::path(get, path = "/api", tag = "system", operation_id = "get_api_index",
     responses((status = 200, description = "Name, version and links", body = ApiIndex)))]
-pub async fn api_index(State(workspaces): State<Workspaces>) -> axum::Json<ApiIndex> {
+pub async fn api_index(
+    State(workspaces): State<Workspaces>,
+    State(config): State<Arc<Config>>,
+) -> axum::Json<ApiIndex> {
+    let link = |path: &str| format!("{}{path}", config.server.public_base_path);
     axum::Json(ApiIndex {
         name: "fawkes-portal",
         version: env!("CARGO_PKG_VERSION"),
         description: "Backend of the Fawkes Backstage plugins: catalog, Che launcher, DevLake DORA metrics",
         links: Links {
-            openapi: "/api/openapi.json",
-            docs: "/api/docs/",
-            health: "/healthz",
-            ready: "/readyz",
-            metrics: "/metrics",
+            openapi: link("/api/openapi.json"),
+            docs: link("/api/docs/"),
+            health: link("/healthz"),
+            ready: link("/readyz"),
+            metrics: link("/metrics"),
         },
         workspaces: workspaces.driver(),
     })

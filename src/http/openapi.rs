@@ -51,3 +51,18 @@ impl Modify for BearerAuth {
 /// The serialised document, shared with the handler that serves it.
 #[derive(Clone)]
 pub struct OpenApiJson(pub Bytes);
+
+/// With `server.public_base_path` set, the document names it as its server, so that clients
+/// (and the docs page's "Try it out") call `<prefix>/api/...` through the proxy.
+pub fn servers(doc: &mut utoipa::openapi::OpenApi, public_base_path: &str) {
+    if !public_base_path.is_empty() {
+        doc.servers = Some(vec![
+            utoipa::openapi::server::ServerBuilder::new()
+                .url(public_base_path)
+                .description(Some(
+                    "The API as reached through its proxy (server.public_base_path)",
+                ))
+                .build(),
+        ]);
+    }
+}

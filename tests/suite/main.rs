@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod catalog;
 mod cli;
+mod cluster;
 mod config;
 mod dora;
 mod errors;

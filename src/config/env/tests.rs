@@ -60,6 +60,12 @@ fn examples() -> Vec<(&'static str, Option<&'static str>, &'static str, Json)> {
             r#"[{"subject": "user:default/jdoe", "per_minute": 500}]"#,
             json!([{"subject": "user:default/jdoe", "per_minute": 500}]),
         ),
+        (
+            "server.cors_origins",
+            Some("https://backstage.example.com,http://localhost:3000"),
+            r#"["https://backstage.example.com","http://localhost:3000"]"#,
+            json!(["https://backstage.example.com", "http://localhost:3000"]),
+        ),
     ]
 }
 
