@@ -84,14 +84,24 @@ struct Claims<'a> {
 }
 
 impl BuiltInIssuer {
-    /// Loads the signing key from `<data_dir>/auth/issuer-es256.pem`, creating it if missing.
+    /// Loads the signing key from `auth.issuer.key_file` when set (never created: a mounted
+    /// Secret that every replica shares), else from `<data_dir>/auth/issuer-es256.pem`, creating
+    /// that if missing.
     pub fn load_or_create(data_dir: &Path, config: &IssuerConfig) -> anyhow::Result<BuiltInIssuer> {
         super::install_crypto();
-        let path = data_dir.join(KEY_FILE);
-        let pem = read_or_create_key(&path)?;
-        let secret = p256::SecretKey::from_pkcs8_pem(&pem).map_err(|e| {
-            anyhow::anyhow!("{} is not a PKCS#8 P-256 private key: {e}", path.display())
-        })?;
+        let secret = match &config.key_file {
+            Some(path) => read_key_file(path)?,
+            None => {
+                let path = data_dir.join(KEY_FILE);
+                let pem = read_or_create_key(&path)?;
+                p256::SecretKey::from_pkcs8_pem(&pem).map_err(|e| {
+                    anyhow::anyhow!("{} is not a PKCS#8 P-256 private key: {e}", path.display())
+                })?
+            }
+        };
+        let pem = secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| anyhow::anyhow!("cannot encode the key: {e}"))?;
         let public = serde_json::to_value(secret.public_key().to_jwk())?;
         let (x, y) = (
             public["x"].as_str().unwrap_or_default(),
@@ -165,6 +175,23 @@ impl BuiltInIssuer {
         jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map_err(|e| format!("cannot sign the token: {e}"))
     }
+}
+
+/// Reads the configured key: a P-256 private key in PKCS#8 (`BEGIN PRIVATE KEY`, from `openssl
+/// genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`) or SEC1 (`BEGIN EC PRIVATE KEY`, from
+/// `openssl ecparam -name prime256v1 -genkey`) PEM.
+fn read_key_file(path: &Path) -> anyhow::Result<p256::SecretKey> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read auth.issuer.key_file {}: {e}", path.display()))?;
+    p256::SecretKey::from_pkcs8_pem(&pem)
+        .or_else(|_| p256::SecretKey::from_sec1_pem(&pem))
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "auth.issuer.key_file {} is not a P-256 private key in PEM (PKCS#8 or SEC1); \
+                 make one with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`",
+                path.display()
+            )
+        })
 }
 
 /// Reads the key file, or creates it (directory 0700, file 0600) with a fresh P-256 key. Two

@@ -32,6 +32,9 @@ pub struct IssuerSettings {
     pub issuer: String,
     pub default_ttl: String,
     pub max_ttl: String,
+    /// A PEM file holding the signing key (a mounted Secret), shared by every replica; empty:
+    /// `<data_dir>/auth/issuer-es256.pem`, created at first start.
+    pub key_file: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -93,6 +96,7 @@ impl Default for IssuerSettings {
             issuer: "fawkes-portal".into(),
             default_ttl: "1h".into(),
             max_ttl: "30d".into(),
+            key_file: String::new(),
         }
     }
 }
@@ -127,6 +131,8 @@ pub struct IssuerConfig {
     pub issuer: String,
     pub default_ttl: Duration,
     pub max_ttl: Duration,
+    /// The configured key file; `None`: the one in the data directory.
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -219,10 +225,21 @@ impl IssuerSettings {
                 "must not be longer than auth.issuer.max_ttl",
             ));
         }
+        let key_file = match self.key_file.trim() {
+            "" => None,
+            path if PathBuf::from(path).is_file() => Some(PathBuf::from(path)),
+            path => {
+                return Err(ConfigError::new(
+                    "auth.issuer.key_file",
+                    format!("file {path} does not exist (it is read, never created)"),
+                ));
+            }
+        };
         Ok(IssuerConfig {
             issuer: self.issuer.clone(),
             default_ttl,
             max_ttl,
+            key_file,
         })
     }
 }
