@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, shutdown_signal};
 use crate::auth::issuer::{BuiltInIssuer, TokenSubject};
-use crate::config::{CONFIG_PATH_ENV, Config, Overrides, Settings};
+use crate::config::{CONFIG_PATH_ENV, Config, DatabaseUrl, Overrides, Settings};
 use crate::db::Database;
 
 #[derive(Debug, Parser)]
@@ -146,32 +146,44 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (server.listen): {e}"))?;
     let local = listener.local_addr()?;
-    let auth = &app.state().config.auth;
+    log_start(&app, local);
+    app.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The one line that says how this server runs: where it listens, on which database, which tokens
+/// it accepts and where workspaces run (a warning when no kind of token is enabled).
+fn log_start(app: &App, local: std::net::SocketAddr) {
+    let config = &app.state().config;
+    let auth = &config.auth;
     let accepted: Vec<&str> = [
-        (
-            auth.issuer.is_some(),
-            "built-in issuer (`fawkes-portal token issue`)",
-        ),
-        (auth.backstage.is_some(), "Backstage user tokens"),
-        (
-            auth.kubernetes.is_some(),
-            "Kubernetes service-account tokens",
-        ),
-        (!auth.static_tokens.is_empty(), "static service tokens"),
+        (auth.issuer.is_some(), "built-in issuer"),
+        (auth.backstage.is_some(), "Backstage"),
+        (auth.kubernetes.is_some(), "Kubernetes service accounts"),
+        (!auth.static_tokens.is_empty(), "static tokens"),
     ]
     .into_iter()
     .filter_map(|(on, kind)| on.then_some(kind))
     .collect();
-    if accepted.is_empty() {
-        tracing::warn!(
-            "no kind of token is enabled in [auth]: every guarded route will answer 401"
-        );
+    let tokens = if accepted.is_empty() {
+        "none".to_owned()
     } else {
-        tracing::info!("accepting tokens from: {}", accepted.join(", "));
+        accepted.join(", ")
+    };
+    let database = match &config.database.url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite {}", path.display()),
+        DatabaseUrl::Postgres(url) => format!("postgres {}", crate::config::redact_url(url)),
+    };
+    let workspaces = app.state().workspaces.driver();
+    let message = format!(
+        "listening on http://{local}; database {database}; tokens from {tokens}; workspaces {workspaces}"
+    );
+    if accepted.is_empty() {
+        tracing::warn!(address = %local, %database, %tokens, workspaces,
+            "{message}: no kind of token is enabled in [auth], so every guarded route answers 401");
+    } else {
+        tracing::info!(address = %local, %database, %tokens, workspaces, "{message}");
     }
-    tracing::info!(address = %local, database = app.state().db.kind(), "listening on http://{local}");
-    app.serve(listener, shutdown_signal()).await?;
-    Ok(())
 }
 
 fn issue_token(

@@ -127,6 +127,15 @@ fn migrate_creates_the_sqlite_database() {
 
 /// Starts `serve` on a free port and returns the child and its address, read from its JSON log.
 fn spawn_server(data_dir: &std::path::Path) -> (Child, String) {
+    let (child, started) = spawn_server_with(data_dir, &[]);
+    (child, started["address"].as_str().unwrap().to_owned())
+}
+
+/// As [`spawn_server`] with more environment, returning the start-up log event.
+fn spawn_server_with(
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, serde_json::Value) {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -139,24 +148,58 @@ fn spawn_server(data_dir: &std::path::Path) -> (Child, String) {
         .arg(data_dir)
         .env_remove("FAWKES_PORTAL_CONFIG")
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
+    let started = loop {
         let line = lines
             .next()
             .expect("server exited before listening")
             .unwrap();
         let event: serde_json::Value = serde_json::from_str(&line).expect("log lines are JSON");
-        if let Some(address) = event["address"].as_str() {
-            break address.to_owned();
+        if event["address"].is_string() {
+            break event;
         }
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
+    (child, started)
+}
+
+#[test]
+fn one_start_up_line_says_where_what_and_how() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (mut child, started) = spawn_server_with(
+        dir.path(),
+        &[
+            (
+                "FAWKES_PORTAL_AUTH__STATIC_TOKENS",
+                r#"[{"token_env": "CLI_TEST_TOKEN", "subject": "ci-bot"}]"#,
+            ),
+            ("CLI_TEST_TOKEN", "a-static-token-for-the-cli-test"),
+        ],
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    wait_for_exit(&mut child, Duration::from_secs(10));
+    let address = started["address"].as_str().unwrap();
+    let db = dir.path().join("fawkes-portal.db");
+    let message = started["message"].as_str().unwrap_or_default();
+    assert_eq!(
+        message,
+        format!(
+            "listening on http://{address}; database sqlite {}; \
+             tokens from built-in issuer, static tokens; workspaces simulated",
+            db.display()
+        ),
+        "{started}"
+    );
+    assert!(!message.contains("a-static-token"), "no secret in the log");
 }
 
 fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
