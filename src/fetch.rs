@@ -311,6 +311,22 @@ async fn read_limited(
 
 /// A failed transfer as the person who asked for it should read it: a timeout, an address the
 /// resolver refused, or the innermost connection error.
+/// The TLS error in `err`, which arrives wrapped in io::Errors (whose `source()` skips it).
+fn tls_error<'a>(mut err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        err = err.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
+/// What to do about a self-signed CA certificate served as the server's own certificate.
+const CA_AS_SERVER_CERTIFICATE: &str = "the server's certificate is a CA certificate \
+    (basicConstraints CA:TRUE), which TLS (rustls) refuses as a server certificate even when it is \
+    trusted; give the server a server certificate signed by that CA, and trust the CA \
+    (fetch.extra_ca_file)";
+
 fn transfer_error(err: &reqwest::Error, timeout: Duration) -> FetchError {
     if err.is_timeout() {
         return FetchError::Timeout {
@@ -323,6 +339,15 @@ fn transfer_error(err: &reqwest::Error, timeout: Duration) -> FetchError {
         if let Some(refused) = inner.downcast_ref::<resolve::ForbiddenResolution>() {
             return FetchError::ForbiddenAddress {
                 host: refused.0.clone(),
+            };
+        }
+        if let Some(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))) =
+            tls_error(inner)
+            // webpki's error, which we do not depend on by name.
+            && format!("{other:?}").contains("CaUsedAsEndEntity")
+        {
+            return FetchError::Connect {
+                reason: CA_AS_SERVER_CERTIFICATE.to_owned(),
             };
         }
         reason = inner.to_string();

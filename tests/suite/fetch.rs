@@ -342,3 +342,20 @@ fn allow_list_entries_are_validated() {
     assert_eq!(config.fetch.allow_hosts[0].port, Some(443));
     assert_eq!(config.fetch.allow_hosts[1].host, "::1");
 }
+
+#[tokio::test]
+async fn a_ca_certificate_served_as_the_servers_own_is_explained() {
+    let port = Arc::new(std::sync::OnceLock::new());
+    let server = HttpsServer::start_with_ca_as_server_certificate(routes(port.clone())).await;
+    port.set(server.port).unwrap();
+    let fetcher = fetcher(&server, |_| {});
+    let err = fetch(&fetcher, &server.url("/catalog-info.yaml"))
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("is a CA certificate")
+            && message.contains("a server certificate signed by that CA"),
+        "{message}"
+    );
+}

@@ -19,6 +19,16 @@ pub struct HttpsServer {
 
 impl HttpsServer {
     pub async fn start(router: Router) -> HttpsServer {
+        Self::start_with(router, false).await
+    }
+
+    /// A server presenting a self-signed CA certificate as its own (a common do-it-yourself setup,
+    /// which rustls refuses even when that certificate is trusted).
+    pub async fn start_with_ca_as_server_certificate(router: Router) -> HttpsServer {
+        Self::start_with(router, true).await
+    }
+
+    async fn start_with(router: Router, ca_as_leaf: bool) -> HttpsServer {
         fawkes_portal::fetch::install_crypto_provider();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -26,6 +36,10 @@ impl HttpsServer {
         ca_params
             .distinguished_name
             .push(DnType::CommonName, "Fawkes Portal test CA");
+        if ca_as_leaf {
+            ca_params.subject_alt_names =
+                vec![rcgen::SanType::DnsName("localhost".try_into().unwrap())];
+        }
         let ca_key = KeyPair::generate().unwrap();
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
@@ -41,10 +55,15 @@ impl HttpsServer {
         let mut ca_file = tempfile::Builder::new().suffix(".pem").tempfile().unwrap();
         ca_file.write_all(ca_cert.pem().as_bytes()).unwrap();
 
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let (served, served_key) = if ca_as_leaf {
+            (ca_cert.der().clone(), issuer.key().serialize_der())
+        } else {
+            (leaf.der().clone(), leaf_key.serialize_der())
+        };
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(served_key));
         let tls = tokio_rustls::rustls::ServerConfig::builder()
             .with_no_client_auth()
-            .with_single_cert(vec![leaf.der().clone()], key)
+            .with_single_cert(vec![served], key)
             .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
