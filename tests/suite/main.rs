@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod backstage;
 mod catalog;
 mod cli;
 mod cluster;
