@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod cluster;
 mod config;
+mod deploy;
 mod dora;
 mod errors;
 mod fetch;
