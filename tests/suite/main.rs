@@ -12,6 +12,7 @@ mod config;
 mod deploy;
 mod dora;
 mod errors;
+mod examples;
 mod fetch;
 mod openapi;
 mod rate_limit;
