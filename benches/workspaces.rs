@@ -49,9 +49,9 @@ fn report(name: &str, samples: &mut [Duration]) {
     );
 }
 
-/// The largest devfile in the shared test data (our own fixture when it is missing).
+/// The largest devfile of the test data (`tests/data`), or of our own fixture.
 fn largest_devfile() -> (String, String) {
-    let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata"));
+    let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"));
     let mut best = ("fixture-devfile.yaml".to_owned(), FIXTURE.to_owned());
     for dir in ["devfile/valid", "fawkes/platform/devfiles"] {
         let Ok(entries) = std::fs::read_dir(data.join(dir)) else {

@@ -11,7 +11,7 @@ mod replicas;
 mod store;
 mod urls;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
@@ -161,10 +161,4 @@ pub fn relations(entity: &Value) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// The shared test data directory, when present.
-pub fn testdata() -> Option<&'static Path> {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata"));
-    path.is_dir().then_some(path)
 }

@@ -1,9 +1,10 @@
 //! The Fawkes repository's own catalog files ingest as `file` locations. Their targets are GitHub
-//! URLs, so the test rewrites them to the checked-out copy in `../shared/testdata/fawkes`.
+//! URLs, so the test rewrites them to the copy in `tests/data/fawkes`.
 
 use serde_json::json;
 
-use super::{CatalogApp, relations, testdata};
+use super::{CatalogApp, relations};
+use crate::support::testdata;
 
 const GITHUB: &str = "https://github.com/paruff/fawkes/blob/main/";
 
@@ -23,11 +24,7 @@ fn rewrite(c: &CatalogApp, fawkes: &std::path::Path, name: &str, replace_service
 
 #[tokio::test]
 async fn the_fawkes_catalog_ingests_with_its_relations() {
-    let Some(data) = testdata() else {
-        eprintln!("notice: skipping catalog::fawkes: ../shared/testdata is missing");
-        return;
-    };
-    let fawkes = std::fs::canonicalize(data.join("fawkes")).unwrap();
+    let fawkes = std::fs::canonicalize(testdata().join("fawkes")).unwrap();
     let f = fawkes.display().to_string();
     let c = CatalogApp::with(move |s| s.catalog.file_roots.push(f)).await;
     rewrite(&c, &fawkes, "services/location.yaml", false);
@@ -84,11 +81,7 @@ async fn the_fawkes_catalog_ingests_with_its_relations() {
 
 #[tokio::test]
 async fn services_location_yields_the_rest_plus_three_errors() {
-    let Some(data) = testdata() else {
-        eprintln!("notice: skipping catalog::fawkes: ../shared/testdata is missing");
-        return;
-    };
-    let fawkes = std::fs::canonicalize(data.join("fawkes")).unwrap();
+    let fawkes = std::fs::canonicalize(testdata().join("fawkes")).unwrap();
     let f = fawkes.display().to_string();
     let c = CatalogApp::with(move |s| s.catalog.file_roots.push(f)).await;
     let root = rewrite(&c, &fawkes, "services/location.yaml", false);

@@ -11,8 +11,9 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{CatalogApp, component, relations, testdata};
+use super::{CatalogApp, component, relations};
 use crate::support::https::HttpsServer;
+use crate::support::testdata;
 
 /// Files served by path, counting requests and answering `If-None-Match` with 304.
 #[derive(Clone, Default)]
@@ -55,11 +56,7 @@ async fn app_for(server: &HttpsServer) -> CatalogApp {
 
 #[tokio::test]
 async fn the_fawkes_catalog_served_over_https_ingests() {
-    let Some(data) = testdata() else {
-        eprintln!("notice: skipping catalog::urls: ../shared/testdata is missing");
-        return;
-    };
-    let fawkes = data.join("fawkes");
+    let fawkes = testdata().join("fawkes");
     let files = Files::default();
     let server = start(&files).await;
     let base = server.url("/paruff/fawkes/blob/main/");

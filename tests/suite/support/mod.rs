@@ -1,6 +1,8 @@
-//! Test support: an in-process app over a fresh database, databases for store contract tests, and
-//! private PostgreSQL servers. External services are optional on a developer machine (tests that
-//! need one print a notice and return) and required in CI (`FAWKES_TEST_REQUIRE_SERVICES=1`).
+//! Test support: an in-process app over a fresh database, databases for store contract tests,
+//! private PostgreSQL and Redis servers, and the test data. External services are
+//! optional on a developer machine (a test that needs a missing one skips through
+//! [`skip_without!`], which `scripts/test` counts) and required in CI
+//! (`FAWKES_TEST_REQUIRE_SERVICES=1`, where such a test fails).
 
 pub mod https;
 pub mod keys;
@@ -23,23 +25,44 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Skips the calling test with a notice, or fails it when CI requires every service.
+/// Skips the calling test because `$what` is not available: the one way a test skips. Under
+/// `FAWKES_TEST_REQUIRE_SERVICES=1` (CI) the test fails instead; see [`skip`].
 #[macro_export]
 macro_rules! skip_without {
     ($what:expr) => {{
-        if std::env::var("FAWKES_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!(
-                "{} is required (FAWKES_TEST_REQUIRE_SERVICES=1) but not available",
-                $what
-            );
-        }
-        eprintln!(
-            "notice: skipping {}: {} is not available",
-            module_path!(),
-            $what
-        );
+        $crate::support::skip($what);
         return;
     }};
+}
+
+/// Records that the running test skips because `what` is not available: it panics under
+/// `FAWKES_TEST_REQUIRE_SERVICES=1`, else prints a notice and, when `FAWKES_TEST_SKIP_LOG` names a
+/// file, appends `<test>\t<what>` to it, so `scripts/test` counts the skips and says why.
+pub fn skip(what: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    if std::env::var("FAWKES_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("{what} is required (FAWKES_TEST_REQUIRE_SERVICES=1) but not available");
+    }
+    eprintln!("notice: skipping {test}: {what} is not available");
+    if let Some(log) = std::env::var_os("FAWKES_TEST_SKIP_LOG") {
+        use std::io::Write;
+        let line = format!("{test}\t{what}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("notice: could not record the skip in FAWKES_TEST_SKIP_LOG: {e}");
+        }
+    }
+}
+
+/// The test data in the repository (`tests/data`; each folder's `SOURCES.md` says where it
+/// comes from).
+pub fn testdata() -> &'static std::path::Path {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
 }
 
 /// Settings for a test: defaults with a private data directory.

@@ -6,18 +6,7 @@ use std::path::{Path, PathBuf};
 use fawkes_portal::workspaces::devfile::{self, DevfileError};
 use serde_json::{Value, json};
 
-pub fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "notice: skipping devfile test data checks: {} is missing",
-            dir.display()
-        );
-        None
-    }
-}
+use crate::support::testdata;
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -109,7 +98,7 @@ const INVALID: &[(&str, &str)] = &[
 
 #[test]
 fn every_valid_and_golden_path_devfile_is_accepted() {
-    let Some(data) = testdata() else { return };
+    let data = testdata();
     let mut files = yaml_files(&data.join("devfile/valid"));
     files.extend(yaml_files(&data.join("fawkes/platform/devfiles")));
     assert!(files.len() >= 19, "{files:?}");
@@ -136,7 +125,7 @@ fn every_valid_and_golden_path_devfile_is_accepted() {
 
 #[test]
 fn every_invalid_devfile_is_refused_naming_its_rule() {
-    let Some(data) = testdata() else { return };
+    let data = testdata();
     let files = yaml_files(&data.join("devfile/invalid"));
     for path in &files {
         let stem = path.file_stem().unwrap().to_str().unwrap();
@@ -298,8 +287,8 @@ fn our_schema_verdict(doc: &Value) -> (bool, String) {
 
 #[test]
 fn our_schema_rules_agree_with_the_official_schema_on_every_test_file() {
-    let Some(data) = testdata() else { return };
-    let oracle = oracle(&data);
+    let data = testdata();
+    let oracle = oracle(data);
     let mut files = yaml_files(&data.join("devfile/valid"));
     files.extend(yaml_files(&data.join("devfile/invalid")));
     files.extend(yaml_files(&data.join("fawkes/platform/devfiles")));
@@ -402,8 +391,8 @@ fn collect(value: &Value, pointer: String, out: &mut Vec<String>) {
 
 #[test]
 fn our_schema_rules_agree_with_the_official_schema_on_mutations() {
-    let Some(data) = testdata() else { return };
-    let oracle = oracle(&data);
+    let data = testdata();
+    let oracle = oracle(data);
     let mut checked = 0;
     let mut refused = 0;
     let mut files = yaml_files(&data.join("devfile/valid"));

@@ -107,10 +107,7 @@ async fn accepted_quirks_come_back_as_warnings() {
 
 #[tokio::test]
 async fn the_fawkes_golden_path_devfiles_launch() {
-    let Some(data) = super::devfile::testdata() else {
-        return;
-    };
-    let dir = data.join("fawkes/platform/devfiles");
+    let dir = crate::support::testdata().join("fawkes/platform/devfiles");
     let router = Router::new()
         .route(
             "/goldenpath-python.yaml",
