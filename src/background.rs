@@ -23,6 +23,11 @@ impl Background {
         self.tracker.spawn(task(self.cancel.clone()));
     }
 
+    /// How many tasks are running now.
+    pub fn running(&self) -> usize {
+        self.tracker.len()
+    }
+
     /// Cancels every task and waits up to `within` for them to return.
     pub async fn stop(&self, within: std::time::Duration) {
         self.cancel.cancel();

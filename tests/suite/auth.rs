@@ -268,8 +268,7 @@ async fn an_unreachable_key_set_is_503_not_401() {
     let key = TestKey::es256("k1");
     let server = JwksServer::start(&[&key]).await;
     let app = backstage_app(&server, "0s").await;
-    server.stop();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    server.stop().await;
     let response = app
         .get_as(
             USERINFO,
@@ -296,7 +295,7 @@ async fn a_verified_token_is_cached_until_it_expires() {
     let app = backstage_app(&server, "0s").await;
     let token = key.sign(Some(USER_TYP), &backstage_claims(&server));
     assert_eq!(app.get_as(USERINFO, &token).await.status, StatusCode::OK);
-    server.stop();
+    server.stop().await;
     // The issuer is gone, but this token was verified already.
     assert_eq!(app.get_as(USERINFO, &token).await.status, StatusCode::OK);
 }

@@ -18,7 +18,10 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::{TestApp, TestResponse};
+use crate::support::{TestApp, TestResponse, wait_for, wait_until};
+
+/// How long a test waits for the catalog to finish something before it fails.
+pub const WAIT: Duration = Duration::from_secs(15);
 
 /// An app whose `catalog.file_roots` is a fresh directory, for fixture files.
 pub struct CatalogApp {
@@ -98,19 +101,26 @@ impl CatalogApp {
         self.wait_processed(&id).await
     }
 
-    /// Polls the location until it is no longer `processing`.
+    /// Waits until the location is no longer `processing`, and returns it.
     pub async fn wait_processed(&self, id: &str) -> Value {
-        for _ in 0..200 {
-            let view = self
-                .get(&format!("/api/catalog/locations/{id}"))
-                .await
-                .json();
-            if view["status"] != "processing" {
-                return view;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("location {id} still processing after 5s");
+        let path = format!("/api/catalog/locations/{id}");
+        let processed = async || {
+            let view = self.get(&path).await.json();
+            (view["status"] != "processing").then_some(view)
+        };
+        wait_for(processed, WAIT).await
+    }
+
+    /// Waits until the wall clock is past the location's `lastRefreshedAt` (millisecond
+    /// resolution), so that its next refresh shows a different time.
+    pub async fn wait_past_refresh(&self, view: &Value) {
+        let text = view["lastRefreshedAt"].as_str().expect("refreshed");
+        let at = fawkes_portal::dora::calendar::parse_timestamp(text).expect("an RFC 3339 time");
+        wait_until(
+            async || fawkes_portal::catalog::service::now_ms() > at,
+            WAIT,
+        )
+        .await;
     }
 
     /// `metadata.name`s of `GET path` (an array of entities).

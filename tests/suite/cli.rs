@@ -2,7 +2,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::support::wait_for;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fawkes-portal");
 
@@ -202,18 +204,9 @@ fn one_start_up_line_says_where_what_and_how() {
     assert!(!message.contains("a-static-token"), "no secret in the log");
 }
 
-fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            started.elapsed() < within,
-            "server did not exit within {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Waits until the server process exits, and returns how.
+async fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    wait_for(async || child.try_wait().unwrap(), within).await
 }
 
 #[tokio::test]
@@ -240,7 +233,7 @@ async fn serve_answers_on_the_embedded_default_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = wait_for_exit(&mut child, Duration::from_secs(10));
+    let exit = wait_for_exit(&mut child, Duration::from_secs(10)).await;
     assert!(exit.success(), "{exit:?}");
 }
 
@@ -321,7 +314,7 @@ async fn a_token_from_token_issue_is_accepted_by_the_running_server() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    wait_for_exit(&mut child, Duration::from_secs(10));
+    wait_for_exit(&mut child, Duration::from_secs(10)).await;
 }
 
 #[test]

@@ -1,7 +1,5 @@
 //! Every error response is `{"error": "..."}` with the spec's status; request ids are echoed or made.
 
-use std::time::Duration;
-
 use axum::http::{Method, StatusCode};
 use fawkes_portal::error::AppError;
 use fawkes_portal::http::extract::{AppJson, AppQuery};
@@ -49,10 +47,10 @@ async fn panics() -> StatusCode {
     panic!("boom")
 }
 
-/// Test route: slower than the configured request timeout.
+/// Test route: never answers, so the configured request timeout must.
 #[utoipa::path(get, path = "/api/test/slow", responses((status = 200)))]
 async fn slow() -> StatusCode {
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    std::future::pending::<()>().await;
     StatusCode::OK
 }
 

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -43,8 +42,9 @@ fn routes(port_of_self: Arc<std::sync::OnceLock<u16>>) -> Router {
         .route("/missing.yaml", get(|| async { StatusCode::NOT_FOUND }))
         .route(
             "/slow.yaml",
+            // Never answers: the fetcher's timeout must.
             get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                std::future::pending::<()>().await;
                 DOC
             }),
         )

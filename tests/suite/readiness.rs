@@ -6,8 +6,8 @@ use fawkes_portal::config::Settings;
 use fawkes_portal::db::Database;
 use tower::ServiceExt;
 
-use crate::support::TestApp;
 use crate::support::postgres::PgServer;
+use crate::support::{TestApp, wait_until};
 
 #[tokio::test]
 async fn liveness_and_readiness_on_sqlite() {
@@ -104,14 +104,6 @@ async fn readiness_follows_a_postgres_server_that_stops_and_comes_back() {
     );
 
     server.start_again();
-    let mut last = None;
-    for _ in 0..50 {
-        let response = app.get("/readyz").await;
-        if response.status == StatusCode::OK {
-            return;
-        }
-        last = Some(response.text());
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("not ready again after the server came back: {last:?}");
+    let ready = async || app.get("/readyz").await.status == StatusCode::OK;
+    wait_until(ready, std::time::Duration::from_secs(15)).await;
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use fawkes_portal::db::Database;
 
+use crate::support::wait_until;
+
 const MINUTE: Duration = Duration::from_secs(60);
 
 async fn a_free_lease_is_taken_and_others_are_refused(db: &Database) {
@@ -135,16 +137,8 @@ async fn sqlite_checkpoints_run_off_the_writer_and_stop_when_cancelled() {
         let (db, cancel) = (db.clone(), cancel.clone());
         async move { db.checkpoint_until(cancel).await }
     });
-    for _ in 0..60 {
-        if size() > before {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        size() > before,
-        "the migrations' pages were copied into the database file ({before} bytes before)"
-    );
+    // The migrations' pages are copied into the database file.
+    wait_until(async || size() > before, Duration::from_secs(10)).await;
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(2), task)
         .await

@@ -4,26 +4,28 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use super::{CatalogApp, component};
+use super::{CatalogApp, WAIT, component};
+use crate::support::wait_for;
 
+/// Asks for a refresh of the location of `entity_ref` and waits until location `id` shows one
+/// after `before`.
 async fn refresh_and_wait(
     c: &CatalogApp,
     entity_ref: &str,
     id: &str,
     before: &serde_json::Value,
 ) -> serde_json::Value {
+    c.wait_past_refresh(before).await;
     let response = c
         .post("/api/catalog/refresh", json!({"entityRef": entity_ref}))
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
-    for _ in 0..200 {
-        let view = c.get(&format!("/api/catalog/locations/{id}")).await.json();
-        if view["lastRefreshedAt"] != before["lastRefreshedAt"] {
-            return view;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("no refresh of {id}");
+    let path = format!("/api/catalog/locations/{id}");
+    let refreshed = async || {
+        let view = c.get(&path).await.json();
+        (view["lastRefreshedAt"] != before["lastRefreshedAt"]).then_some(view)
+    };
+    wait_for(refreshed, WAIT).await
 }
 
 #[tokio::test]
@@ -40,7 +42,6 @@ async fn a_refresh_applies_changes_and_removals() {
     let view = c.register(&path).await;
     let id = view["id"].as_str().unwrap().to_owned();
     let keep = c.entity("component", "keep").await;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let view2 = refresh_and_wait(&c, "component:default/keep", &id, &view).await;
     let same = c.entity("component", "keep").await;
     assert_eq!(

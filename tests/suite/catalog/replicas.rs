@@ -5,8 +5,8 @@ use fawkes_portal::catalog::LocationStatus;
 use fawkes_portal::config::Settings;
 use fawkes_portal::db::Database;
 
-use super::component;
-use crate::support::TestDb;
+use super::{WAIT, component};
+use crate::support::{TestDb, wait_until};
 
 async fn two_replicas_process_each_due_location_once(db: &Database) {
     let dir = tempfile::TempDir::new().unwrap();
@@ -31,12 +31,9 @@ async fn two_replicas_process_each_due_location_once(db: &Database) {
         ids.push(registered.location.id);
     }
     for id in &ids {
-        for _ in 0..200 {
-            if a.catalog.location(id).await.unwrap().status != LocationStatus::Processing {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        let processed =
+            async || a.catalog.location(id).await.unwrap().status != LocationStatus::Processing;
+        wait_until(processed, WAIT).await;
     }
     // Made due again through the store, as time passing would.
     let store = fawkes_portal::catalog::store::open(db);

@@ -11,9 +11,10 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{CatalogApp, component, relations};
+use super::{CatalogApp, WAIT, component, relations};
 use crate::support::https::HttpsServer;
 use crate::support::testdata;
+use crate::support::wait_until;
 
 /// Files served by path, counting requests and answering `If-None-Match` with 304.
 #[derive(Clone, Default)]
@@ -190,20 +191,16 @@ async fn an_unchanged_source_costs_one_304_and_no_writes() {
     let before = c.wait_processed(&id).await;
     let entity = c.entity("component", "svc").await;
     let gets = files.gets.load(Ordering::SeqCst);
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    c.wait_past_refresh(&before).await;
     c.post(
         "/api/catalog/refresh",
         json!({"entityRef": "component:default/svc"}),
     )
     .await;
-    for _ in 0..200 {
-        if c.get(&format!("/api/catalog/locations/{id}")).await.json()["lastRefreshedAt"]
-            != before["lastRefreshedAt"]
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let path = format!("/api/catalog/locations/{id}");
+    let refreshed =
+        async || c.get(&path).await.json()["lastRefreshedAt"] != before["lastRefreshedAt"];
+    wait_until(refreshed, WAIT).await;
     assert_eq!(files.gets.load(Ordering::SeqCst), gets + 1, "one request");
     assert_eq!(files.not_modified.load(Ordering::SeqCst), 1, "answered 304");
     assert_eq!(c.entity("component", "svc").await, entity);
@@ -269,7 +266,8 @@ async fn a_location_moved_while_it_is_processed_keeps_the_new_target_s_entities(
     );
     // The first processing, still reading the old target, now ends: it must not store it.
     gate.notify_one();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let background = c.app.app.background();
+    wait_until(async || background.running() == 0, WAIT).await;
     assert_eq!(
         c.names("/api/catalog/entities?filter=kind=component").await,
         ["new"]

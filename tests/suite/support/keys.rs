@@ -138,9 +138,12 @@ impl JwksServer {
         self.published.fetches.load(Ordering::SeqCst)
     }
 
-    /// Stops serving; later fetches fail to connect.
-    pub fn stop(&self) {
+    /// Stops serving, and waits until connections are refused.
+    pub async fn stop(&self) {
         self.task.abort();
+        let address = self.base.trim_start_matches("http://").to_owned();
+        let refused = async || tokio::net::TcpStream::connect(&address).await.is_err();
+        super::wait_until(refused, std::time::Duration::from_secs(10)).await;
     }
 }
 

@@ -1,5 +1,5 @@
 //! Test support: an in-process app over a fresh database, databases for store contract tests,
-//! private PostgreSQL and Redis servers, and the test data. External services are
+//! private PostgreSQL and Redis servers, the test data, and `wait_until`. External services are
 //! optional on a developer machine (a test that needs a missing one skips through
 //! [`skip_without!`], which `scripts/test` counts) and required in CI
 //! (`FAWKES_TEST_REQUIRE_SERVICES=1`, where such a test fails).
@@ -9,6 +9,9 @@ pub mod keys;
 pub mod logs;
 pub mod postgres;
 pub mod redis;
+pub mod wait;
+
+pub use wait::{wait_for, wait_until};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -102,6 +105,8 @@ impl TestApp {
         routes: OpenApiRouter<AppState>,
         clock: Arc<dyn Clock>,
     ) -> TestApp {
+        // As `serve` does at start: metrics recorded before the first `/metrics` are kept.
+        fawkes_portal::telemetry::prometheus();
         let dir = TempDir::new().unwrap();
         let mut settings = settings(&dir);
         edit(&mut settings);

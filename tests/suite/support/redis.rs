@@ -50,16 +50,13 @@ impl RedisServer {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+        let port = self.port;
+        let accepting = async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("redis-server did not start on port {}", self.port);
+        };
+        super::wait_until(accepting, Duration::from_secs(10)).await;
     }
 
     pub fn stop(&mut self) {

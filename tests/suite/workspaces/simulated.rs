@@ -36,8 +36,9 @@ pub fn devfiles() -> Router {
         )
         .route(
             "/slow.yaml",
+            // Never answers: the fetcher's timeout must.
             get(|| async {
-                tokio::time::sleep(Duration::from_secs(30)).await;
+                std::future::pending::<()>().await;
                 DEVFILE
             }),
         )
