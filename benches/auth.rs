@@ -8,6 +8,11 @@
 //! 3. a whole request through the router: guarded route vs. a public one, the difference being
 //!    the guard's share of a request.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a failed unwrap ends the run"
+)]
+
 use std::time::{Duration, Instant};
 
 use axum::body::Body;

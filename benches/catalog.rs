@@ -12,6 +12,11 @@
 //!
 //! Client and server share the process and the two cores, so the server numbers are conservative.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a failed unwrap ends the run"
+)]
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

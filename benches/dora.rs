@@ -14,6 +14,11 @@
 //!
 //! `DORA_BENCH_DB=PATH` keeps the generated database at PATH and reuses it on the next run.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a failed unwrap ends the run"
+)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,6 +10,11 @@
 //! 3. `GET /api/che-launcher/workspaces` for a user with 50 workspaces, through the router, against
 //!    the in-process Kubernetes API server the tests use (one label-selected list over loopback).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a failed unwrap ends the run"
+)]
+
 #[path = "../tests/suite/workspaces/kube_server.rs"]
 #[allow(dead_code)]
 mod kube_server;

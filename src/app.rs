@@ -38,7 +38,9 @@ const PROJECTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30)
 /// `FromRef` (derived) cuts from it.
 #[derive(Clone, FromRef)]
 pub struct AppState {
+    /// The validated settings.
     pub config: Arc<Config>,
+    /// The database handle.
     pub db: Database,
     /// Token verification, rate limits and the built-in issuer.
     pub auth: Auth,
@@ -110,6 +112,7 @@ impl CatalogEntities for Catalog {
     }
 }
 
+/// The server: every feature's state, the complete router, and the background tasks it stops at shutdown.
 pub struct App {
     state: AppState,
     router: Router,
@@ -143,6 +146,7 @@ impl App {
         }
     }
 
+    /// Every feature's state.
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -152,6 +156,7 @@ impl App {
         self.router.clone()
     }
 
+    /// The background tasks, stopped at shutdown.
     pub fn background(&self) -> &Background {
         &self.background
     }

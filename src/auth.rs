@@ -35,10 +35,13 @@ use issuer::BuiltInIssuer;
 /// on, the built-in issuer when enabled, and the `[auth]` settings. Cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
+    /// Verifies bearer tokens.
     pub authenticator: Arc<Authenticator>,
+    /// Counts requests against each caller's budget.
     pub limiter: Arc<RateLimiter>,
     /// The built-in token issuer, when enabled.
     pub issuer: Option<Arc<BuiltInIssuer>>,
+    /// The `[auth]` settings.
     pub config: Arc<AuthConfig>,
 }
 
@@ -95,30 +98,43 @@ pub fn is_public(route: &str, config: &AuthConfig) -> bool {
 /// Why a token was refused. Messages say what is wrong and never echo the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// No `Authorization` header, or an empty token.
     #[error("Missing credentials: send `Authorization: Bearer <token>`")]
     Missing,
+    /// Not `Bearer <token>`.
     #[error("The Authorization header must be `Bearer <token>`")]
     NotBearer,
+    /// Not a JWT; the parser's reason.
     #[error("Malformed token: {0}")]
     Malformed(String),
+    /// Past its `exp`.
     #[error("Token expired")]
     Expired,
+    /// Before its `nbf` or `iat`.
     #[error("Token not yet valid")]
     NotYetValid,
+    /// Its `iss` is none of the configured issuers.
     #[error("Token issuer '{0}' is not trusted")]
     UntrustedIssuer(String),
+    /// Its `aud` is not ours.
     #[error("Token audience is wrong: {0}")]
     WrongAudience(String),
+    /// The signature does not verify.
     #[error("Token signature is invalid")]
     BadSignature,
+    /// Its `kid` is not in the issuer's key set.
     #[error("Token was signed by an unknown key (kid '{0}')")]
     UnknownKey(String),
+    /// Its `alg` is not one we verify.
     #[error("Unsupported token algorithm '{0}'")]
     UnsupportedAlgorithm(String),
+    /// A Backstage limited (cookie) user token.
     #[error("Limited user tokens are not accepted; use a full Backstage user token")]
     LimitedToken,
+    /// Another problem with the token; the message says what.
     #[error("Invalid token: {0}")]
     Invalid(String),
+    /// The issuer's key set cannot be fetched now (503, not 401).
     #[error("Cannot verify the token right now: the key set of issuer '{0}' is unavailable")]
     KeysUnavailable(String),
 }

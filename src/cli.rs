@@ -11,6 +11,10 @@ use crate::auth::issuer::{BuiltInIssuer, TokenSubject};
 use crate::config::{CONFIG_PATH_ENV, Config, DatabaseUrl, Overrides, Settings};
 use crate::db::Database;
 
+#[allow(
+    missing_docs,
+    reason = "a command-line type: its doc comments are the help text"
+)]
 #[derive(Debug, Parser)]
 #[command(
     name = "fawkes-portal",
@@ -18,12 +22,18 @@ use crate::db::Database;
     about = "Backend of the Fawkes Backstage plugins: catalog, Che launcher, DORA metrics"
 )]
 pub struct Cli {
+    /// Options of every command.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a command-line type: its doc comments are the help text"
+)]
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// TOML configuration file (see config/fawkes-portal.example.toml).
@@ -37,6 +47,10 @@ pub struct GlobalArgs {
     pub log_format: Option<String>,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a command-line type: its doc comments are the help text"
+)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (default 127.0.0.1:7007) until SIGTERM or Ctrl-C.
@@ -55,6 +69,10 @@ pub enum Command {
     Token(TokenCommand),
 }
 
+#[allow(
+    missing_docs,
+    reason = "a command-line type: its doc comments are the help text"
+)]
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Print a token this server accepts: a Backstage-format user token, or a service token.
@@ -75,6 +93,10 @@ pub enum TokenCommand {
     },
 }
 
+#[allow(
+    missing_docs,
+    reason = "a command-line type: its doc comments are the help text"
+)]
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and print the effective settings, secrets redacted.

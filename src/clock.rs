@@ -10,6 +10,7 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Duration;
 }
 
+/// The system's wall clock.
 pub struct SystemClock;
 
 impl Clock for SystemClock {
@@ -25,10 +26,12 @@ impl Clock for SystemClock {
 pub struct ManualClock(AtomicU64);
 
 impl ManualClock {
+    /// A clock reading `epoch` (time since the Unix epoch).
     pub fn at(epoch: Duration) -> Self {
         Self(AtomicU64::new(epoch.as_millis() as u64))
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }

@@ -44,24 +44,43 @@ pub enum Database {
     /// retrying on a busy lock, and its page cache stays warm (a connection's cache is
     /// dropped whenever another connection has written).
     Sqlite {
+        /// Several connections, for reads.
         pool: SqlitePool,
+        /// The one connection every write goes through.
         writer: SqlitePool,
     },
+    /// A pool to PostgreSQL, for reads and writes: replicas may share the database.
     Postgres(PgPool),
 }
 
 /// Failures while opening or migrating the database, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// The SQLite file cannot be opened.
     #[error("cannot open the SQLite database at {path}: {source}")]
-    Sqlite { path: String, source: sqlx::Error },
+    Sqlite {
+        /// The file.
+        path: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The data directory cannot be created.
     #[error("cannot create the data directory {path}: {source}")]
     DataDir {
+        /// The directory.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// PostgreSQL cannot be reached (the URL shown without its password).
     #[error("cannot connect to PostgreSQL at {url}: {source}")]
-    Postgres { url: String, source: sqlx::Error },
+    Postgres {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// A migration failed.
     #[error("applying database migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -70,8 +89,10 @@ pub enum DbError {
 /// so only these two remain: the database is not reachable now, or something unexpected happened.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database cannot be reached now (503).
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// Anything else (500, the cause logged).
     #[error("database error: {0}")]
     Backend(#[source] sqlx::Error),
 }
@@ -91,8 +112,11 @@ impl From<sqlx::Error> for StoreError {
 /// Connection pool numbers for `/metrics`.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolStats {
+    /// Connections open.
     pub open: u32,
+    /// Of which idle.
     pub idle: usize,
+    /// The most the pool opens.
     pub max: u32,
 }
 
@@ -243,6 +267,7 @@ impl Database {
         }
     }
 
+    /// The read pool's connection counts, for `/metrics`.
     pub fn pool_stats(&self) -> PoolStats {
         match self {
             Database::Sqlite { pool, .. } => PoolStats {

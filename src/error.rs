@@ -13,6 +13,7 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// caller reads, so it must say what to change. `Internal` carries the cause for the log only.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// The request is wrong; the message says what to change (400).
     #[error("{0}")]
     BadRequest(String),
     /// No usable credentials were sent.
@@ -21,30 +22,45 @@ pub enum AppError {
     /// Credentials were sent but are not valid (adds `error="invalid_token"` to the challenge).
     #[error("{0}")]
     InvalidToken(String),
+    /// Not allowed for this caller (403).
     #[error("{0}")]
     Forbidden(String),
+    /// No such thing (404).
     #[error("{0}")]
     NotFound(String),
+    /// It conflicts with something that exists (409).
     #[error("{0}")]
     Conflict(String),
+    /// The body is larger than allowed (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body is not JSON (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Past the caller's rate limit (429, with `Retry-After`).
     #[error("{message}")]
     TooManyRequests {
+        /// What the caller reads.
         message: String,
+        /// Seconds until the budget refills.
         retry_after_secs: u64,
     },
+    /// A system we depend on refused us (502).
     #[error("{0}")]
     BadGateway(String),
+    /// Something we depend on is down or too slow; retry later (503).
     #[error("{0}")]
     Unavailable(String),
+    /// A bug or an unexpected failure (500): the cause is logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 /// The body of every error response: `{"error": "..."}` (500s add `requestId`).
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
@@ -64,6 +80,7 @@ pub struct InternalCause(pub Arc<anyhow::Error>);
 pub const INTERNAL_MESSAGE: &str = "Internal server error";
 
 impl AppError {
+    /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -29,24 +29,51 @@ pub const MAX_REDIRECTS: usize = 5;
 /// What can go wrong fetching. `Display` is a message for the person whose request needed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
+    /// Not a URL; the parser's reason.
     #[error("not a valid URL: {0}")]
     InvalidUrl(String),
+    /// Not `https:`.
     #[error("URL must be HTTPS")]
     NotHttps,
+    /// The host (and port) is not in `fetch.allow_hosts`.
     #[error("host '{host}' is not allowed (fetch.allow_hosts)")]
-    HostNotAllowed { host: String },
+    HostNotAllowed {
+        /// The host (and port) asked for.
+        host: String,
+    },
     #[error(
         "'{host}' resolves to a loopback, private or link-local address, which is not allowed (fetch.allow_hosts)"
     )]
-    ForbiddenAddress { host: String },
+    /// The host resolves to an address the guard refuses.
+    ForbiddenAddress {
+        /// The host asked for.
+        host: String,
+    },
+    /// No complete answer within `fetch.timeout`.
     #[error("no answer within {secs}s (fetch.timeout)")]
-    Timeout { secs: u64 },
+    Timeout {
+        /// The timeout.
+        secs: u64,
+    },
+    /// The source answered with an error status.
     #[error("the source answered {status} {}", reqwest::StatusCode::from_u16(*status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""))]
-    Status { status: u16 },
+    Status {
+        /// The status.
+        status: u16,
+    },
+    /// The body is larger than `fetch.max_bytes`.
     #[error("larger than {max} bytes (fetch.max_bytes)")]
-    TooLarge { max: usize },
+    TooLarge {
+        /// The cap.
+        max: usize,
+    },
+    /// The connection failed.
     #[error("cannot connect: {reason}")]
-    Connect { reason: String },
+    Connect {
+        /// Why.
+        reason: String,
+    },
+    /// More redirects than allowed.
     #[error("too many redirects (more than {MAX_REDIRECTS})")]
     TooManyRedirects,
 }
@@ -54,16 +81,22 @@ pub enum FetchError {
 /// Cache validators of a fetched document, for a conditional request next time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
+    /// The `ETag` the source sent.
     pub etag: Option<String>,
+    /// The `Last-Modified` the source sent.
     pub last_modified: Option<String>,
 }
 
 /// A fetch's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
+    /// The document.
     Body {
+        /// Where it was read, after redirects.
         final_url: url::Url,
+        /// Its bytes.
         body: Bytes,
+        /// What makes the next fetch conditional.
         validators: Validators,
     },
     /// The conditional request found the document unchanged (304).
@@ -82,6 +115,7 @@ struct Inner {
 }
 
 impl Fetcher {
+    /// The fetcher `config` describes (allow-list, timeout, size cap, extra CA, GitHub token).
     pub fn new(config: &FetchConfig) -> anyhow::Result<Fetcher> {
         Self::with_lookup(config, Arc::new(SystemLookup))
     }

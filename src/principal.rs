@@ -9,6 +9,10 @@ use utoipa::ToSchema;
 use crate::error::AppError;
 
 /// Whether a principal is a person or a machine.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PrincipalKind {
@@ -18,6 +22,10 @@ pub enum PrincipalKind {
 
 /// A verified caller. Users are identified by their entity ref (`user:default/jdoe`), services by
 /// a subject (`system:serviceaccount:backstage:backstage-sa`, or a configured name).
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
 pub struct Principal {
     #[serde(rename = "type")]
@@ -26,6 +34,7 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A user, by entity ref (`user:default/jdoe`).
     pub fn user(entity_ref: impl Into<String>) -> Self {
         Self {
             kind: PrincipalKind::User,
@@ -33,6 +42,7 @@ impl Principal {
         }
     }
 
+    /// A service, by subject.
     pub fn service(subject: impl Into<String>) -> Self {
         Self {
             kind: PrincipalKind::Service,
@@ -40,6 +50,7 @@ impl Principal {
         }
     }
 
+    /// Whether the caller is a machine.
     pub fn is_service(&self) -> bool {
         self.kind == PrincipalKind::Service
     }

@@ -31,6 +31,7 @@ pub trait CounterStore: Send + Sync + 'static {
     async fn increment(&self, key: &str, window_start: u64) -> Result<u64, BackendError>;
 }
 
+/// A counter store failed; the message says how.
 #[derive(Debug, thiserror::Error)]
 #[error("rate-limit backend failed: {0}")]
 pub struct BackendError(pub String);
@@ -43,6 +44,7 @@ pub struct Unavailable;
 /// Whose budget a request spends.
 #[derive(Debug, Clone, Copy)]
 pub enum Bucket<'a> {
+    /// An authenticated caller's requests.
     Principal(&'a Principal),
     /// Requests with missing or invalid credentials, by client address.
     Anonymous(Option<IpAddr>),
@@ -51,8 +53,11 @@ pub enum Bucket<'a> {
 /// The outcome for one request, and the numbers for its `X-RateLimit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
+    /// Whether the request may proceed.
     pub allowed: bool,
+    /// The bucket's requests per minute.
     pub limit: u64,
+    /// Requests left in this window.
     pub remaining: u64,
     /// Epoch seconds at which the window resets.
     pub reset: u64,
@@ -60,6 +65,7 @@ pub struct Decision {
     pub retry_after: u64,
 }
 
+/// Admits or refuses each request against its bucket's budget for the current minute.
 pub struct RateLimiter {
     config: RateLimitConfig,
     store: Arc<dyn CounterStore>,
@@ -70,6 +76,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// The limiter `config` describes, counting in process or in Redis, on `clock`.
     pub fn from_config(
         config: &RateLimitConfig,
         clock: Arc<dyn Clock>,
@@ -83,6 +90,7 @@ impl RateLimiter {
         Ok(Self::with_store(config, store, clock))
     }
 
+    /// The limiter over a given counter store (tests pass one that fails).
     pub fn with_store(
         config: &RateLimitConfig,
         store: Arc<dyn CounterStore>,

@@ -13,6 +13,11 @@
 //! An import is any `crate::<module>` path in code (comments are skipped), including grouped
 //! `crate::{a, b}` imports, `$crate::` in macros and `super::` paths that climb to the crate root.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test: a failed unwrap is a failed test"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,11 @@
 //! Graceful shutdown on a real SIGTERM. This is its own test binary because it signals its own
 //! process; the server under test installs the handler, exactly as `fawkes-portal serve` does.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test: a failed unwrap is a failed test"
+)]
+
 #[path = "suite/support/wait.rs"]
 mod wait;
 

@@ -31,12 +31,20 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// How long readiness waits for the database before it reports it unreachable.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok` while the process serves requests.
     status: &'static str,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct Ready {
     /// `ready`.
@@ -90,6 +98,10 @@ pub async fn metrics(State(db): State<Database>) -> Response {
         .into_response()
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct ApiIndex {
     name: &'static str,
@@ -102,6 +114,10 @@ pub struct ApiIndex {
     workspaces: &'static str,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 /// Each under `server.public_base_path` when one is set.
 pub struct Links {

@@ -14,10 +14,14 @@ use super::Auth;
 use crate::error::AppError;
 use crate::rate_limit::{Bucket, Decision};
 
+/// `X-RateLimit-Limit`: the caller's requests per minute.
 pub static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+/// `X-RateLimit-Remaining`: requests left in this minute.
 pub static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+/// `X-RateLimit-Reset`: epoch seconds at which the budget refills.
 pub static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
+/// The middleware: authenticates a guarded route's caller (putting the [`Principal`](crate::principal::Principal) on the request) and spends its rate-limit budget.
 pub async fn guard(State(auth): State<Auth>, mut req: Request, next: Next) -> Response {
     // Unmatched paths fall through to the 404; public routes need no token.
     let Some(route) = req.extensions().get::<MatchedPath>() else {

@@ -22,6 +22,10 @@ pub async fn jwks(State(auth): State<Auth>) -> Result<Json<serde_json::Value>, A
     Ok(Json(issuer.jwks().clone()))
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfo {
@@ -37,6 +41,10 @@ pub struct UserInfo {
     claims: Claims,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct Claims {
     sub: String,

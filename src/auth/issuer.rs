@@ -57,6 +57,7 @@ impl TokenSubject {
         Ok(TokenSubject::User(entity_ref))
     }
 
+    /// A service subject: a name without whitespace.
     pub fn service(name: &str) -> Result<TokenSubject, String> {
         let name = name.trim();
         if name.is_empty() || name.chars().any(char::is_whitespace) {
@@ -66,6 +67,7 @@ impl TokenSubject {
     }
 }
 
+/// The built-in token issuer: an ES256 key kept in the data directory, tokens in Backstage's user-token format, and the JWKS that verifies them.
 pub struct BuiltInIssuer {
     config: IssuerConfig,
     kid: String,
@@ -126,14 +128,17 @@ impl BuiltInIssuer {
         })
     }
 
+    /// The `iss` of its tokens.
     pub fn issuer(&self) -> &str {
         &self.config.issuer
     }
 
+    /// The key id (`kid`) of its signing key.
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
+    /// The key that verifies its tokens.
     pub fn verification_key(&self) -> Arc<Key> {
         self.verification.clone()
     }

@@ -40,6 +40,7 @@ impl FieldPath {
         (!text.is_empty()).then(|| FieldPath(text.to_owned()))
     }
 
+    /// The path as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -48,7 +49,9 @@ impl FieldPath {
 /// One order key and its direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
+    /// The field to order by.
     pub field: FieldPath,
+    /// Descending (`desc`) rather than ascending.
     pub descending: bool,
 }
 
@@ -79,10 +82,12 @@ impl Fields {
 pub struct Cursor(String);
 
 impl Cursor {
+    /// A cursor as the caller gave it back.
     pub fn new(text: impl Into<String>) -> Cursor {
         Cursor(text.into())
     }
 
+    /// The cursor as text, for a link or a page's `pageInfo`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -104,10 +109,15 @@ impl Cursor {
 /// `GET /entities`: the matching entities, all of them (streamed) or one page.
 #[derive(Debug, Clone, Default)]
 pub struct EntityList {
+    /// Which entities.
     pub filter: Filter,
+    /// Order keys, first first; without any, by entity ref (pages) or uid (streams).
     pub order: Vec<Order>,
+    /// What to keep of each entity.
     pub fields: Fields,
+    /// Entities to skip.
     pub offset: Option<u64>,
+    /// Page size (at least 1).
     pub limit: Option<u64>,
     /// The cursor of a `Link: rel="next"` header.
     pub after: Option<Cursor>,
@@ -117,7 +127,9 @@ pub struct EntityList {
 pub enum Listing {
     /// One page of projected entities, and the cursor of the next when there is one.
     Page {
+        /// The projected JSON of each entity.
         items: Vec<String>,
+        /// The cursor of the next page, when there is one.
         next: Option<Cursor>,
     },
     /// Every match, page by page, so it is never all in memory.
@@ -127,6 +139,7 @@ pub enum Listing {
 /// A page of a streamed list. Holding it holds one of the few pages read at once (see
 /// [`Catalog::stream_pages`]).
 pub struct StreamPage {
+    /// The projected JSON of each entity of the page.
     pub items: Vec<String>,
     /// No page follows.
     pub last: bool,

@@ -8,9 +8,11 @@ use serde_json::{Map, Value};
 /// (values and prefix lower-cased); or the entity does not satisfy the inner condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
+    /// The entity has the key, whatever its value.
     Exists,
     /// An empty list matches nothing.
     In(Vec<String>),
+    /// Some value of the key starts with this (lower-cased) prefix.
     Prefix(String),
     /// Never nests a `Not`.
     Not(Box<Condition>),
@@ -43,6 +45,7 @@ impl Condition {
 /// OR of sets; each set is an AND of `(key, condition)`. An empty filter matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// The sets, any of which may match.
     pub any_of: Vec<Vec<(String, Condition)>>,
 }
 

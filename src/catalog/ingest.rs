@@ -43,20 +43,26 @@ enum FileOutcome {
 /// Everything one processing of a location tree produced.
 #[derive(Debug, Default)]
 pub struct TreeResult {
+    /// Every valid entity the tree produced, in the form that is stored.
     pub entities: Vec<ProcessedEntity>,
+    /// Problems of the tree's files and entities, each naming the file (the location shows them).
     pub errors: Vec<String>,
+    /// The validators of every file read, for the next, conditional, read.
     pub validators: Validators,
     /// The root target itself could not be read or parsed.
     pub root_failed: bool,
 }
 
+/// Reads location trees: the root target, nested Location entities and their targets, each file validated into the entities to store.
 #[derive(Clone)]
 pub struct Ingest {
+    /// What reads each target (file or URL).
     pub reader: Reader,
     allowed_kinds: Arc<Vec<String>>,
 }
 
 impl Ingest {
+    /// Reads with `reader`, accepting the entity kinds `allowed_kinds` (lower-case).
     pub fn new(reader: Reader, allowed_kinds: Vec<String>) -> Ingest {
         Ingest {
             reader,

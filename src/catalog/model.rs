@@ -12,18 +12,24 @@ pub type Entity = Map<String, Value>;
 
 /// The namespace of entities that name none.
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// The annotation naming the location an entity was read from.
 pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
+/// The annotation naming the location registered by a user that led to the entity.
 pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
 
 /// `kind:namespace/name`, compared and printed lower-cased as Backstage does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityRef {
+    /// The kind, lower-case (`component`).
     pub kind: String,
+    /// The namespace, lower-case (`default`).
     pub namespace: String,
+    /// The name, lower-case.
     pub name: String,
 }
 
 impl EntityRef {
+    /// The ref of `kind:namespace/name`, lower-cased.
     pub fn new(kind: &str, namespace: &str, name: &str) -> EntityRef {
         EntityRef {
             kind: kind.to_ascii_lowercase(),
@@ -83,6 +89,10 @@ impl fmt::Display for EntityRef {
 }
 
 /// How a location is read.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LocationType {
@@ -91,6 +101,7 @@ pub enum LocationType {
 }
 
 impl LocationType {
+    /// `url` or `file`; anything else is `None`.
     pub fn parse(text: &str) -> Option<LocationType> {
         match text {
             "url" => Some(LocationType::Url),
@@ -99,6 +110,7 @@ impl LocationType {
         }
     }
 
+    /// `url` or `file`.
     pub fn as_str(self) -> &'static str {
         match self {
             LocationType::Url => "url",
@@ -110,7 +122,9 @@ impl LocationType {
 /// A place entities are read from: `url:<https url>` or `file:<absolute path>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LocationSpec {
+    /// Whether the target is a URL or a file path.
     pub kind: LocationType,
+    /// The URL, or the absolute file path.
     pub target: String,
 }
 
@@ -125,6 +139,7 @@ impl LocationSpec {
         format!("location:default/{}", self.generated_name())
     }
 
+    /// The name of the generated Location entity: `generated-` and the SHA-1 of [`LocationSpec::key`], as Backstage names it.
     pub fn generated_name(&self) -> String {
         let digest = Sha1::digest(self.key().as_bytes());
         format!("generated-{}", hex(&digest))
@@ -137,6 +152,10 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Processing state of a registered location.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LocationStatus {
@@ -146,6 +165,7 @@ pub enum LocationStatus {
 }
 
 impl LocationStatus {
+    /// The status as stored and served (`processing`, `ready`, `failed`).
     pub fn as_str(self) -> &'static str {
         match self {
             LocationStatus::Processing => "processing",
@@ -154,6 +174,7 @@ impl LocationStatus {
         }
     }
 
+    /// A stored status; anything unknown reads as `processing`.
     pub fn parse(text: &str) -> LocationStatus {
         match text {
             "ready" => LocationStatus::Ready,
@@ -166,12 +187,19 @@ impl LocationStatus {
 /// A registered location as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Location {
+    /// The location's id (a UUID).
     pub id: String,
+    /// Its type and target.
     pub spec: LocationSpec,
+    /// Where its processing stands.
     pub status: LocationStatus,
+    /// Problems of its last processing.
     pub errors: Vec<String>,
+    /// When its last processing began (epoch ms), if one did.
     pub last_refreshed_at: Option<i64>,
+    /// When it is next due for a refresh (epoch ms).
     pub next_refresh_at: i64,
+    /// When it was registered (epoch ms).
     pub created_at: i64,
 }
 

@@ -18,11 +18,13 @@ const DEFAULT_QUERY_LIMIT: u64 = 200;
 pub struct EntityQuery {
     /// What to query, or where the previous page ended.
     pub from: QueryFrom,
+    /// What to keep of each entity.
     pub fields: Fields,
     /// Page size; 0 gives only the total.
     pub limit: Option<u64>,
 }
 
+/// Where a query page starts.
 #[derive(Debug, Clone)]
 pub enum QueryFrom {
     /// A first page.
@@ -38,8 +40,11 @@ pub struct QueryStart {
     pub filter: Vec<String>,
     /// A JSON predicate (`POST`), as written.
     pub predicate: Option<Value>,
+    /// The order key; without one, by uid.
     pub order: Option<Order>,
+    /// A substring to look for.
     pub full_text: Option<FullText>,
+    /// Whether to count all matches (`totalItems`); only a first page counts.
     pub include_total: bool,
     /// Rows to skip.
     pub offset: u64,
@@ -48,6 +53,7 @@ pub struct QueryStart {
 /// A case-insensitive substring to look for, in some fields.
 #[derive(Debug, Clone)]
 pub struct FullText {
+    /// The substring, any case.
     pub term: String,
     /// Default: the order field, else `metadata.uid`.
     pub fields: Option<Vec<String>>,
@@ -57,8 +63,11 @@ pub struct FullText {
 pub struct QueryPage {
     /// The projected JSON of each entity.
     pub items: Vec<String>,
+    /// How many entities match (0 when not counted).
     pub total_items: i64,
+    /// The cursor of the page after this one, when there is one.
     pub next: Option<Cursor>,
+    /// The cursor of the page before this one, when there is one.
     pub prev: Option<Cursor>,
 }
 

@@ -18,8 +18,10 @@ use crate::fetch::{self, FetchError, Fetched, Fetcher};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileValidators {
+    /// The ETag a URL answered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// The Last-Modified a URL answered with; for a file, its modification time and size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
 }
@@ -27,21 +29,29 @@ pub struct FileValidators {
 /// The validators of every file of a location tree, by `<type>:<target>`.
 pub type Validators = BTreeMap<String, FileValidators>;
 
+/// What reading a target gave.
 pub enum ReadOutcome {
+    /// The target's content, with what makes the next read conditional.
     Body {
+        /// The file as read.
         bytes: Bytes,
+        /// Its ETag, Last-Modified or file time and size.
         validators: FileValidators,
     },
+    /// The target answered that it has not changed since the validators given.
     NotModified,
 }
 
 /// Why a target could not be read, worded for the person who registered it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
+    /// No file at the target (`file` or `url`, then the target).
     #[error("NotFoundError: Unable to read {0}, no matching files found for {1}")]
     NotFound(&'static str, String),
+    /// The target is not allowed (outside the file roots, or refused by the fetcher).
     #[error("{0}")]
     Refused(String),
+    /// Reading failed (`file` or `url`, then why).
     #[error("Unable to read {0}, {1}")]
     Failed(&'static str, String),
 }
@@ -54,6 +64,7 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// Reads `file` targets below `roots` (canonical paths) and `url` targets through `fetcher`.
     pub fn new(roots: Vec<PathBuf>, fetcher: Fetcher) -> Reader {
         Reader {
             roots: Arc::new(roots),

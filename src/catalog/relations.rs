@@ -12,8 +12,11 @@ use super::model::{Entity, EntityRef};
 /// and a catalog being ingested holds every edge of every entity at once.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Relation {
+    /// The entity the relation goes from.
     pub source: Arc<str>,
+    /// The relation's type (`ownedBy`, `partOf`, ...).
     pub kind: &'static str,
+    /// The entity it goes to.
     pub target: Arc<str>,
 }
 

@@ -13,8 +13,11 @@ pub const MAX_LEN: usize = 200;
 /// One row: lower-cased key and value, and the value as written (for facets).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SearchRow {
+    /// The dotted key, lower-case (`spec.owner`).
     pub key: String,
+    /// The value, lower-case; `None` for a key whose value is too long to index.
     pub value: Option<String>,
+    /// The value as written, for facets and the DORA directory.
     pub original: Option<String>,
 }
 

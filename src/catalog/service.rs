@@ -20,18 +20,23 @@ use crate::db::lease::LeaseStore;
 /// A catalog failure; `app::errors` gives each its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
+    /// The request is invalid; the message says why (400).
     #[error("{0}")]
     Invalid(String),
+    /// No such location or entity (404).
     #[error("{0}")]
     NotFound(String),
+    /// The type and target are another location's (409).
     #[error("{0}")]
     Conflict(String),
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// The result of `POST /locations`.
 pub struct Registration {
+    /// The location as registered (for a dry run, as it would be).
     pub location: Location,
     /// Dry runs: the entities the location would produce.
     pub entities: Vec<Entity>,
@@ -76,6 +81,7 @@ fn already_registered(spec: &LocationSpec) -> CatalogError {
     CatalogError::Conflict(format!("Location {} already exists", spec.key()))
 }
 
+/// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -83,6 +89,7 @@ pub fn now_ms() -> i64 {
 }
 
 impl Catalog {
+    /// The catalog over `store`, reading locations as `config` allows through `fetcher`, with processing in `background` and refreshes under `leases`.
     pub fn new(
         store: Arc<dyn CatalogStore>,
         leases: Arc<dyn LeaseStore>,

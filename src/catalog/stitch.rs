@@ -10,8 +10,11 @@ use super::search::{SearchRow, search_rows};
 
 /// The served entity: JSON text, its etag, and its search rows.
 pub struct Stitched {
+    /// The served JSON.
     pub body: String,
+    /// Its etag (changes exactly when the served JSON does).
     pub etag: String,
+    /// Its search rows.
     pub rows: Vec<SearchRow>,
 }
 

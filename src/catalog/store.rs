@@ -29,19 +29,24 @@ use dialect::CatalogSql;
 /// An entity as produced by processing a location, ready to be stored.
 #[derive(Debug, Clone)]
 pub struct ProcessedEntity {
+    /// The entity's ref, lower-case.
     pub entity_ref: String,
     /// The entity JSON (validated; without uid, etag, relations).
     pub processed: String,
     /// Hash of `processed`, to skip unchanged writes.
     pub hash: String,
+    /// The relations the entity declares (both directions), from the spec fields Backstage reads.
     pub relations: Vec<Relation>,
 }
 
 /// What storing a location's entities did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplaceOutcome {
+    /// Entities new to the location.
     pub inserted: usize,
+    /// Entities whose processed form changed.
     pub updated: usize,
+    /// Entities the location no longer lists.
     pub removed: usize,
     /// `(entity ref, target of the location that already owns it)`.
     pub conflicts: Vec<(String, String)>,
@@ -55,7 +60,9 @@ pub const STALE_PROCESSING_MS: i64 = 15 * 60 * 1000;
 /// How rows are ordered when no order is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DefaultOrder {
+    /// By uid (streams, by-query pages).
     Uid,
+    /// By entity ref (`GET /entities` pages).
     EntityRef,
 }
 
@@ -63,11 +70,13 @@ pub enum DefaultOrder {
 /// makes it from an `EntityQuery` or an `EntityList` (`catalog::entities`).
 #[derive(Debug, Clone)]
 pub struct RowQuery {
+    /// Which entities.
     pub filter: Filter,
     /// Search keys (lower-case) and whether descending; entities lacking a key sort last.
     pub order: Vec<(String, bool)>,
     /// Drop entities without the first order key.
     pub require_order_value: bool,
+    /// The order when `order` is empty.
     pub default_order: DefaultOrder,
     /// Keyset: rows after `(sort value of the first order key, uid)`.
     pub after: Option<(Option<String>, String)>,
@@ -75,7 +84,9 @@ pub struct RowQuery {
     pub backwards: bool,
     /// `(lower-case term, lower-case keys)`: some row of those keys contains the term.
     pub full_text: Option<(String, Vec<String>)>,
+    /// Rows to skip.
     pub offset: u64,
+    /// At most this many rows.
     pub limit: Option<u64>,
     /// The filter is known to match many entities (a whole page already): with no order key,
     /// walk the uid or ref index and test each entity against the filter, instead of looking up
@@ -84,6 +95,7 @@ pub struct RowQuery {
 }
 
 impl RowQuery {
+    /// Every entity matching `filter`, by entity ref.
     pub fn new(filter: Filter) -> RowQuery {
         RowQuery {
             filter,
@@ -103,27 +115,37 @@ impl RowQuery {
 /// One entity row of a query: its uid, served JSON and the value of the first order key.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntityRow {
+    /// The entity's uid.
     pub uid: String,
+    /// Its served JSON.
     pub body: String,
+    /// The value of the first order key (`None` without one, or when it lacks the key).
     pub sort_value: Option<String>,
 }
 
 /// A location to register.
 #[derive(Debug, Clone)]
 pub struct NewLocation {
+    /// The new location's id.
     pub id: String,
+    /// Its type and target.
     pub spec: LocationSpec,
+    /// Now (epoch ms): its registration time and first refresh.
     pub now: i64,
 }
 
 /// The result of reading a location, stored on its row.
 #[derive(Debug, Clone)]
 pub struct LocationResult {
+    /// The location's status after this processing.
     pub status: LocationStatus,
+    /// Problems of this processing.
     pub errors: Vec<String>,
     /// `<type>:<target>` of every file read -> its validators. `None` keeps the stored ones.
     pub validators: Option<Validators>,
+    /// When this processing began (epoch ms).
     pub refreshed_at: i64,
+    /// When the location is next due (epoch ms).
     pub next_refresh_at: i64,
 }
 
@@ -140,8 +162,11 @@ pub trait Locations: Send + Sync {
         spec: &LocationSpec,
         now: i64,
     ) -> Result<Option<bool>, StoreError>;
+    /// The location with this id.
     async fn location(&self, id: &str) -> Result<Option<Location>, StoreError>;
+    /// The location with this type and target.
     async fn location_by_spec(&self, spec: &LocationSpec) -> Result<Option<Location>, StoreError>;
+    /// Every location, oldest first.
     async fn locations(&self) -> Result<Vec<Location>, StoreError>;
     /// The validators of every file of the location's last complete read.
     async fn location_validators(&self, id: &str) -> Result<Validators, StoreError>;
@@ -151,6 +176,7 @@ pub trait Locations: Send + Sync {
     async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError>;
     /// Makes the location due now (`POST /refresh`).
     async fn schedule_location(&self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// Stores the result of a processing of location `id`.
     async fn finish_location(&self, id: &str, result: &LocationResult) -> Result<(), StoreError>;
     /// The id of the location that owns the entity `entity_ref`.
     async fn owner_location(&self, entity_ref: &str) -> Result<Option<String>, StoreError>;
@@ -176,10 +202,13 @@ pub trait EntityWrites: Send + Sync {
 /// Reading entities.
 #[async_trait]
 pub trait EntityReads: Send + Sync {
+    /// The rows of `query`.
     async fn query(&self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError>;
+    /// How many entities `query` matches (its page ignored).
     async fn count(&self, query: &RowQuery) -> Result<i64, StoreError>;
     /// Served JSON of the entities with these (lower-case) refs, as `(ref, body)`.
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;
+    /// Served JSON of the entity with this (lower-case) uid.
     async fn by_uid(&self, uid: &str) -> Result<Option<String>, StoreError>;
     /// `(original value, number of entities)` of `key` over the entities matching `filter`.
     async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError>;
@@ -205,6 +234,7 @@ pub struct SqlCatalogStore<DB: CatalogSql> {
 }
 
 impl<DB: CatalogSql> SqlCatalogStore<DB> {
+    /// The store over `pool`, writing through `writer` (on SQLite the one write connection).
     pub fn new(pool: Pool<DB>, writer: Pool<DB>) -> Self {
         Self {
             pool,

@@ -275,6 +275,7 @@ fn check(value: &str, path: &str, ok: fn(&str) -> bool, rule: &str) -> Result<()
     }
 }
 
+/// The JSON type of `value` as messages name it (`string`, `object`, ...).
 pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -16,11 +16,15 @@ pub type EpochMillis = i64;
 /// Who holds a lease and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// The lease's name (e.g. `catalog:location:<id>`).
     pub name: String,
+    /// Who holds it (a replica's id).
     pub holder: String,
+    /// When it expires unless renewed.
     pub expires_at_ms: EpochMillis,
 }
 
+/// Leases, on either database ([`SqlLeaseStore`]).
 #[async_trait]
 pub trait LeaseStore: Send + Sync + 'static {
     /// Takes (or renews) lease `name` for `holder` until `now + ttl`, unless another holder has it
@@ -58,6 +62,7 @@ pub struct SqlLeaseStore<DB: Backend> {
 }
 
 impl<DB: Backend> SqlLeaseStore<DB> {
+    /// Leases over `pool` (on SQLite the one write connection).
     pub fn new(pool: Pool<DB>) -> Self {
         Self { pool }
     }

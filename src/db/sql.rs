@@ -20,10 +20,13 @@ use sqlx::{
 /// One bound parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
+    /// Text, or NULL.
     Text(Option<String>),
+    /// A 64-bit integer, or NULL.
     Int(Option<i64>),
     /// A 32-bit integer (columns declared `INTEGER` on PostgreSQL).
     Int32(i32),
+    /// A boolean.
     Bool(bool),
 }
 
@@ -90,7 +93,9 @@ impl From<bool> for Param {
 /// SQL text and its parameters, `$1` first.
 #[derive(Debug, Clone)]
 pub struct Statement {
+    /// The SQL text, with `$1`, `$2`, ... for its parameters.
     pub sql: SqlStr,
+    /// The parameters, `$1` first.
     pub params: Vec<Param>,
 }
 
@@ -150,6 +155,7 @@ pub struct SqlBuilder {
 }
 
 impl SqlBuilder {
+    /// A statement that starts with `text`.
     pub fn new(text: &str) -> SqlBuilder {
         SqlBuilder {
             text: text.to_owned(),
@@ -187,6 +193,7 @@ impl SqlBuilder {
         &self.text
     }
 
+    /// The statement built.
     pub fn finish(mut self) -> Statement {
         let text = std::mem::take(&mut self.text);
         self.finish_with(text)
@@ -205,10 +212,15 @@ impl SqlBuilder {
 
 /// Result columns by position, decoded as the stores store them.
 pub trait Columns {
+    /// A text column.
     fn text(&self, index: usize) -> Result<String, sqlx::Error>;
+    /// A text column that may be NULL.
     fn opt_text(&self, index: usize) -> Result<Option<String>, sqlx::Error>;
+    /// An integer column.
     fn int(&self, index: usize) -> Result<i64, sqlx::Error>;
+    /// An integer column that may be NULL.
     fn opt_int(&self, index: usize) -> Result<Option<i64>, sqlx::Error>;
+    /// A boolean column (an integer on SQLite).
     fn flag(&self, index: usize) -> Result<bool, sqlx::Error>;
 }
 
@@ -243,6 +255,7 @@ where
 
 /// The number of rows a statement changed (each database's result type has it, no trait does).
 pub trait RowsAffected {
+    /// Rows changed.
     fn rows_affected(&self) -> u64;
 }
 

@@ -9,6 +9,10 @@ use utoipa::ToSchema;
 pub use crate::config::dora::Benchmark;
 
 /// A performance level; `null` in responses when DevLake would show "N/A".
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Performance {
@@ -21,7 +25,9 @@ pub enum Performance {
 /// The median deployment days DevLake rates deployment frequency by (reference §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeploymentDays {
+    /// Median deployment days per week (weeks start on Monday).
     pub per_week: Option<i64>,
+    /// Median deployment days per calendar month.
     pub per_month: Option<i64>,
     /// The six-month figure (upper median; `None` when the window touches at most six months).
     pub per_six_months: Option<i64>,

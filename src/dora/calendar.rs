@@ -5,7 +5,9 @@
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
+/// A minute in milliseconds.
 pub const MINUTE_MS: i64 = 60_000;
+/// A day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
 
 /// A calendar day, as days since 1970-01-01 (UTC).
@@ -18,6 +20,7 @@ impl Day {
         Day(ms.div_euclid(DAY_MS))
     }
 
+    /// The day of a calendar date; `None` when there is no such date.
     pub fn from_ymd(year: i64, month: u32, day: u32) -> Option<Day> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
@@ -25,6 +28,7 @@ impl Day {
         Some(Day(days_from_civil(year, month, day)))
     }
 
+    /// Year, month (1 to 12) and day of the month.
     pub fn ymd(self) -> (i64, u32, u32) {
         civil_from_days(self.0)
     }
@@ -51,6 +55,7 @@ impl Day {
         Day(days_from_civil(y, m, 1))
     }
 
+    /// `days` later (earlier when negative).
     pub fn plus(self, days: i64) -> Day {
         Day(self.0 + days)
     }

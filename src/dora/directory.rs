@@ -45,6 +45,7 @@ pub struct ConfiguredTeams {
 }
 
 impl ConfiguredTeams {
+    /// The mapping of `[dora.teams]`: team -> its projects.
     pub fn new(teams: BTreeMap<String, Vec<String>>) -> Self {
         let team_of = teams
             .iter()
@@ -98,6 +99,7 @@ struct Cached {
 }
 
 impl CatalogProjects {
+    /// Projects and teams read from `catalog`, with `fallback` for projects it does not list, read again after every catalog change (when the catalog can tell) or after `max_age`.
     pub fn new(
         catalog: Arc<dyn CatalogEntities>,
         fallback: ConfiguredTeams,

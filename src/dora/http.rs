@@ -42,6 +42,10 @@ impl<S: Send + Sync> FromRequestParts<S> for WebhookCaller {
 }
 
 /// What a webhook stored.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Received {
     pub project: String,
@@ -133,6 +137,10 @@ pub async fn post_pull_request(
     Ok(Json(Received { project, id }))
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
@@ -149,6 +157,10 @@ pub struct MetricsQuery {
     benchmark: Option<String>,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DoraMetrics {
@@ -160,6 +172,10 @@ pub struct DoraMetrics {
     metrics: Metrics,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Period {
@@ -167,6 +183,10 @@ pub struct Period {
     end_date: String,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
@@ -181,6 +201,10 @@ pub struct Metrics {
 }
 
 /// One metric. `value` and `performance` are null when there is no data (shown as N/A).
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Metric<D> {
     value: Option<f64>,
@@ -247,6 +271,10 @@ pub async fn dora_metrics(
     Ok(Json(answer.into()))
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
@@ -258,6 +286,10 @@ pub struct HistoryQuery {
     limit: Option<String>,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeploymentHistory {
     service: String,
@@ -267,6 +299,10 @@ pub struct DeploymentHistory {
     total: i64,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryItem {
@@ -285,6 +321,10 @@ pub struct HistoryItem {
 }
 
 /// The deployment's head commit.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryCommit {
     sha: String,

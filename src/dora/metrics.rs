@@ -19,7 +19,9 @@ use super::calendar::{DAY_MS, Day, Millis};
 /// A time window, both ends inclusive, in epoch milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// The first millisecond.
     pub from_ms: Millis,
+    /// The last millisecond.
     pub to_ms: Millis,
 }
 
@@ -32,6 +34,7 @@ impl Window {
         }
     }
 
+    /// Whether `ms` falls in the window.
     pub fn contains(&self, ms: Millis) -> bool {
         (self.from_ms..=self.to_ms).contains(&ms)
     }
@@ -70,7 +73,9 @@ impl Window {
 /// row with result SUCCESS in PRODUCTION; it happened at the latest finish among those rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProdDeployment {
+    /// The deployment's id.
     pub id: String,
+    /// When its last successful production commit row finished (epoch ms).
     pub finished_ms: Millis,
 }
 
@@ -78,14 +83,18 @@ pub struct ProdDeployment {
 /// created (reference §6). Unlinked incidents are not loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedIncident {
+    /// The id of the deployment it is linked to.
     pub deployment: String,
+    /// When it was resolved (epoch ms), if it was.
     pub resolution_ms: Option<Millis>,
 }
 
 /// An incident resolved at `resolution_ms`, for the 2021 median time to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoredIncident {
+    /// When it was resolved (epoch ms).
     pub resolution_ms: Millis,
+    /// Its lead time in minutes, as stored.
     pub lead_time_minutes: Option<i64>,
 }
 
@@ -93,11 +102,20 @@ pub struct RestoredIncident {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// A merged pull request, with DevLake's cycle time in minutes.
-    PullRequest { deployed_ms: Millis, minutes: i64 },
+    /// A merged pull request, with DevLake's cycle time in minutes.
+    PullRequest {
+        /// When the deployment finished (epoch ms).
+        deployed_ms: Millis,
+        /// DevLake's cycle time.
+        minutes: i64,
+    },
     /// A deployed commit with an authored date: minutes from authoring to deployment.
     Commit {
+        /// When the deployment finished (epoch ms).
         deployed_ms: Millis,
+        /// The commit.
         sha: String,
+        /// Minutes from authoring to deployment.
         minutes: i64,
     },
 }
@@ -110,14 +128,21 @@ pub struct ProjectFacts {
     pub has_deployments: bool,
     /// Whether the project has ever received an incident (else no change failure rate).
     pub has_incidents: bool,
+    /// Successful production deployments in the time range.
     pub deployments: Vec<ProdDeployment>,
+    /// Incidents linked to one of those deployments.
     pub incidents: Vec<LinkedIncident>,
     /// Loaded for the 2021 benchmark only.
     pub restored: Vec<RestoredIncident>,
+    /// Changes shipped in the time range: pull requests, else (in a window without any) deployed commits.
     pub changes: Vec<Change>,
 }
 
 /// Whether a metric moved against the previous window of the same length.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Trend {
@@ -144,9 +169,13 @@ pub fn trend(current: Option<f64>, previous: Option<f64>) -> Option<Trend> {
 /// compares, and the counts it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Computed<D> {
+    /// The value as displayed (DevLake's rounding); `None` is N/A.
     pub value: Option<f64>,
+    /// Its performance level under the report's benchmark; `None` is N/A.
     pub performance: Option<Performance>,
+    /// The unrounded value, which the trend compares.
     pub raw: Option<f64>,
+    /// The counts it came from.
     pub details: D,
 }
 
@@ -165,16 +194,22 @@ impl<D> Computed<D> {
 /// A metric with its trend against the previous window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reported<D> {
+    /// The metric over the window.
     pub current: Computed<D>,
+    /// How it moved against the previous window; `None` when either has no value.
     pub trend: Option<Trend>,
 }
 
 /// The four metrics for a window, computed over every project in `facts` together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// Deployment frequency.
     pub deployment_frequency: Reported<FrequencyDetails>,
+    /// Lead time for changes.
     pub lead_time: Reported<LeadTimeDetails>,
+    /// Change failure rate.
     pub change_failure_rate: Reported<ChangeFailureDetails>,
+    /// Failed deployment recovery time (2023) or median time to restore service (2021).
     pub time_to_restore: Reported<RestoreDetails>,
 }
 

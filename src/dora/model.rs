@@ -36,7 +36,9 @@ impl<'de> Deserialize<'de> for WebhookTime {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]
 pub struct InvalidField {
+    /// The body field, as the webhook names it (`deploymentCommits[0].commitSha`).
     pub field: String,
+    /// What is wrong with it.
     pub problem: String,
 }
 
@@ -68,11 +70,17 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), InvalidField
 
 /// DevLake's deployment environments (exact case).
 pub const ENVIRONMENTS: &[&str] = &["PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT"];
+/// The environment DORA metrics count.
 pub const PRODUCTION: &str = "PRODUCTION";
+/// The result DORA metrics count.
 pub const SUCCESS: &str = "SUCCESS";
 
 /// `POST /api/devlake/webhooks/{project}/deployments`: DevLake's deployment body, plus the
 /// optional `version`, `triggeredBy` and, per commit, `commitAuthor` and `commitAuthoredDate`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentWebhook {
@@ -102,6 +110,10 @@ pub struct DeploymentWebhook {
 }
 
 /// One commit (per repository) a deployment shipped.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentCommitWebhook {
@@ -134,38 +146,64 @@ pub struct DeploymentCommitWebhook {
 /// A deployment as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentRecord {
+    /// The deployment's id in its CI/CD system, unique per project.
     pub id: String,
+    /// Its name (made from the commits and environment when the body gives none).
     pub name: String,
+    /// A title for people.
     pub display_title: Option<String>,
+    /// `SUCCESS` (the default), `FAILURE`, ... (DevLake's results).
     pub result: String,
+    /// One of [`ENVIRONMENTS`] (`PRODUCTION` when the body gives none).
     pub environment: String,
+    /// The environment as the CI/CD system names it, when given.
     pub original_environment: Option<String>,
+    /// When it was created (epoch ms; its start when the body gives none).
     pub created_ms: Millis,
+    /// When it started (epoch ms).
     pub started_ms: Millis,
+    /// When it finished (epoch ms).
     pub finished_ms: Millis,
     /// Whole seconds from start to finish.
     pub duration_sec: i64,
+    /// The version deployed, when the body gives it.
     pub version: Option<String>,
+    /// Who or what triggered it, when the body says.
     pub triggered_by: Option<String>,
     /// The commits, the first being the deployment's head commit.
     pub commits: Vec<CommitRecord>,
 }
 
+/// One commit a deployment shipped to one repository (DevLake's `cicd_deployment_commits` row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitRecord {
+    /// The repository's URL.
     pub repo_url: String,
+    /// The commit shipped.
     pub commit_sha: String,
+    /// The repository's id in DevLake, when given.
     pub repo_id: Option<String>,
+    /// The branch or tag deployed, when given.
     pub ref_name: Option<String>,
+    /// The commit message, when given.
     pub commit_msg: Option<String>,
+    /// A title for people.
     pub display_title: Option<String>,
+    /// The row's name (`deployment for <sha>` when the body gives none).
     pub name: String,
+    /// The result for this commit (the deployment's when the body gives none).
     pub result: String,
+    /// DevLake's status (`DONE` when the body gives none).
     pub status: String,
+    /// When the row was created (epoch ms; the deployment's when the body gives none).
     pub created_ms: Millis,
+    /// When this commit's deployment started (epoch ms).
     pub started_ms: Millis,
+    /// When it finished (epoch ms).
     pub finished_ms: Millis,
+    /// The commit's author, when given.
     pub author: Option<String>,
+    /// When the commit was authored (epoch ms), when given: lead time without pull requests.
     pub authored_ms: Option<Millis>,
 }
 
@@ -177,6 +215,7 @@ impl CommitRecord {
 }
 
 impl DeploymentWebhook {
+    /// Checks the body's rules and makes the record to store; the error names the field.
     pub fn into_record(self) -> Result<DeploymentRecord, InvalidField> {
         let id = required("id", &self.id)?;
         if self.deployment_commits.is_empty() {
@@ -235,6 +274,10 @@ impl DeploymentWebhook {
 }
 
 /// `POST /api/devlake/webhooks/{project}/incidents`: DevLake's issue body for an incident.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IncidentWebhook {
@@ -277,23 +320,38 @@ pub struct IncidentWebhook {
 /// An incident as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentRecord {
+    /// The incident's key in its tracker, unique per project.
     pub issue_key: String,
+    /// Its title.
     pub title: String,
+    /// `TODO`, `IN_PROGRESS` or `DONE` (DevLake's statuses).
     pub status: String,
+    /// The status as the tracker names it.
     pub original_status: String,
+    /// When it was created (epoch ms).
     pub created_ms: Millis,
+    /// When it was last updated (epoch ms), when given.
     pub updated_ms: Option<Millis>,
+    /// When it was resolved (epoch ms), once it is.
     pub resolution_ms: Option<Millis>,
+    /// Minutes from creation to resolution, as given or computed at close.
     pub lead_time_minutes: Option<i64>,
+    /// Its page in the tracker.
     pub url: Option<String>,
+    /// Its description.
     pub description: Option<String>,
+    /// Its priority, as the tracker names it.
     pub priority: Option<String>,
+    /// Its severity, as the tracker names it.
     pub severity: Option<String>,
+    /// The component it concerns.
     pub component: Option<String>,
+    /// Who it is assigned to.
     pub assignee_name: Option<String>,
 }
 
 impl IncidentWebhook {
+    /// Checks the body's rules and makes the record to store; the error names the field.
     pub fn into_record(self) -> Result<IncidentRecord, InvalidField> {
         let issue_key = required("issueKey", &self.issue_key)?;
         let title = required("title", &self.title)?;
@@ -347,6 +405,10 @@ pub fn incident_lead_time(
 
 /// `POST /api/devlake/webhooks/{project}/pull-requests`: DevLake's pull request body, plus the
 /// optional `firstCommitAuthoredDate`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PullRequestWebhook {
@@ -393,22 +455,36 @@ pub struct PullRequestWebhook {
 /// A pull request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestRecord {
+    /// The pull request's id in its code host, unique per project.
     pub id: String,
+    /// Its title.
     pub title: String,
+    /// Its number in the repository.
     pub pull_request_key: i64,
+    /// `OPEN`, `MERGED` or `CLOSED`, when given.
     pub status: Option<String>,
+    /// Its page on the code host.
     pub url: Option<String>,
+    /// Its author.
     pub author_name: Option<String>,
+    /// When it was opened (epoch ms).
     pub created_ms: Millis,
+    /// When it was merged (epoch ms), if it was.
     pub merged_ms: Option<Millis>,
+    /// When it was closed (epoch ms), if it was.
     pub closed_ms: Option<Millis>,
+    /// The merge commit: how a deployment is linked to the pull request.
     pub merge_commit_sha: Option<String>,
+    /// When its first commit was authored (epoch ms): where its cycle time starts.
     pub first_commit_authored_ms: Option<Millis>,
+    /// The branch it merges into.
     pub base_ref: Option<String>,
+    /// The branch it merges from.
     pub head_ref: Option<String>,
 }
 
 impl PullRequestWebhook {
+    /// Checks the body's rules and makes the record to store; the error names the field.
     pub fn into_record(self) -> Result<PullRequestRecord, InvalidField> {
         if let Some(status) = &self.status {
             one_of("status", status, &["OPEN", "CLOSED", "MERGED"])?;

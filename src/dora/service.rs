@@ -17,16 +17,21 @@ use crate::db::StoreError;
 pub const MAX_WINDOW_DAYS: i64 = 400;
 /// The default window: this many days ending today.
 pub const DEFAULT_WINDOW_DAYS: i64 = 30;
+/// Deployments in a history page by default.
 pub const DEFAULT_HISTORY_LIMIT: i64 = 20;
+/// The most deployments a history page may ask for.
 pub const MAX_HISTORY_LIMIT: i64 = 100;
 
+/// Why a DevLake plugin request failed; `app::errors` gives each its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum DoraError {
     /// A parameter or body is wrong; the message says which and how.
     #[error("{0}")]
     Invalid(String),
+    /// No such project or team; the message names it.
     #[error("{0}")]
     NotFound(String),
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The project directory failed, or a loading task panicked.
@@ -43,33 +48,47 @@ impl From<InvalidField> for DoraError {
 /// `GET /api/devlake/dora-metrics` parameters, as sent.
 #[derive(Debug, Clone, Default)]
 pub struct MetricsRequest {
+    /// `project`: one DevLake project.
     pub project: Option<String>,
+    /// `team`: every project of a team.
     pub team: Option<String>,
+    /// `startDate`: a date or an RFC 3339 time.
     pub start_date: Option<String>,
+    /// `endDate`: a date or an RFC 3339 time; default today.
     pub end_date: Option<String>,
+    /// `benchmark`: `2023` or `2021`; default the configured one.
     pub benchmark: Option<String>,
 }
 
 /// The metrics over the projects a request covers.
 #[derive(Debug, Clone)]
 pub struct MetricsAnswer {
+    /// The project asked for.
     pub project: Option<String>,
+    /// The team asked for (or the project's team).
     pub team: Option<String>,
     /// The window's ends as the request gave them: dates, or RFC 3339 times in UTC.
     pub start: String,
+    /// See `start`.
     pub end: String,
+    /// The benchmark that rated the metrics.
     pub benchmark: Benchmark,
+    /// The four metrics, with their trends.
     pub report: Report,
 }
 
 /// One page of deployment history.
 #[derive(Debug, Clone)]
 pub struct HistoryAnswer {
+    /// The project.
     pub service: String,
+    /// How many deployments it has in the environments asked for.
     pub total: i64,
+    /// The newest of them, newest first.
     pub deployments: Vec<HistoryRow>,
 }
 
+/// The DevLake plugin's use cases: storing webhooks, computing metrics, listing deployments.
 pub struct DoraService {
     store: Arc<dyn DoraStore>,
     directory: Arc<dyn ProjectDirectory>,
@@ -78,6 +97,7 @@ pub struct DoraService {
 }
 
 impl DoraService {
+    /// The plugin over `store`, with projects and teams from `directory`, on `clock`, rating by `default_benchmark` when a request names none.
     pub fn new(
         store: Arc<dyn DoraStore>,
         directory: Arc<dyn ProjectDirectory>,
@@ -96,6 +116,7 @@ impl DoraService {
         i64::try_from(self.clock.now().as_millis()).unwrap_or(i64::MAX)
     }
 
+    /// Stores a deployment webhook of `project`; answers the deployment's id.
     pub async fn post_deployment(
         &self,
         project: &str,
@@ -109,6 +130,7 @@ impl DoraService {
         Ok(record.id)
     }
 
+    /// Stores an incident webhook of `project`; answers its issue key.
     pub async fn post_incident(
         &self,
         project: &str,
@@ -120,6 +142,7 @@ impl DoraService {
         Ok(record.issue_key)
     }
 
+    /// Closes incident `issue_key` of `project` now (DevLake's close webhook).
     pub async fn close_incident(&self, project: &str, issue_key: &str) -> Result<(), DoraError> {
         let project = project_name(project)?;
         if self
@@ -136,6 +159,7 @@ impl DoraService {
         }
     }
 
+    /// Stores a pull-request webhook of `project`; answers its id.
     pub async fn post_pull_request(
         &self,
         project: &str,
@@ -147,6 +171,7 @@ impl DoraService {
         Ok(record.id)
     }
 
+    /// The four metrics over the request's window, for a project or a team.
     pub async fn metrics(&self, request: MetricsRequest) -> Result<MetricsAnswer, DoraError> {
         let benchmark = match request.benchmark.as_deref() {
             None => self.default_benchmark,
@@ -255,6 +280,7 @@ impl DoraService {
             || self.store.has_project(project).await?)
     }
 
+    /// The newest deployments of `service`, in one environment or all.
     pub async fn history(
         &self,
         service: Option<String>,
@@ -328,8 +354,11 @@ fn non_empty(name: &str, value: Option<String>) -> Result<Option<String>, DoraEr
 /// RFC 3339 times; by default the 30 days ending today.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
+    /// The window.
     pub window: Window,
+    /// Its start as the request gave it (or the default's date).
     pub start: String,
+    /// Its end as the request gave it (or today's date).
     pub end: String,
 }
 
@@ -352,6 +381,7 @@ fn bound(name: &str, text: &str) -> Result<Bound, DoraError> {
 }
 
 impl Period {
+    /// The window of `startDate` and `endDate`, with `today` as the default end.
     pub fn parse(start: Option<&str>, end: Option<&str>, today: Day) -> Result<Period, DoraError> {
         let end = match end {
             Some(text) => bound("endDate", text)?,

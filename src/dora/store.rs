@@ -21,19 +21,31 @@ use crate::db::{Database, StoreError};
 /// One deployment in the history, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
+    /// The deployment's id.
     pub id: String,
+    /// The version deployed, when known.
     pub version: Option<String>,
+    /// Its environment.
     pub environment: String,
+    /// Its result.
     pub result: String,
+    /// When it started (epoch ms).
     pub started_ms: Millis,
+    /// When it finished (epoch ms).
     pub finished_ms: Millis,
+    /// Whole seconds from start to finish.
     pub duration_sec: i64,
+    /// Who or what triggered it, when known.
     pub triggered_by: Option<String>,
+    /// Its head commit.
     pub head_sha: String,
+    /// The head commit's message, when known.
     pub head_message: Option<String>,
+    /// The head commit's author, when known.
     pub head_author: Option<String>,
 }
 
+/// Where the DevLake plugin's records live: its use cases, on either database ([`SqlDoraStore`]).
 #[async_trait]
 pub trait DoraStore: Send + Sync + 'static {
     /// Creates or updates deployment `record.id` of `project` and its commit rows, in one

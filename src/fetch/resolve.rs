@@ -12,6 +12,7 @@ use super::address::is_forbidden;
 
 /// Resolves a host name to addresses.
 pub trait Lookup: Send + Sync + 'static {
+    /// The addresses of `host`.
     fn lookup(
         &self,
         host: String,

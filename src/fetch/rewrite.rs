@@ -3,6 +3,7 @@
 /// Where to read a URL's content, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawSource {
+    /// The URL to fetch.
     pub url: url::Url,
     /// Read through the GitHub API (needs the token; sees private repositories).
     pub github_api: bool,

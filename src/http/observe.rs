@@ -34,6 +34,7 @@ fn request_id_from(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// The outermost middleware: gives every request an id (`X-Request-Id`, kept when valid), logs it once with its status and duration, counts it in `/metrics`, and logs a 500's cause under the id it adds to the body.
 pub async fn observe(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id_from(&req);

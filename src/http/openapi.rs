@@ -25,6 +25,7 @@ use crate::error::ErrorBody;
         (name = "catalog", description = "The software catalog: register locations, query entities (Backstage-compatible)"),
     ),
 )]
+/// The document's fixed parts: title, licence, tags, the error body, the bearer scheme.
 pub struct ApiDoc;
 
 /// Name of the bearer-token security scheme that authenticated routes declare.

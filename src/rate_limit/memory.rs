@@ -10,6 +10,7 @@ use super::{BackendError, CounterStore};
 /// Past this many keys, counts of finished windows are dropped.
 const PRUNE_AT: usize = 10_000;
 
+/// Counts in this process.
 #[derive(Default)]
 pub struct MemoryCounters {
     counts: Mutex<HashMap<String, (u64, u64)>>,

@@ -12,6 +12,7 @@ use super::{BackendError, CounterStore, WINDOW_SECS};
 
 const BACKOFF: Duration = Duration::from_secs(1);
 
+/// Counts in Redis, shared by every replica.
 pub struct RedisCounters {
     connection: ConnectionManager,
     timeout: Duration,

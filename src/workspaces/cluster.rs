@@ -39,12 +39,15 @@ pub enum ClusterError {
     /// The API server refused our own credentials (401, or 403 from RBAC).
     #[error("Kubernetes API refused our credentials: {0}")]
     CredentialsRefused(String),
+    /// The simulated driver's database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Anything else (logged, never shown).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
+/// Where workspaces run: the launcher's use cases, each scoped to the owner.
 #[async_trait]
 pub trait Cluster: Send + Sync + 'static {
     /// `kubernetes` or `simulated`, for `GET /api` and the logs.
@@ -67,6 +70,7 @@ pub trait Cluster: Send + Sync + 'static {
         started: bool,
         now: &str,
     ) -> Result<(), ClusterError>;
+    /// Deletes it (the cluster may take a moment to clean up).
     async fn delete(&self, workspace: &Workspace) -> Result<(), ClusterError>;
 }
 
@@ -80,6 +84,7 @@ pub struct ClusterSlot {
 }
 
 impl ClusterSlot {
+    /// The driver `config` names: the simulated one over `db` and `clock` when no cluster is configured, else a Kubernetes client built on first use.
     pub fn new(config: Arc<WorkspacesConfig>, db: &Database, clock: Arc<dyn Clock>) -> Self {
         let cell = OnceCell::new();
         if config.cluster == ClusterMode::None {

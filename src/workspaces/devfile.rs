@@ -19,6 +19,7 @@ use serde_json::Value;
 pub struct Devfile {
     /// The document as JSON.
     pub document: Value,
+    /// Its `schemaVersion`.
     pub schema_version: SchemaVersion,
     /// `metadata.name`, when present.
     pub name: Option<String>,
@@ -31,8 +32,10 @@ pub struct Devfile {
 /// Why a devfile was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DevfileError {
+    /// Not a YAML mapping; the parser's message.
     #[error("not YAML: {0}")]
     NotYaml(String),
+    /// A rule broken: the first one found.
     #[error("{0}")]
     Invalid(Violation),
 }
@@ -40,7 +43,9 @@ pub enum DevfileError {
 /// One broken rule: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// Where, as a dotted path (`components[0].container`); empty for the document.
     pub path: String,
+    /// What is wrong.
     pub message: String,
     /// Whether the official JSON schema has this rule (as opposed to devfile/library's rules).
     pub from_schema: bool,
@@ -61,12 +66,16 @@ impl fmt::Display for Violation {
 /// A devfile `schemaVersion` we support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SchemaVersion {
+    /// The major version.
     pub major: u32,
+    /// The minor version.
     pub minor: u32,
+    /// The patch version.
     pub patch: u32,
 }
 
 impl SchemaVersion {
+    /// Whether this version is `major.minor.patch` or later.
     pub fn at_least(self, major: u32, minor: u32, patch: u32) -> bool {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
     }
@@ -97,15 +106,19 @@ enum Segment {
 }
 
 impl Path {
+    /// Steps into the member `key`.
     pub fn key(&mut self, key: &str) {
         self.0.push(Segment::Key(key.to_owned()));
     }
+    /// Steps into item `i`.
     pub fn index(&mut self, i: usize) {
         self.0.push(Segment::Index(i));
     }
+    /// Steps back out.
     pub fn pop(&mut self) {
         self.0.pop();
     }
+    /// A violation here of a rule of the official JSON schema.
     pub fn schema(&self, message: String) -> Violation {
         Violation {
             path: self.to_string(),
@@ -113,6 +126,7 @@ impl Path {
             from_schema: true,
         }
     }
+    /// A violation here of one of devfile/library's rules.
     pub fn rule(&self, message: String) -> Violation {
         Violation {
             path: self.to_string(),
@@ -172,8 +186,11 @@ pub fn validate(document: Value) -> Result<Devfile, DevfileError> {
 /// when the schema holds, as the library does).
 #[derive(Debug, Default)]
 pub struct Findings {
+    /// The `schemaVersion`, once it is known to be supported.
     pub version: Option<SchemaVersion>,
+    /// Rules broken.
     pub errors: Vec<Violation>,
+    /// Accepted quirks worth telling the user.
     pub warnings: Vec<String>,
 }
 

@@ -13,6 +13,10 @@ use crate::http::extract::{AppJson, AppQuery};
 use crate::principal::Principal;
 
 /// What to launch.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWorkspaceBody {
@@ -28,6 +32,10 @@ pub struct CreateWorkspaceBody {
 }
 
 /// The devfile a workspace was made from.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DevfileInfo {
     name: String,
@@ -35,6 +43,10 @@ pub struct DevfileInfo {
 }
 
 /// A workspace as the caller sees it.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceView {
@@ -78,12 +90,20 @@ impl WorkspaceView {
     }
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkspaceList {
     workspaces: Vec<WorkspaceView>,
     total: usize,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -15,6 +15,7 @@ use crate::principal::Principal;
 pub struct WorkspaceId(String);
 
 impl WorkspaceId {
+    /// A new, random id.
     pub fn generate() -> WorkspaceId {
         let hex = uuid::Uuid::new_v4().simple().to_string();
         WorkspaceId(format!("workspace-{}", &hex[..12]))
@@ -35,6 +36,7 @@ impl WorkspaceId {
         WorkspaceId(id)
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -51,14 +53,17 @@ impl fmt::Display for WorkspaceId {
 pub struct Owner(String);
 
 impl Owner {
+    /// The owner for `principal`.
     pub fn of(principal: &Principal) -> Owner {
         Owner(principal.subject.clone())
     }
 
+    /// The owner with this subject.
     pub fn new(subject: impl Into<String>) -> Owner {
         Owner(subject.into())
     }
 
+    /// The owner's subject.
     pub fn subject(&self) -> &str {
         &self.0
     }
@@ -72,6 +77,10 @@ impl Owner {
 }
 
 /// A workspace's state, as Che's dashboard shows it.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub enum WorkspaceStatus {
     Starting,
@@ -82,6 +91,7 @@ pub enum WorkspaceStatus {
 }
 
 impl WorkspaceStatus {
+    /// Every status, in the order of a workspace's life.
     pub const ALL: [WorkspaceStatus; 5] = [
         WorkspaceStatus::Starting,
         WorkspaceStatus::Running,
@@ -90,6 +100,7 @@ impl WorkspaceStatus {
         WorkspaceStatus::Failed,
     ];
 
+    /// The status as served (`Running`).
     pub fn as_str(self) -> &'static str {
         match self {
             WorkspaceStatus::Starting => "Starting",
@@ -124,16 +135,23 @@ impl FromStr for WorkspaceStatus {
 /// A workspace as a driver reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
+    /// Its id.
     pub id: WorkspaceId,
+    /// Its name, unique in its namespace.
     pub name: String,
+    /// The Kubernetes namespace it runs in.
     pub namespace: String,
+    /// Who owns it.
     pub owner: Owner,
+    /// Where its life stands.
     pub status: WorkspaceStatus,
     /// Why it failed, for `Failed`.
     pub message: Option<String>,
     /// The IDE's URL once the cluster reports it (DevWorkspace `status.mainUrl`).
     pub main_url: Option<String>,
+    /// The devfile's `metadata.name`.
     pub devfile_name: String,
+    /// The devfile's `metadata.version` (empty when it has none).
     pub devfile_version: String,
     /// RFC 3339.
     pub created_at: String,
@@ -144,15 +162,23 @@ pub struct Workspace {
 /// Everything a driver needs to create a workspace.
 #[derive(Debug, Clone)]
 pub struct NewWorkspace {
+    /// The new workspace's id.
     pub id: WorkspaceId,
+    /// Its name.
     pub name: String,
+    /// Its namespace.
     pub namespace: String,
+    /// Its owner.
     pub owner: Owner,
+    /// Where the devfile was fetched from.
     pub devfile_url: String,
     /// The devfile text as fetched (Che keeps it in the `che.eclipse.org/devfile` annotation).
     pub devfile_text: String,
+    /// The validated devfile, as JSON.
     pub devfile: serde_json::Value,
+    /// The devfile's `metadata.name` (`workspace` when it has none).
     pub devfile_name: String,
+    /// The devfile's `metadata.version`.
     pub devfile_version: String,
     /// RFC 3339 with milliseconds, as Che writes its timestamps.
     pub now: String,

@@ -17,37 +17,61 @@ use super::model::{
 /// A create request, as parsed from the body.
 #[derive(Debug, Clone, Default)]
 pub struct CreateRequest {
+    /// The HTTPS URL of the devfile.
     pub devfile_url: String,
+    /// The namespace asked for; default the caller's own.
     pub namespace: Option<String>,
+    /// The name asked for; default one made from the devfile's name.
     pub name: Option<String>,
 }
 
 /// A created workspace, with anything worth telling the user about its devfile.
 #[derive(Debug, Clone)]
 pub struct Created {
+    /// The workspace, starting.
     pub workspace: Workspace,
+    /// Accepted devfile quirks worth telling the user.
     pub warnings: Vec<String>,
 }
 
 /// Why a launcher request failed; `app::errors` gives each its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
+    /// The devfile URL is not an HTTPS URL.
     #[error("Invalid devfileUrl: {0}")]
     InvalidDevfileUrl(String),
+    /// The devfile could not be fetched (refused, unreachable, too large, not found).
     #[error("Cannot fetch the devfile: {0}")]
     Fetch(String),
+    /// The devfile is invalid.
     #[error("Invalid devfile: {0}")]
     Devfile(DevfileError),
+    /// Another field of the request is invalid; the message says which.
     #[error("{0}")]
     BadRequest(String),
+    /// A user asked for a namespace that is not theirs.
     #[error("Namespace '{asked}' is not yours: use '{own}' (or leave namespace out)")]
-    NamespaceNotYours { asked: String, own: String },
+    NamespaceNotYours {
+        /// The namespace asked for.
+        asked: String,
+        /// The caller's own.
+        own: String,
+    },
+    /// The owner runs as many workspaces as allowed.
     #[error("Workspace quota exceeded: {used} of {max} running workspaces")]
-    Quota { used: usize, max: u32 },
+    Quota {
+        /// Workspaces running or starting.
+        used: usize,
+        /// The most allowed.
+        max: u32,
+    },
+    /// The name is used in the namespace.
     #[error("Workspace with name '{0}' already exists")]
     NameTaken(String),
+    /// No such workspace of the caller's.
     #[error("Workspace not found")]
     NotFound,
+    /// The cluster failed.
     #[error(transparent)]
     Cluster(ClusterError),
 }
@@ -111,6 +135,7 @@ impl Workspaces {
         self.cluster.driver()
     }
 
+    /// The launcher's settings.
     pub fn config(&self) -> &WorkspacesConfig {
         &self.config
     }
@@ -326,6 +351,7 @@ impl Workspaces {
         Ok(workspace)
     }
 
+    /// Deletes one of the caller's workspaces.
     pub async fn delete(&self, principal: &Principal, id: &str) -> Result<(), WorkspaceError> {
         let workspace = self.own(principal, id).await?;
         self.cluster.get().await?.delete(&workspace).await?;

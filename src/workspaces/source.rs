@@ -6,12 +6,14 @@ use crate::fetch::{FetchError, Fetched, Fetcher};
 
 use super::service::WorkspaceError;
 
+/// Where devfiles come from: HTTPS URLs through the guarded fetcher, GitHub and GitLab `blob` URLs read as raw files.
 #[derive(Clone)]
 pub struct DevfileSource {
     fetcher: Fetcher,
 }
 
 impl DevfileSource {
+    /// Devfiles through `fetcher`.
     pub fn new(fetcher: Fetcher) -> Self {
         Self { fetcher }
     }

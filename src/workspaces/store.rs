@@ -15,18 +15,27 @@ pub use sql::SqlWorkspaceStore;
 /// A simulated workspace as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredWorkspace {
+    /// The workspace's id.
     pub id: String,
+    /// The owner's subject.
     pub owner: String,
+    /// Its namespace.
     pub namespace: String,
+    /// Its name, unique in the namespace.
     pub name: String,
+    /// Where its devfile was fetched from.
     pub devfile_url: String,
+    /// The devfile's `metadata.name`.
     pub devfile_name: String,
+    /// The devfile's `metadata.version`.
     pub devfile_version: String,
     /// Whether it should run (Che's `spec.started`).
     pub started: bool,
     /// Epoch ms of the last start or stop; the status follows from it and the configured delays.
     pub changed_at_ms: i64,
+    /// When it was created (epoch ms).
     pub created_at_ms: i64,
+    /// When it last started (epoch ms).
     pub last_used_ms: i64,
 }
 
@@ -37,6 +46,7 @@ pub trait WorkspaceStore: Send + Sync + 'static {
     async fn insert(&self, workspace: &StoredWorkspace) -> Result<bool, StoreError>;
     /// The owner's workspaces, oldest first.
     async fn list(&self, owner: &str) -> Result<Vec<StoredWorkspace>, StoreError>;
+    /// One of the owner's workspaces; `None` if absent or someone else's.
     async fn find(&self, owner: &str, id: &str) -> Result<Option<StoredWorkspace>, StoreError>;
     /// Sets `started` (and the change time, and on start the last-used time); `false` if absent.
     async fn set_started(

@@ -1,6 +1,11 @@
 //! The integration suite: one binary, so it links once. Each module tests one area through the
 //! public API (HTTP in-process, the binary, or a store trait).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test: a failed unwrap is a failed test"
+)]
+
 mod support;
 
 mod auth;

@@ -135,6 +135,10 @@ fn streamed(
 }
 
 /// One page of a query, with a cursor for the next.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryPage {
@@ -173,6 +177,10 @@ impl IntoResponse for QueryPage {
     }
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PageInfo {
@@ -182,12 +190,20 @@ pub struct PageInfo {
     prev_cursor: Option<String>,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, Deserialize, Clone, ToSchema)]
 pub struct OrderField {
     field: String,
     order: String,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, Deserialize, Clone, ToSchema)]
 pub struct FullText {
     term: String,
@@ -281,6 +297,10 @@ pub async fn query_entities(
 }
 
 /// The body of `POST /entities/by-query`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QueryBody {
@@ -388,6 +408,10 @@ pub async fn delete_by_uid(
 }
 
 /// The body of `POST /entities/by-refs`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ByRefsBody {
@@ -396,6 +420,10 @@ pub struct ByRefsBody {
     fields: Option<Vec<String>>,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct ByRefsResponse {
     /// One item per requested ref, in order; `null` where there is no such entity.

@@ -16,6 +16,10 @@ use crate::http::extract::{AppJson, QueryPairs};
 use crate::principal::Principal;
 
 /// The body of `POST /locations`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLocationBody {
@@ -31,6 +35,10 @@ pub struct NewLocationBody {
 }
 
 /// A location as Backstage's client expects it.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationRef {
@@ -43,6 +51,10 @@ pub struct LocationRef {
 }
 
 /// A location with its processing state.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationView {
@@ -80,6 +92,10 @@ fn rfc3339(ms: i64) -> String {
 }
 
 /// `POST /locations` answer: the spec's fields and Backstage's.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Registered {
@@ -149,6 +165,10 @@ pub async fn create_location(
 }
 
 /// Backstage wraps each listed location in `data`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct LocationItem {
     data: LocationView,
@@ -184,6 +204,10 @@ pub async fn get_location(
 }
 
 /// The body of `PUT /locations/{id}`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLocationBody {

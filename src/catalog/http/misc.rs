@@ -17,12 +17,20 @@ use crate::catalog::filter::Filter;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct FacetCount {
     value: String,
     count: i64,
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Serialize, ToSchema)]
 pub struct Facets {
     /// Per requested facet, its values (as written) and how many entities have each.
@@ -53,6 +61,10 @@ pub async fn entity_facets(
 }
 
 /// The body of `POST /entity-facets`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacetsBody {
@@ -102,6 +114,10 @@ async fn facet_counts(
     Ok(Json(Facets { facets }))
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshBody {
@@ -128,6 +144,10 @@ pub async fn refresh(
     Ok(StatusCode::OK)
 }
 
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Deserialize, ToSchema)]
 pub struct ValidateBody {
     #[schema(value_type = Object)]

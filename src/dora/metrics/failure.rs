@@ -11,6 +11,10 @@ use crate::dora::benchmark::{self, Benchmark};
 use crate::dora::stats::{fixed, hours_tenths, lower_median, ratio, truncated_minutes};
 
 /// What the change failure rate was computed from.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeFailureDetails {
@@ -23,6 +27,10 @@ pub struct ChangeFailureDetails {
 }
 
 /// What the time to restore service was computed from.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreDetails {

@@ -13,6 +13,10 @@ use crate::dora::calendar::Day;
 use crate::dora::stats::{fixed, lower_median, ratio, upper_median};
 
 /// What deployment frequency was computed from.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FrequencyDetails {
@@ -30,6 +34,7 @@ pub struct FrequencyDetails {
     pub median_deployment_days_per_six_months: Option<i64>,
 }
 
+/// Deployment frequency over `window`: DevLake's median deployment days, rated by `benchmark`.
 pub fn deployment_frequency(
     facts: &[ProjectFacts],
     window: &Window,

@@ -12,6 +12,10 @@ use crate::dora::benchmark::{self, Benchmark};
 use crate::dora::stats::{ceil_minutes, fixed, hours_tenths, lower_median};
 
 /// What lead time for changes was computed from.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadTimeDetails {
@@ -25,6 +29,7 @@ pub struct LeadTimeDetails {
     pub median_minutes: Option<i64>,
 }
 
+/// Lead time for changes over `window`: the median of the changes' minutes, rated by `benchmark`.
 pub fn lead_time(
     facts: &[ProjectFacts],
     window: &Window,

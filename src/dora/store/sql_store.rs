@@ -32,6 +32,7 @@ impl DoraSql for sqlx::Postgres {
     const DEPLOYMENT_AS_ONE_SCRIPT: bool = false;
 }
 
+/// [`DoraStore`] on either backend (`SqlDoraStore<Sqlite>`, `SqlDoraStore<Postgres>`).
 pub struct SqlDoraStore<DB: DoraSql> {
     pool: Pool<DB>,
     /// Where writes go (on SQLite the database's one write connection; otherwise `pool`).
@@ -40,6 +41,7 @@ pub struct SqlDoraStore<DB: DoraSql> {
 }
 
 impl<DB: DoraSql> SqlDoraStore<DB> {
+    /// The store over `pool`, writing through `writer` (on SQLite the one write connection).
     pub fn new(pool: Pool<DB>, writer: Pool<DB>) -> Self {
         Self {
             pool,

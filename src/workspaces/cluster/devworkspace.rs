@@ -6,21 +6,30 @@ use serde_json::{Value, json};
 use crate::config::WorkspacesConfig;
 use crate::workspaces::model::{NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus};
 
+/// The DevWorkspace API group.
 pub const GROUP: &str = "workspace.devfile.io";
+/// The DevWorkspace API version this driver writes.
 pub const VERSION: &str = "v1alpha2";
+/// `apiVersion` of DevWorkspaces and DevWorkspaceTemplates.
 pub const API_VERSION: &str = "workspace.devfile.io/v1alpha2";
 
 /// Our labels: every lookup is one label-selected list.
 pub const LABEL_ID: &str = "fawkes.dev/workspace-id";
+/// The owner's label (a hash of the subject: labels are at most 63 characters).
 pub const LABEL_OWNER: &str = "fawkes.dev/owner";
 /// The owner's subject in full (the label holds a hash of it).
 pub const ANNOTATION_OWNER: &str = "fawkes.dev/owner";
+/// The devfile's `metadata.name`.
 pub const ANNOTATION_DEVFILE_NAME: &str = "fawkes.dev/devfile-name";
+/// The devfile's `metadata.version`.
 pub const ANNOTATION_DEVFILE_VERSION: &str = "fawkes.dev/devfile-version";
 /// Che's annotations.
 pub const CHE_LAST_UPDATED: &str = "che.eclipse.org/last-updated-timestamp";
+/// The devfile as fetched, as Che keeps it.
 pub const CHE_DEVFILE: &str = "che.eclipse.org/devfile";
+/// Where the devfile came from, as Che records it.
 pub const CHE_DEVFILE_SOURCE: &str = "che.eclipse.org/devfile-source";
+/// The editor, as Che records it.
 pub const CHE_EDITOR: &str = "che.eclipse.org/che-editor";
 /// Che keeps the original devfile on the workspace; larger ones would crowd the 256 KiB
 /// annotation budget, so they are left out.

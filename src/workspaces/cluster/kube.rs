@@ -24,6 +24,7 @@ use crate::config::WorkspacesConfig;
 use crate::config::workspaces::ClusterMode;
 use crate::workspaces::model::{NewWorkspace, Owner, Workspace, WorkspaceId};
 
+/// Workspaces as DevWorkspaces on a Kubernetes cluster with the DevWorkspace Operator, as Che's dashboard makes them.
 pub struct KubeCluster {
     client: kube::Client,
     workspaces: ApiResource,
@@ -66,6 +67,7 @@ impl KubeCluster {
         Ok(Self::new(client, config))
     }
 
+    /// The driver over `client` (tests give one pointed at an in-process API server).
     pub fn new(client: kube::Client, config: Arc<WorkspacesConfig>) -> KubeCluster {
         let resource = |kind: &str, plural: &str| {
             ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, VERSION, kind), plural)

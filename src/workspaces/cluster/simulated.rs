@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::workspaces::model::{NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus};
 use crate::workspaces::store::{StoredWorkspace, WorkspaceStore};
 
+/// Workspaces kept in the database when no cluster is configured: `Starting` turns `Running` after the start delay, `Stopping` turns `Stopped` after the stop delay; nothing really runs.
 pub struct SimulatedCluster {
     store: Arc<dyn WorkspaceStore>,
     clock: Arc<dyn Clock>,
@@ -21,6 +22,7 @@ pub struct SimulatedCluster {
 }
 
 impl SimulatedCluster {
+    /// The simulated driver over `store`, on `clock`, with the delays a start and a stop take.
     pub fn new(
         store: Arc<dyn WorkspaceStore>,
         clock: Arc<dyn Clock>,

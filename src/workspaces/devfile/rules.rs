@@ -15,6 +15,7 @@ use commands::{commands_rules, events_rules};
 
 const RESERVED_ENV: &[&str] = &["PROJECT_SOURCE", "PROJECTS_ROOT"];
 
+/// Checks devfile/library's rules (components, commands, events, variables) on a schema-valid document, adding what it finds.
 pub fn check(doc: &Value, _version: SchemaVersion, findings: &mut Findings) {
     let empty = Vec::new();
     let list = |key: &str| doc.get(key).and_then(Value::as_array).unwrap_or(&empty);

@@ -25,21 +25,28 @@ const GROUP_KINDS_2_0: &[&str] = &["build", "run", "test", "debug"];
 pub enum Node {
     /// A mapping with any content (free-form `attributes`).
     AnyMap,
+    /// A string.
     Str,
+    /// A boolean.
     Bool,
+    /// An integer.
     Int,
     /// A string matching [`ID_PATTERN`], at most `max` characters.
     Id {
+        /// The longest value allowed.
         max: usize,
     },
     /// A string matching a pattern, checked by the function.
     Pattern(&'static str, fn(&str) -> bool),
+    /// One of these strings.
     Enum(&'static [&'static str]),
+    /// An array of these.
     Array(Box<Node>),
     /// An array of distinct items.
     Set(Box<Node>),
     /// An object whose values are strings (`variables`, git `remotes`, annotations).
     StrMap,
+    /// An object with known fields.
     Object(Obj),
 }
 

@@ -9,6 +9,7 @@ use super::{DELETE, FIND, INSERT, LIST, SET_STARTED, StoredWorkspace, WorkspaceS
 use crate::db::StoreError;
 use crate::db::sql::{Backend, Columns, Statement};
 
+/// [`WorkspaceStore`] on either backend.
 pub struct SqlWorkspaceStore<DB: Backend> {
     pool: Pool<DB>,
     /// Where writes go (on SQLite the database's one write connection; otherwise `pool`).
@@ -16,6 +17,7 @@ pub struct SqlWorkspaceStore<DB: Backend> {
 }
 
 impl<DB: Backend> SqlWorkspaceStore<DB> {
+    /// The store over `pool`, writing through `writer` (on SQLite the one write connection).
     pub fn new(pool: Pool<DB>, writer: Pool<DB>) -> Self {
         Self { pool, writer }
     }
