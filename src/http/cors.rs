@@ -14,6 +14,7 @@ use crate::config::server::Cors;
 /// How long a browser may cache a preflight's answer.
 const MAX_AGE: Duration = Duration::from_secs(600);
 
+/// The CORS layer `cors` asks for; `None` when CORS is off.
 pub fn layer(cors: &Cors) -> Option<CorsLayer> {
     let origin = match cors {
         Cors::Off => return None,

@@ -20,6 +20,7 @@ pub const DOCS_UI_PATH: &str = "/api/docs";
 /// The OpenAPI document, relative to the docs page (`/api/docs/` → `/api/openapi.json`).
 const DOCUMENT: &str = "../openapi.json";
 
+/// The docs page and its assets, under [`DOCS_UI_PATH`].
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let config = Arc::new(utoipa_swagger_ui::Config::new([DOCUMENT]));
     let page = {
