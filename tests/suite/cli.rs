@@ -171,8 +171,8 @@ fn spawn_server_with(
     (child, started)
 }
 
-#[test]
-fn one_start_up_line_says_where_what_and_how() {
+#[tokio::test]
+async fn one_start_up_line_says_where_what_and_how() {
     let dir = tempfile::TempDir::new().unwrap();
     let (mut child, started) = spawn_server_with(
         dir.path(),
@@ -188,7 +188,7 @@ fn one_start_up_line_says_where_what_and_how() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    wait_for_exit(&mut child, Duration::from_secs(10));
+    wait_for_exit(&mut child, Duration::from_secs(10)).await;
     let address = started["address"].as_str().unwrap();
     let db = dir.path().join("fawkes-portal.db");
     let message = started["message"].as_str().unwrap_or_default();

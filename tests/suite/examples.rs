@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode};
 use fawkes_portal::config::Settings;
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, wait_until};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -40,26 +40,19 @@ async fn the_example_catalog_registers_offline() {
         registered.text()
     );
     let wanted = ["checkout", "payments", "payments-api"];
-    let mut names = Vec::new();
-    for _ in 0..200 {
-        let found = app
-            .get("/api/catalog/entities?filter=relations.ownedBy=group:default/platform-team")
-            .await
-            .json();
-        names = found
+    // The nested locations are processed in the background: wait until every entity is there.
+    let path = "/api/catalog/entities?filter=relations.ownedBy=group:default/platform-team";
+    let all_there = async || {
+        let found = app.get(path).await.json();
+        let names: Vec<String> = found
             .as_array()
             .unwrap()
             .iter()
             .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
             .collect();
-        if wanted.iter().all(|w| names.iter().any(|n| n == w)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    for w in wanted {
-        assert!(names.iter().any(|n| n == w), "{w} in {names:?}");
-    }
+        wanted.iter().all(|w| names.iter().any(|n| n == w))
+    };
+    wait_until(all_there, Duration::from_secs(15)).await;
     let api = app
         .get("/api/catalog/entities/by-name/api/default/payments-api")
         .await

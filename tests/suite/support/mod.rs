@@ -41,7 +41,7 @@ macro_rules! skip_without {
 /// Records that the running test skips because `what` is not available: it panics under
 /// `FAWKES_TEST_REQUIRE_SERVICES=1`, else prints a notice and, when `FAWKES_TEST_SKIP_LOG` names a
 /// file, appends `<test>\t<what>` to it, so `scripts/test` counts the skips and says why.
-pub fn skip(what: &str) {
+pub fn skip(what: impl std::fmt::Display) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
     if std::env::var("FAWKES_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
