@@ -6,7 +6,10 @@
 //!   filters run on; [`filter`]: the query grammar and `fields` projection; [`parse`]: YAML files
 //!   under budgets.
 //! - [`ingest`]: reading a location (file or url) and its nested Location entities;
-//!   [`service`]: the use cases; [`store`]: persistence (SQLite, PostgreSQL); [`http`]: routes.
+//!   [`service`]: registering, moving, listing and deleting locations; [`refresh`]: processing
+//!   them when due; [`entities`] and [`query`]: the read rules (lists, pages, cursors, order,
+//!   projection); [`store`]: persistence (one implementation for SQLite and PostgreSQL);
+//!   [`http`]: the handlers; [`router`]: the routes.
 
 pub mod entities;
 pub mod filter;

@@ -5,9 +5,10 @@
 //! - [`store`]: where records land, and the per-project facts the metrics read (SQLite, PostgreSQL);
 //! - [`metrics`]: the four metrics as pure functions of those facts, over [`stats`] (DevLake's
 //!   medians and roundings), [`calendar`] (UTC days, weeks, months) and [`benchmark`] (levels);
-//! - [`directory`]: which projects a team has ([`directory::ProjectDirectory`]; configuration now,
-//!   the catalog later);
-//! - [`service`]: parameters, scopes and rules; [`http`]: the routes.
+//! - [`directory`]: which projects a team has ([`directory::ProjectDirectory`]): the catalog's
+//!   components, read through [`directory::CatalogEntities`] (which the composition root
+//!   implements over the catalog), with `[dora.teams]` for projects the catalog does not list;
+//! - [`service`]: parameters, scopes and rules; [`http`]: the handlers; [`router`]: the routes.
 
 pub mod benchmark;
 pub mod calendar;

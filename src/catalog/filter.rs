@@ -1,4 +1,4 @@
-//! The query-string filter grammar (reference §2.1) and the `fields` projection (§2.4).
+//! The query-string filter grammar (Backstage's `filter` query parameter) and the `fields` projection (Backstage's `fields`).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! The JSON predicate of `POST /entities/by-query` (reference §2.3) as a [`Filter`]: field keys
+//! The JSON predicate of `POST /entities/by-query` (Backstage's entity predicate) as a [`Filter`]: field keys
 //! (implicit AND) or exactly one of `$all`, `$any`, `$not`; a field takes a value, `{$exists}`,
 //! `{$in}`, `{$hasPrefix}` or `{$contains}`, and `relations` takes
 //! `{$contains: {type, targetRef?}}`. `$not` is pushed down to the fields (De Morgan).

@@ -1,5 +1,5 @@
 //! Relations generated from spec fields, in both directions, as Backstage's built-in processor does
-//! (reference §3.6). Each row is stored with the entity that produced it; an entity is served with
+//! (as Backstage's built-in kinds processor emits them). Each row is stored with the entity that produced it; an entity is served with
 //! every row whose source it is, whoever produced it.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The flattened search rows of a served entity (reference §2.2): what every filter, order and
+//! The flattened search rows of a served entity (as Backstage's catalog builds its search table): what every filter, order and
 //! facet is evaluated against, through database indexes.
 
 use std::collections::BTreeSet;

@@ -1,5 +1,5 @@
 //! Stitching: the served form of an entity from its processed form and every relation row whose
-//! source it is (reference §4.4): `metadata.uid`, `metadata.etag` (sha1 of the served JSON without
+//! source it is (as Backstage's stitcher serves it): `metadata.uid`, `metadata.etag` (sha1 of the served JSON without
 //! uid and etag, so it changes exactly when the served entity changes) and sorted `relations`.
 
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
-//! The DORA report benchmarks DevLake ships (`dora_benchmarks`, reference §2) and its cut-offs for
-//! each metric (reference §4-§7): which performance level a value earns.
+//! The DORA report benchmarks DevLake ships (its `dora_benchmarks` table) and its cut-offs for
+//! each metric (`docs/DORA.md`): which performance level a value earns.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -22,7 +22,7 @@ pub enum Performance {
     Low,
 }
 
-/// The median deployment days DevLake rates deployment frequency by (reference §4).
+/// The median deployment days DevLake rates deployment frequency by (`docs/DORA.md`, deployment frequency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeploymentDays {
     /// Median deployment days per week (weeks start on Monday).

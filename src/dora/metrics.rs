@@ -1,6 +1,6 @@
 //! The four DORA metrics as pure functions of the facts a store loads for a window (and the
 //! window before it, for the trend). Each computation follows Apache DevLake's DORA dashboard
-//! (reference §3-§7); where this server differs on purpose, the function says so.
+//! (`docs/DORA.md`); where this server differs on purpose, the function says so.
 
 mod failure;
 mod frequency;
@@ -56,7 +56,7 @@ impl Window {
         }
     }
 
-    /// DevLake's calendar days of a window (reference §4 step 1): `date(to - k days)` for k = 0..399
+    /// DevLake's calendar days of a window (`docs/DORA.md`, the window): `date(to - k days)` for k = 0..399
     /// while `to - k days > from`; ascending. For whole-day windows, every day of the window.
     pub fn calendar_days(&self) -> Vec<Day> {
         let mut days: Vec<Day> = (0..400)
@@ -69,7 +69,7 @@ impl Window {
     }
 }
 
-/// A successful production deployment of one project (reference §3): it has at least one commit
+/// A successful production deployment of one project (`docs/DORA.md`): it has at least one commit
 /// row with result SUCCESS in PRODUCTION; it happened at the latest finish among those rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProdDeployment {
@@ -80,7 +80,7 @@ pub struct ProdDeployment {
 }
 
 /// An incident linked to the project's last successful production deployment before it was
-/// created (reference §6). Unlinked incidents are not loaded.
+/// created (`docs/DORA.md`). Unlinked incidents are not loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedIncident {
     /// The id of the deployment it is linked to.
@@ -98,7 +98,7 @@ pub struct RestoredIncident {
     pub lead_time_minutes: Option<i64>,
 }
 
-/// A change and when the deployment that shipped it finished (reference §5).
+/// A change and when the deployment that shipped it finished (`docs/DORA.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// A merged pull request, with DevLake's cycle time in minutes.

@@ -1,4 +1,4 @@
-//! The DevLake webhook bodies (reference §9; camelCase, DevLake's required fields and defaults)
+//! The DevLake webhook bodies (DevLake's webhook plugin; camelCase, DevLake's required fields and defaults)
 //! and the records they become. Parsing checks types and names the field; [`DeploymentWebhook::
 //! into_record`] and friends apply DevLake's rules and defaults.
 
@@ -208,7 +208,7 @@ pub struct CommitRecord {
 }
 
 impl CommitRecord {
-    /// Whether this row counts for DORA: result SUCCESS in PRODUCTION (reference §3).
+    /// Whether this row counts for DORA: result SUCCESS in PRODUCTION (`docs/DORA.md`, which deployments count).
     pub fn qualifies(&self, environment: &str) -> bool {
         self.result == SUCCESS && environment == PRODUCTION
     }

@@ -1,4 +1,4 @@
-//! DevLake's medians and roundings (reference §7.1), as pure functions.
+//! DevLake's medians and roundings (`docs/DORA.md`, as DevLake's dashboard SQL computes them), as pure functions.
 //!
 //! DevLake's dashboards compute a median as `max(x) WHERE percent_rank() <= 0.5`: the element at
 //! 0-based index `(n - 1) / 2` of the ascending list, the *lower* median, never an average. The
@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn medians_match_the_verified_devlake_results() {
-        // Reference §7.1, run on MariaDB: [1,2,3,4] -> lower 2, upper 3.
+        // DevLake's median query, run on MariaDB: [1,2,3,4] -> lower 2, upper 3.
         assert_eq!(lower_median(&mut [4, 1, 3, 2]), Some(2));
         assert_eq!(upper_median(&mut [4, 1, 3, 2]), Some(3));
         assert_eq!(lower_median(&mut [0, 0, 0, 1, 2, 2]), Some(0));

@@ -1,5 +1,5 @@
-//! Change failure rate (reference §6) and the time to restore service: 2023's failed deployment
-//! recovery time and 2021's median time to restore (reference §7).
+//! Change failure rate (`docs/DORA.md`) and the time to restore service: 2023's failed deployment
+//! recovery time and 2021's median time to restore (`docs/DORA.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -295,7 +295,7 @@ mod tests {
         };
         let minutes = |m: i64| Some(deployed + m * 60_000);
         let cases = [
-            // Reference §7.1: 480 and 1440 minutes, a third incident unresolved.
+            // DevLake's dashboard on these facts: 480 and 1440 minutes, a third incident unresolved.
             (
                 "devlake",
                 project(&[minutes(480), minutes(1440), None]),
@@ -350,7 +350,7 @@ mod tests {
         };
         let inside = at("2024-06-05", 0, 0);
         let cases = [
-            // Reference §7.1: lead times [360, 60] -> 60 minutes, "1.0(high)".
+            // DevLake's dashboard on these facts: lead times [360, 60] -> 60 minutes, "1.0(high)".
             (
                 "devlake",
                 restored(&[(inside, Some(360)), (inside, Some(60))]),

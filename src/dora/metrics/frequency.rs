@@ -1,6 +1,6 @@
 //! Deployment frequency: the value is successful production deployments per week in the window;
 //! the level is DevLake's, from median *deployment days* per week, month and six months
-//! (reference §4).
+//! (`docs/DORA.md`, deployment frequency).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -94,7 +94,7 @@ pub(crate) fn deployment_days(days: &[Day], deployed: &BTreeSet<Day>) -> Deploym
     }
 }
 
-/// DevLake's six-month figure (reference §4 step 5-6), quirks included: rolling sums of
+/// DevLake's six-month figure (`docs/DORA.md`, deployment frequency), quirks included: rolling sums of
 /// deployment days (and of months with deployments) over each month and the five before it; the
 /// rows kept are every sixth month counting back from the latest within a partition keyed by
 /// `year DIV 6`; then the upper median of the sums and the least month count among the rows
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn table() {
         let june = Window::days(day("2024-06-01"), day("2024-06-30"));
-        // Reference §7.1: Mon 3, Tue 4, Wed 5 (two), Mon 10, Mon 17, Mon 24 June.
+        // DevLake's dashboard on these facts: Mon 3, Tue 4, Wed 5 (two), Mon 10, Mon 17, Mon 24 June.
         let devlake = [
             at("2024-06-03", 10),
             at("2024-06-04", 10),

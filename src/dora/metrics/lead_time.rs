@@ -1,5 +1,5 @@
 //! Lead time for changes: the lower median, in minutes, over the changes whose deployment finished
-//! in the window (reference §5). Per project, the changes are its merged pull requests when it
+//! in the window (`docs/DORA.md`, lead time for changes). Per project, the changes are its merged pull requests when it
 //! has any in the window, else its deployed commits that carry an authored date.
 
 use std::collections::BTreeSet;
@@ -82,7 +82,7 @@ pub fn lead_time(
     }
 }
 
-/// DevLake's pull-request cycle time (reference §5): the sum of the parts that are known and not
+/// DevLake's pull-request cycle time (`docs/DORA.md`): the sum of the parts that are known and not
 /// negative, each rounded up to whole minutes: first commit authored to PR created (coding), PR
 /// created to merged (pickup and review), merged to deployed.
 pub fn pull_request_cycle_minutes(

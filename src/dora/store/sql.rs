@@ -244,12 +244,12 @@ pub(crate) const ACTIVITY: &str = "SELECT \
      (SELECT COUNT(*) FROM (SELECT 1 FROM dora_deployments WHERE project_id = $1 LIMIT 1) AS any_deployment), \
      (SELECT COUNT(*) FROM (SELECT 1 FROM dora_incidents WHERE project_id = $1 LIMIT 1) AS any_incident)";
 
-// Successful production deployments that finished in the range (reference §3).
+// Successful production deployments that finished in the range (`docs/DORA.md`, which deployments count).
 pub(crate) const PROD_DEPLOYMENTS: &str = "SELECT id, prod_finished_ms, prod_first_ms FROM dora_deployments \
      WHERE project_id = $1 AND prod_finished_ms BETWEEN $2 AND $3";
 
 // Each incident created after `$2` with the deployment of the project's last successful
-// production commit row that finished before the incident was created (reference §6).
+// production commit row that finished before the incident was created (`docs/DORA.md`, change failure rate).
 pub(crate) const LINKED_INCIDENTS: &str = "SELECT i.resolution_ms, \
      (SELECT c.deployment_id FROM dora_deployment_commits c \
       WHERE c.project_id = i.project_id AND c.qualifies = 1 AND c.finished_ms < i.created_ms \

@@ -1,5 +1,5 @@
 //! The DevWorkspace and its editor DevWorkspaceTemplate, built as Che's dashboard builds them
-//! (reference §3.5), and a DevWorkspace read back into a [`Workspace`] (§3.3, §3.10).
+//! (as Che's dashboard makes them), and a DevWorkspace read back into a [`Workspace`] (its `status.phase` and `status.mainUrl`).
 
 use serde_json::{Value, json};
 
@@ -107,7 +107,7 @@ pub fn devworkspace(new: &NewWorkspace, config: &WorkspacesConfig) -> Value {
     })
 }
 
-/// The che-code editor as a DevWorkspaceTemplate owned by the workspace `uid` (reference §3.4), so
+/// The che-code editor as a DevWorkspaceTemplate owned by the workspace `uid` (as Che's dashboard does), so
 /// Kubernetes removes it with the workspace.
 pub fn editor_template(new: &NewWorkspace, uid: &str, config: &WorkspacesConfig) -> Value {
     let image = &config.editor_image;

@@ -1,4 +1,4 @@
-//! devfile/library's rules beyond the schema (`devfile/api` `pkg/validation`, reference §2), run
+//! devfile/library's rules beyond the schema (`devfile/api` `pkg/validation`), run
 //! on a schema-valid document. Messages keep the Go code's wording after the path. One rule is
 //! ours: endpoint names become Kubernetes port names, so they are held to 15 characters in every
 //! version (the schema says so from 2.2.0). Several default commands in a group are a warning, as

@@ -1,9 +1,9 @@
-//! The devfile JSON schema's rules (reference §1), per `schemaVersion`, written as a small tree of
+//! The devfile JSON schema's rules (devfile/api's `schemas/latest/devfile.json`; 2.2.2 is `tests/data/devfile/schema-2.2.2.json`), per `schemaVersion`, written as a small tree of
 //! [`Node`]s that mirrors the official schema (`devfile/api` `schemas/latest/devfile.json`). The
 //! official 2.2.2 schema is used in the tests as an oracle on every test file and on mutations of
 //! them, so this tree and the schema must agree.
 //!
-//! Versions differ (reference §1.8): `deploy` group kind, image `dockerfile.git`/`devfileRegistry`
+//! Versions differ (compare the schemas of devfile/api's release tags): `deploy` group kind, image `dockerfile.git`/`devfileRegistry`
 //! and `annotation` fields arrive in 2.2.0, where endpoint names shrink from 63 to 15 characters;
 //! `dependentProjects` arrives in 2.2.2. 2.3.x is checked with the 2.2.2 rules.
 
