@@ -113,6 +113,11 @@ pub enum AuthError {
     /// Before its `nbf` or `iat`.
     #[error("Token not yet valid")]
     NotYetValid,
+    /// Its `iat` is further ahead of our clock than `auth.leeway`.
+    #[error(
+        "Token issued in the future: its 'iat' is {seconds}s ahead of this server's clock, more than the {leeway}s allowed (auth.leeway)"
+    )]
+    IssuedInFuture { seconds: u64, leeway: u64 },
     /// Its `iss` is none of the configured issuers.
     #[error("Token issuer '{0}' is not trusted")]
     UntrustedIssuer(String),

@@ -144,6 +144,16 @@ impl TrustedIssuer {
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .map_err(|e| self.refusal(e.kind(), &parsed.alg))?;
         let claims = data.claims;
+        // jsonwebtoken checks `exp` and `nbf` only; `auth.leeway` applies to `iat` too.
+        if let Some(iat) = claims.iat {
+            let now = jsonwebtoken::get_current_timestamp();
+            if iat > now.saturating_add(self.leeway) {
+                return Err(AuthError::IssuedInFuture {
+                    seconds: iat - now,
+                    leeway: self.leeway,
+                });
+            }
+        }
         let principal = match (&self.kind, parsed.typ.as_deref()) {
             (Kind::Kubernetes { .. }, _) => {
                 if !claims.sub.starts_with("system:serviceaccount:") {
