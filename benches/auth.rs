@@ -6,7 +6,9 @@
 //! 1. a token already seen (cached): `Authenticator::authenticate` + `RateLimiter::check`;
 //! 2. a first-seen ES256 token: the same, with the signature verified;
 //! 3. a whole request through the router: guarded route vs. a public one, the difference being
-//!    the guard's share of a request.
+//!    the guard's share of a request;
+//! 4. the rate limit's check once 100,000 client keys (one IPv6 /64's worth of addresses) have
+//!    been counted in the current minute, against the same check with a handful of keys.
 
 #![allow(
     clippy::unwrap_used,
@@ -39,6 +41,39 @@ fn report(name: &str, samples: &mut [Duration]) -> Duration {
         p99
     );
     p50
+}
+
+/// Counts `keys` distinct client addresses (from one IPv6 /64) in the current window, then times
+/// a user's check.
+async fn time_checks(limiter: &fawkes_portal::rate_limit::RateLimiter, keys: u32) -> Duration {
+    use std::net::{IpAddr, Ipv6Addr};
+    let address = |i: u32| {
+        IpAddr::V6(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0,
+            0,
+            0,
+            0,
+            (i >> 16) as u16,
+            i as u16,
+        ))
+    };
+    for i in 0..keys {
+        let _ = limiter.check(Bucket::Anonymous(Some(address(i)))).await;
+    }
+    let user = fawkes_portal::auth::Principal::user("user:default/jdoe");
+    let mut samples = Vec::with_capacity(100_000);
+    for _ in 0..100_000 {
+        let started = Instant::now();
+        let decision = limiter.check(Bucket::Principal(&user)).await.unwrap();
+        samples.push(started.elapsed());
+        assert!(decision.allowed);
+    }
+    report(
+        &format!("rate limit check, {keys} other keys this minute"),
+        &mut samples,
+    )
 }
 
 fn main() {
@@ -159,6 +194,13 @@ async fn run() {
     println!(
         "guard share of a request (p50 difference): {:.2?}",
         guarded_p50.saturating_sub(public_p50)
+    );
+    // 4. The in-memory counts with 100,000 keys in the current window.
+    let few = time_checks(&state.limiter, 0).await;
+    let crowded = time_checks(&state.limiter, 100_000).await;
+    println!(
+        "rate limit check with 100,000 keys / with a few keys (p50): {:.2}",
+        crowded.as_secs_f64() / few.as_secs_f64()
     );
     println!();
     println!(
