@@ -180,7 +180,7 @@ impl Ingest {
                     continue;
                 }
                 if let Some(location) = location {
-                    for nested in nested_targets(&location, &spec) {
+                    for nested in nested_targets(&location, &spec, &self.reader) {
                         let nested = match nested.and_then(|n| self.normalise(n)) {
                             Ok(n) => n,
                             Err(e) => {
@@ -347,7 +347,13 @@ fn annotate(entity: &mut Entity, spec: &LocationSpec, origin: &str) {
 }
 
 /// `spec.target` and `spec.targets[]` of a Location entity read from `parent`, resolved against it.
-fn nested_targets(entity: &Entity, parent: &LocationSpec) -> Vec<Result<LocationSpec, ReadError>> {
+/// An optional `file` target is left out only when it is missing inside the roots: outside them,
+/// leaving it out would tell whether the file exists.
+fn nested_targets(
+    entity: &Entity,
+    parent: &LocationSpec,
+    reader: &Reader,
+) -> Vec<Result<LocationSpec, ReadError>> {
     let spec = entity.get("spec");
     let kind_text = spec.and_then(|s| s.get("type")).and_then(Value::as_str);
     let optional = spec.and_then(|s| s.get("presence")).and_then(Value::as_str) == Some("optional");
@@ -375,7 +381,10 @@ fn nested_targets(entity: &Entity, parent: &LocationSpec) -> Vec<Result<Location
             if optional
                 && let Ok(spec) = &resolved
                 && spec.kind == LocationType::File
-                && !Path::new(&spec.target).exists()
+                && matches!(
+                    reader.canonical_file(&spec.target),
+                    Err(ReadError::NotFound(..))
+                )
             {
                 return None;
             }

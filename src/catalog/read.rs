@@ -72,7 +72,9 @@ impl Reader {
         }
     }
 
-    /// The canonical form of a `file` target, if it is below a configured root.
+    /// The canonical form of a `file` target, if it is below a configured root. A target outside
+    /// the roots gets the same answer whether or not anything exists there (no existence oracle):
+    /// "not found" is only said of a path whose nearest existing directory is inside a root.
     pub fn canonical_file(&self, target: &str) -> Result<PathBuf, ReadError> {
         if self.roots.is_empty() {
             return Err(ReadError::Refused(
@@ -86,16 +88,40 @@ impl Reader {
                 "file target '{target}' must be an absolute path"
             )));
         }
-        let canonical = std::fs::canonicalize(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ReadError::NotFound("file", target.to_owned()),
-            _ => ReadError::Failed("file", format!("{target}: {e}")),
-        })?;
-        if !self.roots.iter().any(|root| canonical.starts_with(root)) {
-            return Err(ReadError::Refused(format!(
+        let outside = || {
+            ReadError::Refused(format!(
                 "file target '{target}' is outside the directories in catalog.file_roots"
-            )));
+            ))
+        };
+        let inside = |canonical: &Path| self.roots.iter().any(|root| canonical.starts_with(root));
+        match std::fs::canonicalize(path) {
+            Ok(canonical) if inside(&canonical) => Ok(canonical),
+            Ok(_) => Err(outside()),
+            Err(e) => {
+                if !self.nearest_existing_is_inside(path) {
+                    return Err(outside());
+                }
+                Err(match e.kind() {
+                    std::io::ErrorKind::NotFound => ReadError::NotFound("file", target.to_owned()),
+                    _ => ReadError::Failed("file", format!("{target}: {e}")),
+                })
+            }
         }
-        Ok(canonical)
+    }
+
+    /// Whether the nearest ancestor of `path` that exists resolves inside a root, and the first
+    /// missing step below it is not a symbolic link (whose target, outside, may be what is
+    /// missing).
+    fn nearest_existing_is_inside(&self, path: &Path) -> bool {
+        let mut missing = path;
+        while let Some(parent) = missing.parent() {
+            if let Ok(canonical) = std::fs::canonicalize(parent) {
+                return self.roots.iter().any(|root| canonical.starts_with(root))
+                    && std::fs::symlink_metadata(missing).is_err();
+            }
+            missing = parent;
+        }
+        false
     }
 
     /// Reads `spec`; `previous` makes the read conditional.

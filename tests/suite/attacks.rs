@@ -2,4 +2,5 @@
 //! ordinary signed-in user would (issue #12), and checks the control that stops it. The threats,
 //! controls and settings are listed in `docs/SECURITY.md`.
 
+mod files;
 mod tokens;
