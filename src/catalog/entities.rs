@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::filter::{Filter, project, project_text};
+use super::filter::{Filter, limits, project, project_text};
 use super::model::EntityRef;
 use super::predicate::predicate_filter;
 use super::search::search_rows;
@@ -163,6 +163,13 @@ pub fn predicate(predicate: Option<&Value>) -> Result<Filter, CatalogError> {
 impl Catalog {
     /// The entities of `list`: streamed when it names no page, else one page.
     pub async fn list(&self, list: EntityList) -> Result<Listing, CatalogError> {
+        if list.order.len() > limits::MAX_ORDER_FIELDS {
+            return Err(CatalogError::Invalid(format!(
+                "Invalid order: {} order fields; at most {} are allowed",
+                list.order.len(),
+                limits::MAX_ORDER_FIELDS
+            )));
+        }
         let (mut offset, mut limit) = (list.offset, list.limit);
         if limit == Some(0) {
             return Err(CatalogError::Invalid(
@@ -276,6 +283,13 @@ impl Catalog {
         filter: &Filter,
         fields: &Fields,
     ) -> Result<Vec<Value>, CatalogError> {
+        if refs.len() > limits::MAX_REFS {
+            return Err(CatalogError::Invalid(format!(
+                "Invalid entityRefs: {} refs; at most {} are allowed in one request",
+                refs.len(),
+                limits::MAX_REFS
+            )));
+        }
         let refs: Vec<String> = refs
             .iter()
             .map(|r| {

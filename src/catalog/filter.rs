@@ -42,6 +42,28 @@ impl Condition {
     }
 }
 
+/// Bounds on one filter, whether from the query string or a JSON predicate, so that no request
+/// can make a statement (or its parsing) cost without limit: 30,000 names in one `$in` took
+/// SQLite 8 to 56 s and held a read connection all along. Each refusal is a 400 naming the bound.
+pub mod limits {
+    /// Values one key may be compared with (`$in`, or the same key repeated in a `filter`).
+    pub const MAX_VALUES: usize = 1000;
+    /// Conditions and values in a whole filter, once `$any` and `$not` are expanded.
+    pub const MAX_TERMS: usize = 2000;
+    /// Alternatives (OR'ed AND-sets) a filter may have or a predicate expand to.
+    pub const MAX_ALTERNATIVES: usize = 256;
+    /// Keys in one predicate object, or in one `filter` parameter.
+    pub const MAX_KEYS: usize = 64;
+    /// Nesting of `$all`, `$any` and `$not`.
+    pub const MAX_DEPTH: usize = 16;
+    /// Paths in `fields`, and search keys of a full-text filter.
+    pub const MAX_FIELDS: usize = 100;
+    /// Order fields of one query (each costs a lookup per matching entity).
+    pub const MAX_ORDER_FIELDS: usize = 8;
+    /// Entity refs of one `POST /entities/by-refs`.
+    pub const MAX_REFS: usize = 10_000;
+}
+
 /// OR of sets; each set is an AND of `(key, condition)`. An empty filter matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -52,6 +74,13 @@ pub struct Filter {
 impl Filter {
     /// Parses every `filter` parameter. Blank sets are ignored; the same key twice in one set is OR.
     pub fn parse(params: &[String]) -> Result<Filter, String> {
+        let statements: usize = params.iter().map(|p| p.matches(',').count() + 1).sum();
+        if statements > limits::MAX_TERMS {
+            return Err(format!(
+                "Invalid filter: {statements} statements; at most {} are allowed in one query",
+                limits::MAX_TERMS
+            ));
+        }
         let mut any_of = Vec::new();
         for param in params {
             let mut set: BTreeMap<String, Condition> = BTreeMap::new();
@@ -74,11 +103,31 @@ impl Filter {
                     }
                 }
             }
+            if set.len() > limits::MAX_KEYS {
+                return Err(format!(
+                    "Invalid filter: {} keys in one filter; at most {} are allowed",
+                    set.len(),
+                    limits::MAX_KEYS
+                ));
+            }
             if !set.is_empty() {
                 any_of.push(set.into_iter().collect());
             }
         }
-        Ok(Filter { any_of })
+        let filter = Filter { any_of };
+        filter.check_size("filter")?;
+        Ok(filter)
+    }
+
+    /// Conditions and values in the filter (what its statement binds).
+    pub fn terms(&self) -> usize {
+        terms(&self.any_of)
+    }
+
+    /// Refuses a filter past [`limits`], naming the bound; `what` names the input (`filter`,
+    /// `query`).
+    pub fn check_size(&self, what: &str) -> Result<(), String> {
+        check_sets(&self.any_of, what)
     }
 
     /// Whether an entity with these search rows matches (the same semantics as the SQL).
@@ -90,13 +139,20 @@ impl Filter {
             })
     }
 
-    /// AND of two filters (distributes OR).
-    pub fn and(self, other: Filter) -> Filter {
+    /// AND of two filters (distributes OR); refused past [`limits`].
+    pub fn and(self, other: Filter) -> Result<Filter, String> {
         if self.any_of.is_empty() {
-            return other;
+            return Ok(other);
         }
         if other.any_of.is_empty() {
-            return self;
+            return Ok(self);
+        }
+        let alternatives = self.any_of.len() * other.any_of.len();
+        if alternatives > limits::MAX_ALTERNATIVES {
+            return Err(format!(
+                "Invalid query: the filter and the query together make {alternatives} alternatives; at most {} are allowed",
+                limits::MAX_ALTERNATIVES
+            ));
         }
         let mut any_of = Vec::new();
         for a in &self.any_of {
@@ -104,8 +160,59 @@ impl Filter {
                 any_of.push(a.iter().chain(b).cloned().collect());
             }
         }
-        Filter { any_of }
+        let filter = Filter { any_of };
+        filter.check_size("query")?;
+        Ok(filter)
     }
+}
+
+/// See [`Filter::terms`].
+pub(crate) fn terms(sets: &[Vec<(String, Condition)>]) -> usize {
+    fn of(condition: &Condition) -> usize {
+        match condition {
+            Condition::In(values) => values.len().max(1),
+            Condition::Not(inner) => of(inner),
+            Condition::Exists | Condition::Prefix(_) => 1,
+        }
+    }
+    sets.iter()
+        .flat_map(|set| set.iter().map(|(_, c)| of(c)))
+        .sum()
+}
+
+/// See [`Filter::check_size`].
+pub(crate) fn check_sets(sets: &[Vec<(String, Condition)>], what: &str) -> Result<(), String> {
+    if sets.len() > limits::MAX_ALTERNATIVES {
+        return Err(format!(
+            "Invalid {what}: {} alternatives; at most {} are allowed",
+            sets.len(),
+            limits::MAX_ALTERNATIVES
+        ));
+    }
+    for (key, condition) in sets.iter().flatten() {
+        let values = match condition {
+            Condition::In(values) => values.len(),
+            Condition::Not(inner) => match inner.as_ref() {
+                Condition::In(values) => values.len(),
+                _ => 0,
+            },
+            _ => 0,
+        };
+        if values > limits::MAX_VALUES {
+            return Err(format!(
+                "Invalid {what}: '{key}' is compared with {values} values; at most {} are allowed per key",
+                limits::MAX_VALUES
+            ));
+        }
+    }
+    let terms = terms(sets);
+    if terms > limits::MAX_TERMS {
+        return Err(format!(
+            "Invalid {what}: {terms} conditions and values; at most {} are allowed in one query",
+            limits::MAX_TERMS
+        ));
+    }
+    Ok(())
 }
 
 /// The `fields` parameter: comma-separated (and repeated) dotted paths, de-duplicated.
@@ -124,6 +231,13 @@ pub fn parse_fields(params: &[String]) -> Result<Vec<String>, String> {
         }
         if !fields.iter().any(|x| x == f) {
             fields.push(f.to_owned());
+        }
+        if fields.len() > limits::MAX_FIELDS {
+            return Err(format!(
+                "Invalid fields: more than {} fields; at most {} are allowed",
+                limits::MAX_FIELDS,
+                limits::MAX_FIELDS
+            ));
         }
     }
     Ok(fields)

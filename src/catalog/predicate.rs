@@ -5,17 +5,14 @@
 
 use serde_json::Value;
 
-use super::filter::{Condition, Filter};
-
-/// Most AND-sets a predicate may expand to (a `$not` over `$any`s multiplies them).
-const MAX_SETS: usize = 256;
+use super::filter::{Condition, Filter, check_sets, limits};
 
 /// OR of AND-sets; `[]` is false and `[[]]` is true.
 type Sets = Vec<Vec<(String, Condition)>>;
 
 /// The filter a predicate stands for, or a message naming what is wrong with it.
 pub fn predicate_filter(predicate: &Value) -> Result<Filter, String> {
-    let sets = sets_of(predicate)?;
+    let sets = sets_of(predicate, 0)?;
     if sets.iter().any(Vec::is_empty) {
         return Ok(Filter::default());
     }
@@ -28,10 +25,23 @@ pub fn predicate_filter(predicate: &Value) -> Result<Filter, String> {
     Ok(Filter { any_of: sets })
 }
 
-fn sets_of(predicate: &Value) -> Result<Sets, String> {
+fn sets_of(predicate: &Value, depth: usize) -> Result<Sets, String> {
     let Value::Object(map) = predicate else {
         return Err("Invalid query: a predicate must be an object".into());
     };
+    if depth > limits::MAX_DEPTH {
+        return Err(format!(
+            "Invalid query: $all, $any and $not are nested more than {} deep",
+            limits::MAX_DEPTH
+        ));
+    }
+    if map.len() > limits::MAX_KEYS {
+        return Err(format!(
+            "Invalid query: an object with {} keys; at most {} are allowed",
+            map.len(),
+            limits::MAX_KEYS
+        ));
+    }
     let operators = map.keys().filter(|k| k.starts_with('$')).count();
     if operators > 0 && map.len() > 1 {
         return Err(
@@ -44,18 +54,21 @@ fn sets_of(predicate: &Value) -> Result<Sets, String> {
             "$all" => {
                 let mut acc: Sets = vec![Vec::new()];
                 for item in list(key, value)? {
-                    acc = cross(&acc, &sets_of(item)?)?;
+                    acc = cross(&acc, &sets_of(item, depth + 1)?)?;
                 }
                 acc
             }
             "$any" => {
                 let mut acc = Vec::new();
                 for item in list(key, value)? {
-                    acc.extend(sets_of(item)?);
+                    acc.extend(sets_of(item, depth + 1)?);
+                    if acc.len() > limits::MAX_ALTERNATIVES {
+                        return limited(acc);
+                    }
                 }
                 limited(acc)?
             }
-            "$not" => negate(&sets_of(value)?)?,
+            "$not" => negate(&sets_of(value, depth + 1)?)?,
             k if k.starts_with('$') => {
                 return Err(format!("Invalid query: operator '{k}' is not supported"));
             }
@@ -86,6 +99,13 @@ fn field_condition(field: &str, value: &Value) -> Result<(String, Condition), St
     let condition = match (operator.as_str(), operand) {
         ("$exists", Value::Bool(true)) => Condition::Exists,
         ("$exists", Value::Bool(false)) => Condition::Not(Box::new(Condition::Exists)),
+        ("$in", Value::Array(values)) if values.len() > limits::MAX_VALUES => {
+            return Err(format!(
+                "Invalid query: $in of '{field}' has {} values; at most {} are allowed per key",
+                values.len(),
+                limits::MAX_VALUES
+            ));
+        }
         ("$in", Value::Array(values)) => Condition::In(
             values
                 .iter()
@@ -121,6 +141,13 @@ fn relation_condition(
         None => Condition::Exists,
         Some(Value::String(target)) => Condition::In(vec![target.to_lowercase()]),
         Some(Value::Object(op)) => match (op.len(), op.get("$in")) {
+            (1, Some(Value::Array(targets))) if targets.len() > limits::MAX_VALUES => {
+                return Err(format!(
+                    "Invalid query: $in of 'targetRef' has {} values; at most {} are allowed per key",
+                    targets.len(),
+                    limits::MAX_VALUES
+                ));
+            }
             (1, Some(Value::Array(targets))) => Condition::In(
                 targets
                     .iter()
@@ -159,6 +186,9 @@ fn negate(sets: &Sets) -> Result<Sets, String> {
 }
 
 fn cross(a: &Sets, b: &Sets) -> Result<Sets, String> {
+    if a.len() * b.len() > limits::MAX_ALTERNATIVES {
+        return Err(too_many_alternatives());
+    }
     let mut out = Vec::new();
     for x in a {
         for y in b {
@@ -168,13 +198,20 @@ fn cross(a: &Sets, b: &Sets) -> Result<Sets, String> {
     limited(out)
 }
 
+/// `sets` if within [`limits`], else why not.
 fn limited(sets: Sets) -> Result<Sets, String> {
-    if sets.len() > MAX_SETS {
-        return Err(format!(
-            "Invalid query: the predicate expands to more than {MAX_SETS} alternatives; simplify its $any and $not"
-        ));
+    if sets.len() > limits::MAX_ALTERNATIVES {
+        return Err(too_many_alternatives());
     }
+    check_sets(&sets, "query")?;
     Ok(sets)
+}
+
+fn too_many_alternatives() -> String {
+    format!(
+        "Invalid query: the predicate expands to more than {} alternatives; simplify its $any and $not",
+        limits::MAX_ALTERNATIVES
+    )
 }
 
 #[cfg(test)]

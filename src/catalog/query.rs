@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entities::{Cursor, Fields, Order, predicate};
-use super::filter::Filter;
+use super::filter::{Filter, limits};
 use super::service::{Catalog, CatalogError};
 use super::store::{DefaultOrder, EntityRow, RowQuery};
 
@@ -147,7 +147,8 @@ impl Catalog {
         let limit = query.limit.unwrap_or(DEFAULT_QUERY_LIMIT);
         let filter = Filter::parse(&position.filter)
             .map_err(CatalogError::Invalid)?
-            .and(predicate(position.query.as_ref())?);
+            .and(predicate(position.query.as_ref())?)
+            .map_err(CatalogError::Invalid)?;
         let mut rows_query = RowQuery::new(filter);
         rows_query.default_order = DefaultOrder::Uid;
         if let Some(o) = position.order_fields.first() {
@@ -156,6 +157,13 @@ impl Catalog {
         }
         if let Some(ft) = &position.full_text_filter {
             let keys = match &ft.fields {
+                Some(f) if f.len() > limits::MAX_FIELDS => {
+                    return Err(CatalogError::Invalid(format!(
+                        "Invalid fullTextFilterFields: {} fields; at most {} are allowed",
+                        f.len(),
+                        limits::MAX_FIELDS
+                    )));
+                }
                 Some(f) if !f.is_empty() => f.iter().map(|k| k.to_lowercase()).collect(),
                 _ => vec![
                     position

@@ -231,6 +231,8 @@ impl TestResponse {
 /// new PostgreSQL database on the server at `FAWKES_TEST_DATABASE_URL`, dropped afterwards.
 pub struct TestDb {
     pub db: Database,
+    /// The PostgreSQL database's URL (an app can be pointed at it); `None` for SQLite.
+    pub url: Option<String>,
     cleanup: Option<(String, String)>,
     _dir: Option<TempDir>,
 }
@@ -255,6 +257,7 @@ impl TestDb {
         let db = Database::connect(&config.database).await.unwrap();
         TestDb {
             db,
+            url: None,
             cleanup: None,
             _dir: Some(dir),
         }
@@ -293,6 +296,7 @@ impl TestDb {
         let db = Database::connect(&config.database).await.unwrap();
         Some(TestDb {
             db,
+            url: Some(url.to_string()),
             cleanup: Some((admin_url, name)),
             _dir: None,
         })
