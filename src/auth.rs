@@ -14,6 +14,7 @@ mod crypto;
 pub mod guard;
 pub mod http;
 pub mod issuer;
+pub mod share;
 mod jwks;
 mod static_tokens;
 mod trusted;

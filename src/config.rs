@@ -95,6 +95,13 @@ pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: String,
+    /// Longest one SQL statement may run before it is cancelled (SQLite reads, every PostgreSQL
+    /// statement but migrations); `server.request_timeout` when that is shorter.
+    pub statement_timeout: String,
+    /// Most of the connection pool one principal's requests may hold at once (0 < share <= 1).
+    pub max_principal_share: f64,
+    /// SQLite's `synchronous`: `normal` (the default) or `full`.
+    pub sqlite_synchronous: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,7 +149,25 @@ impl Default for DatabaseSettings {
             url: String::new(),
             max_connections: 10,
             acquire_timeout: "5s".into(),
+            statement_timeout: "60s".into(),
+            max_principal_share: 0.5,
+            sqlite_synchronous: "normal".into(),
         }
+    }
+}
+
+impl DatabaseSettings {
+    /// `max_principal_share` of the pool, in connections (at least one).
+    fn per_principal(&self) -> Result<usize, ConfigError> {
+        let share = self.max_principal_share;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(ConfigError::new(
+                "database.max_principal_share",
+                format!("{share} is not a share of the pool: use a number above 0 and at most 1"),
+            ));
+        }
+        let connections = (f64::from(self.max_connections) * share).floor() as usize;
+        Ok(connections.max(1))
     }
 }
 
@@ -194,6 +219,11 @@ pub struct DatabaseConfig {
     pub url: DatabaseUrl,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+    /// Connections one principal's requests may hold at once (at least 1).
+    pub per_principal: usize,
+    /// SQLite's `synchronous = FULL` instead of `NORMAL`.
+    pub sqlite_full_sync: bool,
 }
 
 /// Which database, decided by the URL's scheme.
@@ -316,11 +346,12 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        let request_timeout = duration("server.request_timeout", &self.server.request_timeout)?;
         Ok(Config {
             server: ServerConfig {
                 listen,
                 max_body_bytes,
-                request_timeout: duration("server.request_timeout", &self.server.request_timeout)?,
+                request_timeout,
                 shutdown_timeout: duration(
                     "server.shutdown_timeout",
                     &self.server.shutdown_timeout,
@@ -335,6 +366,23 @@ impl Settings {
                     "database.acquire_timeout",
                     &self.database.acquire_timeout,
                 )?,
+                // A request past its timeout must not leave its statement running.
+                statement_timeout: duration(
+                    "database.statement_timeout",
+                    &self.database.statement_timeout,
+                )?
+                .min(request_timeout),
+                per_principal: self.database.per_principal()?,
+                sqlite_full_sync: match self.database.sqlite_synchronous.as_str() {
+                    "normal" => false,
+                    "full" => true,
+                    other => {
+                        return Err(ConfigError::new(
+                            "database.sqlite_synchronous",
+                            format!("'{other}' is not one of: normal, full"),
+                        ));
+                    }
+                },
             },
             log: LogConfig {
                 format,

@@ -35,6 +35,9 @@ const WRITER_CHECKPOINT_PAGES: &str = "100000";
 const WAL_KEPT_BYTES: &str = "67108864";
 /// How often committed WAL pages are copied into the SQLite database.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// SQLite virtual-machine steps between two checks of a read's deadline (a check reads the
+/// clock: a few nanoseconds every few hundred microseconds of work).
+const PROGRESS_STEPS: i32 = 10_000;
 
 /// A connection pool to the configured database.
 #[derive(Clone, Debug)]
@@ -95,6 +98,9 @@ pub enum StoreError {
     /// Anything else (500, the cause logged).
     #[error("database error: {0}")]
     Backend(#[source] sqlx::Error),
+    /// The statement ran past `database.statement_timeout` and was cancelled.
+    #[error("statement cancelled after database.statement_timeout: {0}")]
+    TimedOut(#[source] sqlx::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -104,9 +110,32 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_) => StoreError::Unavailable(err),
+            ref db if is_cancelled(db) => StoreError::TimedOut(err),
             other => StoreError::Backend(other),
         }
     }
+}
+
+/// SQLite's `SQLITE_INTERRUPT` (our progress handler) or PostgreSQL's `query_canceled`
+/// (`statement_timeout`).
+fn is_cancelled(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "9" || code == "57014")
+}
+
+/// Gives a SQLite connection's next statements until `now + timeout` to finish: past it, SQLite
+/// stops them with `SQLITE_INTERRUPT` (a dropped request does not stop SQLite's worker thread by
+/// itself, so without this a 50 s query held its connection for 50 s after the client left).
+async fn sqlite_deadline(
+    conn: &mut sqlx::SqliteConnection,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let deadline = std::time::Instant::now() + timeout;
+    conn.lock_handle()
+        .await?
+        .set_progress_handler(PROGRESS_STEPS, move || std::time::Instant::now() < deadline);
+    Ok(())
 }
 
 /// Connection pool numbers for `/metrics`.
@@ -132,11 +161,19 @@ impl Database {
                         source,
                     })?;
                 }
+                // NORMAL in WAL mode loses nothing when the process dies (kill -9, a panic);
+                // only an OS crash or power loss may lose the last commits, never corrupting the
+                // file. FULL syncs the WAL on every commit as well (`database.sqlite_synchronous`).
+                let synchronous = if config.sqlite_full_sync {
+                    SqliteSynchronous::Full
+                } else {
+                    SqliteSynchronous::Normal
+                };
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(synchronous)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
                 // An in-process database has no connection to lose: checking each connection
@@ -158,10 +195,20 @@ impl Database {
                     )
                     .await
                     .map_err(fail)?;
+                // Reads get `database.statement_timeout` from the moment they take a connection.
+                // The writer has none: a large location's replace is many statements in one
+                // transaction, and only our own code writes.
+                let timeout = config.statement_timeout;
                 let pool = SqlitePoolOptions::new()
                     .test_before_acquire(false)
                     .max_connections(config.max_connections)
                     .acquire_timeout(config.acquire_timeout)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move { sqlite_deadline(conn, timeout).await })
+                    })
+                    .before_acquire(move |conn, _| {
+                        Box::pin(async move { sqlite_deadline(conn, timeout).await.map(|()| true) })
+                    })
                     .connect_with(options)
                     .await
                     .map_err(fail)?;
@@ -172,7 +219,12 @@ impl Database {
                     url: redact_url(url),
                     source,
                 };
-                let options = PgConnectOptions::from_str(url).map_err(fail)?;
+                // Every statement is cancelled by the server past `database.statement_timeout`
+                // (migrations lift it: see `migrate`).
+                let timeout = format!("{}ms", config.statement_timeout.as_millis());
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(fail)?
+                    .options([("statement_timeout", timeout.as_str())]);
                 let pool = PgPoolOptions::new()
                     .max_connections(config.max_connections)
                     .acquire_timeout(config.acquire_timeout)
@@ -223,7 +275,21 @@ impl Database {
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
             Database::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
-            Database::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Database::Postgres(pool) => {
+                // A migration may rewrite a large table: on a connection of its own, without
+                // the statement timeout, closed afterwards.
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .map_err(sqlx::migrate::MigrateError::from)?;
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(sqlx::migrate::MigrateError::from)?;
+                let applied = POSTGRES_MIGRATIONS.run(&mut *conn).await;
+                let _ = sqlx::Connection::close(conn.detach()).await;
+                applied?;
+            }
         }
         Ok(())
     }

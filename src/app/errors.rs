@@ -16,6 +16,9 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Unavailable(_) => AppError::Unavailable("Database unavailable".into()),
             StoreError::Backend(cause) => AppError::Internal(cause.into()),
+            StoreError::TimedOut(_) => AppError::Unavailable(
+                "The query took longer than the database allows (database.statement_timeout) and was cancelled; narrow it or try again later".into(),
+            ),
         }
     }
 }

@@ -38,7 +38,8 @@ pub fn openapi(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
 /// Wraps `api` in the documentation UI, the 404 fallback and the middleware, outermost first:
 /// observe (request id, log line, metrics, 500 logging) → CORS (answers preflights) → panic catcher →
 /// JSON error bodies →
-/// guard (authentication and rate limits) → request timeout → body size limit → handler.
+/// guard (authentication and rate limits) → request timeout → the principal's share of the
+/// database pool → body size limit → handler.
 pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (api, mut doc) = api.split_for_parts();
     crate::auth::document(&mut doc, &state.config.auth);
@@ -57,6 +58,12 @@ pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::
         .layer(from_fn_with_state(
             server.request_timeout,
             envelope::timeout,
+        ))
+        .layer(from_fn_with_state(
+            std::sync::Arc::new(crate::auth::share::PrincipalShare::new(
+                state.config.database.per_principal,
+            )),
+            crate::auth::share::limit,
         ))
         .layer(DefaultBodyLimit::max(server.max_body_bytes));
     let router = api

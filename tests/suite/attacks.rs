@@ -3,6 +3,7 @@
 //! controls and settings are listed in `docs/SECURITY.md`. Attacks that reach storage run on
 //! SQLite and on PostgreSQL ([`on_both_databases!`]).
 
+mod database;
 mod files;
 mod queries;
 mod tokens;

@@ -1,0 +1,179 @@
+//! One user must not starve the database for everyone: a statement past its time is cancelled and
+//! its connection freed, and one principal holds at most its share of the pool.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use fawkes_portal::app::AppState;
+use fawkes_portal::auth::issuer::TokenSubject;
+use fawkes_portal::db::{Database, StoreError};
+use fawkes_portal::error::AppError;
+use utoipa_axum::routes;
+
+use super::Backend;
+use crate::support::TestApp;
+
+/// Connections the test routes hold now, and the most they held at once.
+#[derive(Default)]
+struct Probe {
+    holding: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Probe {
+    fn hold(&self) -> Held<'_> {
+        let now = self.holding.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        Held(self)
+    }
+}
+
+struct Held<'a>(&'a Probe);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.holding.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `sqlite` or `postgres` on a connection of the read pool, counted by `probe`.
+async fn statement(
+    db: &Database,
+    probe: &Probe,
+    sqlite: &'static str,
+    postgres: &'static str,
+) -> Result<StatusCode, AppError> {
+    match db {
+        Database::Sqlite { pool, .. } => {
+            let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+            let _held = probe.hold();
+            sqlx::query(sqlite)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from)?;
+        }
+        Database::Postgres(pool) => {
+            let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+            let _held = probe.hold();
+            sqlx::query(postgres)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from)?;
+        }
+    }
+    Ok(StatusCode::OK)
+}
+
+/// Test route: a statement that runs for minutes unless it is cancelled.
+#[utoipa::path(get, path = "/api/test/slow-statement", responses((status = 200)))]
+async fn slow_statement(
+    State(state): State<AppState>,
+    Extension(probe): Extension<Arc<Probe>>,
+) -> Result<StatusCode, AppError> {
+    statement(
+        &state.db,
+        &probe,
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000000) \
+         SELECT count(*) FROM c",
+        "SELECT pg_sleep(600)",
+    )
+    .await
+}
+
+/// Test route: a quick statement on the read pool.
+#[utoipa::path(get, path = "/api/test/quick-statement", responses((status = 200)))]
+async fn quick_statement(
+    State(state): State<AppState>,
+    Extension(probe): Extension<Arc<Probe>>,
+) -> Result<StatusCode, AppError> {
+    statement(&state.db, &probe, "SELECT 1", "SELECT 1").await
+}
+
+async fn app(backend: &Backend, edit: impl FnOnce(&mut fawkes_portal::config::Settings)) -> (TestApp, Arc<Probe>) {
+    let probe = Arc::new(Probe::default());
+    let routes = fawkes_portal::http::api_routes()
+        .routes(routes!(slow_statement))
+        .routes(routes!(quick_statement))
+        .layer(Extension(probe.clone()));
+    (TestApp::build(backend.with(edit), routes).await, probe)
+}
+
+/// A statement past `database.statement_timeout` is cancelled with a 503 saying so, and its
+/// connection (the only one) serves the next request at once.
+async fn a_statement_past_its_timeout_is_cancelled_and_frees_its_connection(backend: Backend) {
+    let (app, _) = app(&backend, |s| {
+        s.database.max_connections = 1;
+        s.database.statement_timeout = "1s".into();
+        s.server.request_timeout = "8s".into();
+    })
+    .await;
+    let started = Instant::now();
+    let slow = app.get("/api/test/slow-statement").await;
+    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{}", slow.text());
+    let message = slow.json()["error"].as_str().unwrap().to_owned();
+    assert!(message.contains("database.statement_timeout"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(8), "cancelled, not finished");
+    let quick = app.get("/api/test/quick-statement").await;
+    assert_eq!(quick.status, StatusCode::OK, "{}", quick.text());
+}
+
+/// A request past `server.request_timeout` gets its 503, and its statement does not outlive it:
+/// the pool's only connection serves the next request within that request's own timeout.
+async fn a_request_past_its_timeout_leaves_no_statement_running(backend: Backend) {
+    let (app, _) = app(&backend, |s| {
+        s.database.max_connections = 1;
+        s.server.request_timeout = "2s".into();
+    })
+    .await;
+    let slow = app.get("/api/test/slow-statement").await;
+    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{}", slow.text());
+    let quick = app.get("/api/test/quick-statement").await;
+    assert_eq!(quick.status, StatusCode::OK, "{}", quick.text());
+}
+
+/// Four connections, half of them one principal's share: while one user runs four slow
+/// requests, only two of them hold a connection, and another user is served at once.
+async fn one_principal_holds_at_most_its_share_of_the_pool(backend: Backend) {
+    let (app, probe) = app(&backend, |s| {
+        s.database.max_connections = 4;
+        s.database.max_principal_share = 0.5;
+        s.database.acquire_timeout = "2s".into();
+        s.database.statement_timeout = "6s".into();
+    })
+    .await;
+    let app = Arc::new(app);
+    let slow: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.get("/api/test/slow-statement").await.status })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while probe.holding.load(Ordering::SeqCst) < 2 {
+        assert!(Instant::now() < deadline, "the slow requests did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Without the share the other two would take the rest of the pool within this second.
+    let window = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < window {
+        assert!(probe.most.load(Ordering::SeqCst) <= 2, "one user held more than its share");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(probe.most.load(Ordering::SeqCst), 2);
+    let other = app.issue(&TokenSubject::user("someone-else").unwrap());
+    let served = app.get_as("/api/test/quick-statement", &other).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.text());
+    for request in slow {
+        request.abort();
+    }
+}
+
+crate::on_both_databases!(
+    a_statement_past_its_timeout_is_cancelled_and_frees_its_connection,
+    a_request_past_its_timeout_leaves_no_statement_running,
+    one_principal_holds_at_most_its_share_of_the_pool,
+);
