@@ -187,7 +187,7 @@ impl Catalog {
             offset = position.offset.or(offset);
         }
         if offset.is_none() && limit.is_none() && list.after.is_none() {
-            return Ok(Listing::Stream(self.stream(list)));
+            return Ok(Listing::Stream(self.stream(list).await?));
         }
         let (offset, limit) = (offset.unwrap_or(0), limit.unwrap_or(u64::MAX / 4));
         let mut query = RowQuery::new(list.filter);
@@ -206,24 +206,38 @@ impl Catalog {
         Ok(Listing::Page { items, next })
     }
 
-    /// Every match of `list`, a page at a time (keyset on uid, or on the first order key).
-    fn stream(&self, list: EntityList) -> BoxStream<'static, Result<StreamPage, CatalogError>> {
+    /// Every match of `list`, a page at a time (keyset on uid, or on the first order key). The
+    /// first page is read before this returns, so a failure there is an error answer, not a
+    /// stream that breaks off at once; a later page that fails ends the stream with the error
+    /// (the HTTP layer then aborts the answer, so it never passes for complete).
+    async fn stream(
+        &self,
+        list: EntityList,
+    ) -> Result<BoxStream<'static, Result<StreamPage, CatalogError>>, CatalogError> {
         let mut query = RowQuery::new(list.filter);
         query.default_order = DefaultOrder::Uid;
         query.require_order_value = !list.order.is_empty();
         query.order = rows_order(&list.order).into_iter().take(1).collect();
         query.limit = Some(STREAM_PAGE);
         let (catalog, fields) = (self.clone(), Arc::new(list.fields));
-        let pages = futures_util::stream::unfold(Some(query), move |query| {
+        let first = {
+            let _permit = self.stream_pages.acquire().await;
+            self.store.query(&query).await?
+        };
+        let pages = futures_util::stream::unfold((Some(query), Some(first)), move |(query, read)| {
             let (catalog, fields) = (catalog.clone(), fields.clone());
             async move {
                 let mut query = query?;
                 let Ok(permit) = catalog.stream_pages.clone().acquire_owned().await else {
-                    return None;
+                    let closed = CatalogError::Invalid("the catalog is shutting down".into());
+                    return Some((Err(closed), (None, None)));
                 };
-                let rows = match catalog.store.query(&query).await {
-                    Ok(rows) => rows,
-                    Err(e) => return Some((Err(e.into()), None)),
+                let rows = match read {
+                    Some(rows) => rows,
+                    None => match catalog.store.query(&query).await {
+                        Ok(rows) => rows,
+                        Err(e) => return Some((Err(e.into()), (None, None))),
+                    },
                 };
                 let last = (rows.len() as u64) < STREAM_PAGE;
                 query.many_matches = !last;
@@ -236,10 +250,10 @@ impl Catalog {
                     last,
                     _permit: permit,
                 };
-                Some((Ok(page), (!last).then_some(query)))
+                Some((Ok(page), ((!last).then_some(query), None)))
             }
         });
-        Box::pin(pages)
+        Ok(Box::pin(pages))
     }
 
     /// The served JSON of one entity by kind, namespace and name (case-insensitive).

@@ -103,7 +103,7 @@ fn streamed(
     let mut first = true;
     let chunks = pages.map(move |page| {
         let page = page.map_err(|e| {
-            tracing::error!(error = %e, "streaming GET /entities failed");
+            tracing::error!(error = %e, "streaming GET /entities failed; aborting the answer");
             std::io::Error::other("database error")
         })?;
         let mut chunk =

@@ -1,5 +1,6 @@
 //! One user must not starve the database for everyone: a statement past its time is cancelled and
-//! its connection freed, and one principal holds at most its share of the pool.
+//! its connection freed, one principal holds at most its share of the pool, and a streamed list
+//! whose reading fails never passes for a complete answer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,13 +9,15 @@ use std::time::{Duration, Instant};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
-use fawkes_portal::app::AppState;
+use fawkes_portal::app::{App, AppState};
 use fawkes_portal::auth::issuer::TokenSubject;
 use fawkes_portal::db::{Database, StoreError};
 use fawkes_portal::error::AppError;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use utoipa_axum::routes;
 
 use super::Backend;
+use crate::catalog::CatalogApp;
 use crate::support::TestApp;
 
 /// Connections the test routes hold now, and the most they held at once.
@@ -172,8 +175,109 @@ async fn one_principal_holds_at_most_its_share_of_the_pool(backend: Backend) {
     }
 }
 
+/// The first page of a streamed list is read before the answer starts: when the database fails
+/// there, the answer is a 503 with a JSON body, not a 200 cut short.
+async fn a_streamed_list_that_cannot_start_is_an_error_response(backend: Backend) {
+    let (app, _) = app(&backend, |_| {}).await;
+    app.app.state().db.close().await;
+    let response = app.get("/api/catalog/entities").await;
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE, "{}", response.text());
+    assert_eq!(response.json()["error"], "Database unavailable");
+}
+
+/// A streamed list whose next page fails once its answer has begun is aborted: the chunked body
+/// never gets its last chunk, so no client takes what it got for the whole list.
+async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
+    let c = CatalogApp::with(backend.with(|_| {})).await;
+    // 1,200 entities of about 8 KB: the first page (1,000) is more than the kernel buffers on
+    // both ends of a loopback connection, so the next page is not read before the client reads.
+    let description = "x".repeat(8 * 1024);
+    let mut targets = Vec::new();
+    for file in 0..4 {
+        let documents: String = (0..300)
+            .map(|i| {
+                format!(
+                    "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc-{file}-{i}\n  description: {description}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+                )
+            })
+            .collect();
+        targets.push(c.write(&format!("part-{file}.yaml"), documents));
+    }
+    let list: String = targets.iter().map(|t| format!("    - {t}\n")).collect();
+    let root = c.write(
+        "all.yaml",
+        format!("apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  type: file\n  targets:\n{list}"),
+    );
+    let registered = c
+        .post(
+            "/api/catalog/locations",
+            serde_json::json!({"type": "file", "target": root}),
+        )
+        .await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.text());
+    let id = registered.json()["location"]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view = c.get(&format!("/api/catalog/locations/{id}")).await.json();
+        if view["status"] != "processing" {
+            assert_eq!(view["status"], "ready", "{view}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still processing: {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let state = c.app.app.state().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        App::new(state.clone(), fawkes_portal::http::api_routes())
+            .serve(listener, async move {
+                let _ = stopped.await;
+            }),
+    );
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(address).await.unwrap();
+    let request = format!(
+        "GET /api/catalog/entities HTTP/1.1\r\nhost: portal\r\nauthorization: Bearer {}\r\n\r\n",
+        c.app.token
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buffer = vec![0u8; 4096];
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the connection closed before the head");
+        received.extend_from_slice(&buffer[..n]);
+    }
+    assert!(received.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&received[..64]));
+    // The database goes away while the first page is still being sent.
+    state.db.close().await;
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+        }
+    }
+    assert!(
+        received.len() > 1_000_000,
+        "the first page arrived ({} bytes)",
+        received.len()
+    );
+    assert!(
+        !received.ends_with(b"\r\n0\r\n\r\n"),
+        "the body ended with the last chunk, as a complete list would"
+    );
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
 crate::on_both_databases!(
     a_statement_past_its_timeout_is_cancelled_and_frees_its_connection,
     a_request_past_its_timeout_leaves_no_statement_running,
     one_principal_holds_at_most_its_share_of_the_pool,
+    a_streamed_list_that_cannot_start_is_an_error_response,
+    a_streamed_list_failing_midway_is_aborted,
 );
