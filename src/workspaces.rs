@@ -4,6 +4,7 @@
 //! - [`devfile`]: our own devfile validation (schema rules per `schemaVersion`, devfile/library's rules);
 //! - [`model`]: ids, names, owners, statuses;
 //! - [`service`]: the rules (namespace, naming, quota, isolation) over a [`cluster::Cluster`];
+//!   [`quota`]: the per-owner lock the quota is checked and used under;
 //! - [`cluster`]: the drivers: Kubernetes DevWorkspaces ([`cluster::kube`]) or simulated in the
 //!   database ([`cluster::simulated`], over [`store`]) when no cluster is configured;
 //! - [`http`]: the handlers.
@@ -12,6 +13,7 @@ pub mod cluster;
 pub mod devfile;
 pub mod http;
 pub mod model;
+pub mod quota;
 pub mod service;
 pub mod source;
 pub mod store;

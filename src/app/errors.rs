@@ -87,6 +87,7 @@ impl From<WorkspaceError> for AppError {
                 AppError::Forbidden(err.to_string())
             }
             WorkspaceError::NameTaken(_) => AppError::Conflict(err.to_string()),
+            WorkspaceError::Busy(message) => AppError::Unavailable(message),
             WorkspaceError::NotFound => AppError::NotFound(err.to_string()),
             WorkspaceError::InvalidDevfileUrl(_)
             | WorkspaceError::Fetch(_)

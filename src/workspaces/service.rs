@@ -74,6 +74,19 @@ pub enum WorkspaceError {
     /// The cluster failed.
     #[error(transparent)]
     Cluster(ClusterError),
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl From<super::quota::QuotaLockError> for WorkspaceError {
+    fn from(err: super::quota::QuotaLockError) -> Self {
+        match err {
+            super::quota::QuotaLockError::Store(store) => {
+                WorkspaceError::Cluster(ClusterError::Store(store))
+            }
+            busy => WorkspaceError::Busy(format!("Try again: {busy}")),
+        }
+    }
 }
 
 impl From<ClusterError> for WorkspaceError {
@@ -93,6 +106,7 @@ pub struct Workspaces {
     cluster: ClusterSlot,
     source: super::source::DevfileSource,
     clock: Arc<dyn Clock>,
+    quota: Arc<super::quota::QuotaLocks>,
 }
 
 /// How many generated names are tried before giving up on a crowded namespace.
@@ -112,6 +126,7 @@ impl Workspaces {
             config,
             source: super::source::DevfileSource::new(fetcher),
             clock,
+            quota: Arc::new(super::quota::QuotaLocks::new(db.leases())),
         })
     }
 
@@ -236,23 +251,37 @@ impl Workspaces {
     ) -> Result<Created, WorkspaceError> {
         let (url, namespace) = self.check_request(principal, request)?;
         let owner = Owner::of(principal);
+        // Refused early, before the devfile is fetched; checked again under the owner's lock.
         self.check_quota(&owner, None).await?;
         let (text, devfile) = self.fetch_devfile(&url).await?;
-        let mut new = self.prepare(&owner, request, namespace, &url, text, &devfile);
+        let new = self.prepare(&owner, request, namespace, &url, text, &devfile);
+        let quota = self.quota.lock(owner.subject()).await?;
+        let created = self.create_within_quota(new, request.name.is_none()).await;
+        quota.release().await;
+        self.created(created, &devfile)
+    }
+
+    /// The quota check and the create, under the owner's lock.
+    async fn create_within_quota(
+        &self,
+        mut new: NewWorkspace,
+        rename: bool,
+    ) -> Result<Workspace, WorkspaceError> {
+        self.check_quota(&new.owner, None).await?;
         for _ in 1..NAME_ATTEMPTS {
             match self.cluster.get().await?.create(&new).await {
-                Err(ClusterError::NameTaken(_)) if request.name.is_none() => {
+                Err(ClusterError::NameTaken(_)) if rename => {
                     new.name = generated_name(&new.devfile_name);
                 }
-                other => return self.created(other, &devfile),
+                other => return Ok(other?),
             }
         }
-        self.created(self.cluster.get().await?.create(&new).await, &devfile)
+        Ok(self.cluster.get().await?.create(&new).await?)
     }
 
     fn created(
         &self,
-        result: Result<Workspace, ClusterError>,
+        result: Result<Workspace, WorkspaceError>,
         devfile: &Devfile,
     ) -> Result<Created, WorkspaceError> {
         let workspace = result?;
@@ -323,6 +352,27 @@ impl Workspaces {
 
     /// Starts a stopped workspace; it counts against the quota.
     pub async fn start(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<Workspace, WorkspaceError> {
+        let workspace = self.own(principal, id).await?;
+        if workspace.status.is_active() {
+            self.cluster
+                .get()
+                .await?
+                .set_started(&workspace, true, &self.now())
+                .await?;
+            return Ok(workspace);
+        }
+        let quota = self.quota.lock(workspace.owner.subject()).await?;
+        let started = self.start_within_quota(principal, id).await;
+        quota.release().await;
+        started
+    }
+
+    /// The quota check and the start, under the owner's lock (the workspace read again there).
+    async fn start_within_quota(
         &self,
         principal: &Principal,
         id: &str,

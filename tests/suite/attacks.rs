@@ -6,6 +6,7 @@
 mod database;
 mod files;
 mod queries;
+mod quota;
 mod tokens;
 
 use fawkes_portal::config::Settings;

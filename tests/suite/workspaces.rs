@@ -3,9 +3,9 @@
 //! the simulated store's contract on SQLite and PostgreSQL.
 
 mod devfile;
-mod kube_server;
-mod kubernetes;
+pub mod kube_server;
+pub mod kubernetes;
 mod kubernetes_http;
 mod requests;
-mod simulated;
+pub mod simulated;
 mod store;
