@@ -77,6 +77,7 @@ impl AppState {
             &config.catalog,
             fetcher,
             background.clone(),
+            &crate::db::lease::instance_id(&config.data_dir),
         );
         let dora = Arc::new(DoraService::new(
             crate::dora::store::open(&db),

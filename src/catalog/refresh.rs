@@ -10,6 +10,17 @@ use super::read::ReadOutcome;
 use super::service::{Catalog, CatalogError, RootFile, now_ms};
 use super::store::LocationResult;
 
+/// How long a location's processing lease lasts without renewal: after a crash on another
+/// host, its location is processed again this long after the crash at the latest.
+const PROCESSING_LEASE: Duration = Duration::from_secs(60);
+/// How often a processing under way renews its lease.
+const LEASE_RENEWAL: Duration = Duration::from_secs(15);
+
+/// The lease a location is processed under (the store's `due_locations` reads it too).
+pub fn processing_lease(location_id: &str) -> String {
+    format!("catalog:location:{location_id}")
+}
+
 impl Catalog {
     /// Reads the location's tree (from `root`, its root file just read, when given) and stores
     /// the result. Unchanged sources (every file answering "not modified") cost no writes besides
@@ -143,11 +154,10 @@ impl Catalog {
     /// Processes the location if it is due and no other replica is processing it (row lease);
     /// `false` if another replica holds it or has just processed it.
     pub async fn process_leased(&self, id: &str) -> Result<bool, CatalogError> {
-        let lease = format!("catalog:location:{id}");
-        let ttl = Duration::from_secs(120);
+        let lease = processing_lease(id);
         if !self
             .leases
-            .try_acquire(&lease, &self.replica, now_ms(), ttl)
+            .try_acquire(&lease, &self.replica, now_ms(), PROCESSING_LEASE)
             .await?
         {
             return Ok(false);
@@ -158,22 +168,81 @@ impl Catalog {
             .location(id)
             .await
             .map(|l| l.is_some_and(|l| l.next_refresh_at <= now_ms()));
-        let processed = match due {
-            Ok(true) => {
-                self.process_location(id, None).await;
-                Ok(true)
-            }
-            Ok(false) => Ok(false),
-            Err(e) => Err(e.into()),
-        };
+        if let Ok(true) = due {
+            self.holding(id, self.process_location(id, None)).await;
+            return Ok(true);
+        }
         let _ = self.leases.release(&lease, &self.replica).await;
-        processed
+        Ok(due?)
     }
 
-    /// Runs [`Catalog::refresh_due`] every second until cancelled.
+    /// Processes location `id` holding its lease (renewed while it runs), unless another replica
+    /// holds it; returns whether it processed it.
+    pub(super) async fn process_under_lease(
+        &self,
+        id: &str,
+        root: Option<RootFile>,
+    ) -> Result<bool, CatalogError> {
+        let lease = processing_lease(id);
+        if !self
+            .leases
+            .try_acquire(&lease, &self.replica, now_ms(), PROCESSING_LEASE)
+            .await?
+        {
+            return Ok(false);
+        }
+        self.holding(id, self.process_location(id, root)).await;
+        Ok(true)
+    }
+
+    /// Runs `work` while holding location `id`'s lease, acquired by the caller: renewed every
+    /// [`LEASE_RENEWAL`] (beside `work`, never blocking it), released at the end.
+    async fn holding(&self, id: &str, work: impl std::future::Future<Output = ()>) {
+        let lease = processing_lease(id);
+        let renewals = async {
+            let mut tick = tokio::time::interval(LEASE_RENEWAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let renewed = self
+                    .leases
+                    .try_acquire(&lease, &self.replica, now_ms(), PROCESSING_LEASE)
+                    .await;
+                if !matches!(renewed, Ok(true)) {
+                    tracing::warn!(
+                        location = id,
+                        "could not renew a catalog location's processing lease"
+                    );
+                }
+            }
+        };
+        tokio::select! {
+            () = work => {}
+            () = renewals => {}
+        }
+        let _ = self.leases.release(&lease, &self.replica).await;
+    }
+
+    /// Gives up the leases an earlier run of this server held when it stopped (a crash, a kill):
+    /// their locations, left `processing`, are processed again on the first tick.
+    pub async fn release_earlier_runs(&self) -> Result<u64, CatalogError> {
+        let run = self
+            .replica
+            .rsplit_once('/')
+            .map_or(self.replica.as_str(), |(_, run)| run);
+        Ok(self.leases.release_earlier_runs(&self.instance, run).await?)
+    }
+
+    /// Runs [`Catalog::refresh_due`] every second until cancelled, the first time at once, after
+    /// giving up the leases of this server's earlier run.
     pub fn start_refresh_loop(&self) {
         let catalog = self.clone();
         self.background.spawn(move |cancel| async move {
+            match catalog.release_earlier_runs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(leases = n, "released the catalog leases a previous run of this server held when it stopped"),
+                Err(e) => tracing::warn!(error = %e, "cannot release the leases of this server's previous run"),
+            }
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

@@ -52,7 +52,9 @@ pub struct Catalog {
     pub(super) background: Background,
     pub(super) leases: Arc<dyn LeaseStore>,
     pub(super) refresh_interval: Duration,
-    /// This replica's name as a lease holder.
+    /// This server's lasting name (see [`crate::db::lease::instance_id`]).
+    pub(super) instance: String,
+    /// This run's name as a lease holder: `<instance>/<run>`.
     pub(super) replica: String,
     /// Pages of streamed whole-catalog lists being read and written at once. A page of 1,000
     /// entities holds about 5 MB while it is read, copied and serialised; sixteen concurrent
@@ -89,13 +91,16 @@ pub fn now_ms() -> i64 {
 }
 
 impl Catalog {
-    /// The catalog over `store`, reading locations as `config` allows through `fetcher`, with processing in `background` and refreshes under `leases`.
+    /// The catalog over `store`, reading locations as `config` allows through `fetcher`, with
+    /// processing in `background` and refreshes under `leases`; `instance` is this server's
+    /// lasting name (its leases are held as `<instance>/<run>`).
     pub fn new(
         store: Arc<dyn CatalogStore>,
         leases: Arc<dyn LeaseStore>,
         config: &CatalogConfig,
         fetcher: crate::fetch::Fetcher,
         background: Background,
+        instance: &str,
     ) -> Catalog {
         Catalog {
             store,
@@ -107,7 +112,8 @@ impl Catalog {
             stream_pages: Arc::new(tokio::sync::Semaphore::new(STREAM_PAGES_AT_ONCE)),
             leases,
             refresh_interval: config.refresh_interval,
-            replica: uuid::Uuid::new_v4().to_string(),
+            instance: instance.to_owned(),
+            replica: format!("{instance}/{}", uuid::Uuid::new_v4()),
         }
     }
 
@@ -271,7 +277,13 @@ impl Catalog {
         self.background.spawn(move |cancel| async move {
             tokio::select! {
                 () = cancel.cancelled() => {}
-                () = catalog.process_location(&id, Some(root)) => {}
+                result = catalog.process_under_lease(&id, Some(root)) => {
+                    if let Err(e) = result {
+                        // The location stays `processing` with no lease: the refresh loop
+                        // processes it on its next tick.
+                        tracing::warn!(location = %id, error = %e, "processing a new catalog location failed");
+                    }
+                }
             }
         });
     }

@@ -52,11 +52,6 @@ pub struct ReplaceOutcome {
     pub conflicts: Vec<(String, String)>,
 }
 
-/// How long after its processing began a location still `processing` is processed again: far
-/// longer than any processing takes (50,000 entities take seconds), so a processing under way is
-/// not repeated.
-pub const STALE_PROCESSING_MS: i64 = 15 * 60 * 1000;
-
 /// How rows are ordered when no order is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DefaultOrder {
@@ -171,8 +166,9 @@ pub trait Locations: Send + Sync {
     /// The validators of every file of the location's last complete read.
     async fn location_validators(&self, id: &str) -> Result<Validators, StoreError>;
     /// Locations whose next refresh is due at `now`. A location still `processing` counts only
-    /// once that processing began [`STALE_PROCESSING_MS`] before `now`: it was cut short (a crash,
-    /// or a stop in the middle) and nothing else will finish it.
+    /// while no live lease (`catalog:location:<id>`, see `refresh::processing_lease`) says a
+    /// replica is processing it: one that was cut short (a crash, a stop in the middle) is taken
+    /// again at once.
     async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError>;
     /// Makes the location due now (`POST /refresh`).
     async fn schedule_location(&self, id: &str, now: i64) -> Result<(), StoreError>;

@@ -40,6 +40,31 @@ pub trait LeaseStore: Send + Sync + 'static {
     async fn release(&self, name: &str, holder: &str) -> Result<bool, StoreError>;
     /// The current, unexpired lease on `name`, if any.
     async fn current(&self, name: &str, now: EpochMillis) -> Result<Option<Lease>, StoreError>;
+    /// Gives up every lease held by an earlier run of this instance (holder `<instance>/<run>`
+    /// with another run than `run`): that run has ended, so nothing holds them any more.
+    /// Returns how many were given up.
+    async fn release_earlier_runs(&self, instance: &str, run: &str) -> Result<u64, StoreError>;
+}
+
+/// This server's lasting name, kept in `<data_dir>/instance-id` (made on first start), so a run
+/// can tell its leases from those its previous run left when it stopped without releasing them.
+/// A data directory that cannot be written gives a name for this run only.
+pub fn instance_id(data_dir: &std::path::Path) -> String {
+    let path = data_dir.join("instance-id");
+    let valid = |id: &str| {
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && valid(text.trim())
+    {
+        return text.trim().to_owned();
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let written = std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&path, &id));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "cannot keep this server's instance id; leases of a previous run will wait for their expiry");
+    }
+    id
 }
 
 // The dialects agree on this SQL (sqlx binds `$N` on SQLite too), so it is written once.
@@ -50,6 +75,8 @@ const ACQUIRE: &str = "INSERT INTO leases (name, holder, expires_at_ms) VALUES (
 const RELEASE: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2 RETURNING name";
 const CURRENT: &str =
     "SELECT name, holder, expires_at_ms FROM leases WHERE name = $1 AND expires_at_ms > $2";
+const RELEASE_EARLIER_RUNS: &str =
+    "DELETE FROM leases WHERE holder LIKE $1 ESCAPE '\\' AND holder <> $2 RETURNING name";
 
 fn expiry(now: EpochMillis, ttl: Duration) -> EpochMillis {
     now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
@@ -113,5 +140,19 @@ impl<DB: Backend> LeaseStore for SqlLeaseStore<DB> {
             })
         };
         Ok(row.as_ref().map(lease).transpose()?)
+    }
+
+    async fn release_earlier_runs(&self, instance: &str, run: &str) -> Result<u64, StoreError> {
+        let escaped = instance
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let mut conn = self.pool.acquire().await?;
+        let released = Statement::new(RELEASE_EARLIER_RUNS)
+            .bind(format!("{escaped}/%"))
+            .bind(format!("{instance}/{run}"))
+            .fetch_all::<DB>(&mut conn)
+            .await?;
+        Ok(released.len() as u64)
     }
 }

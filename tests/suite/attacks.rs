@@ -7,6 +7,7 @@ mod database;
 mod files;
 mod queries;
 mod quota;
+mod recovery;
 mod tokens;
 
 use fawkes_portal::config::Settings;

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::dialect::CatalogSql;
-use super::{LocationResult, Locations, NewLocation, STALE_PROCESSING_MS, SqlCatalogStore};
+use super::{LocationResult, Locations, NewLocation, SqlCatalogStore};
 use crate::catalog::model::{Location, LocationSpec, LocationStatus, LocationType};
 use crate::catalog::read::Validators;
 use crate::db::StoreError;
@@ -121,12 +121,12 @@ impl<DB: CatalogSql> Locations for SqlCatalogStore<DB> {
     async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let rows = select_locations(
-            "WHERE next_refresh_at <= $1 AND (status <> 'processing' OR next_refresh_at <= $3) \
+            "WHERE next_refresh_at <= $1 AND (status <> 'processing' OR NOT EXISTS (SELECT 1 FROM leases l \
+             WHERE l.name = 'catalog:location:' || catalog_locations.id AND l.expires_at_ms > $1)) \
              ORDER BY next_refresh_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
-        .bind(now - STALE_PROCESSING_MS)
         .fetch_all::<DB>(&mut conn)
         .await?;
         Ok(rows.iter().map(location).collect::<Result<_, _>>()?)

@@ -143,51 +143,51 @@ async fn validate_entity_reports_errors_without_storing() {
 }
 
 /// A location left `processing` by a processing that never finished (a crash, or a stop in the
-/// middle) is processed again by the refresh loop once that processing is stale, and not before.
+/// middle) is processed again by the refresh loop at once, unless a live lease says a replica is
+/// processing it now.
 #[tokio::test]
-async fn a_location_left_processing_is_processed_again_once_stale() {
+async fn a_location_left_processing_is_processed_again_unless_a_replica_holds_it() {
     use fawkes_portal::catalog::model::{LocationSpec, LocationType};
+    use fawkes_portal::catalog::refresh::processing_lease;
     use fawkes_portal::catalog::service::now_ms;
-    use fawkes_portal::catalog::store::{NewLocation, STALE_PROCESSING_MS};
+    use fawkes_portal::catalog::store::NewLocation;
 
     let c = CatalogApp::new().await;
     let catalog = &c.app.app.state().catalog;
     // Rows as a server that stopped mid-way leaves them, written straight into its database.
     let store = fawkes_portal::catalog::store::open(&c.app.app.state().db);
-    let left = |id: &str, path: String, began: i64| NewLocation {
+    let left = |id: &str, path: String| NewLocation {
         id: id.into(),
         spec: LocationSpec {
             kind: LocationType::File,
             target: path,
         },
-        now: began,
+        now: now_ms(),
     };
-    // Registered (so `processing`) by a server that stopped before processing it.
-    let recent = left(
-        "recent",
-        c.write("recent.yaml", component("recent", "team-a")),
-        now_ms(),
-    );
-    assert!(store.create_location(&recent).await.unwrap());
-    assert_eq!(
-        catalog.refresh_due().await.unwrap(),
-        0,
-        "a processing that began just now may still be under way"
-    );
-    let began = now_ms() - STALE_PROCESSING_MS - 1_000;
-    let stale = left(
-        "stale",
-        c.write("stale.yaml", component("stale", "team-a")),
-        began,
-    );
-    assert!(store.create_location(&stale).await.unwrap());
+    // Registered, and being processed now by another replica: its lease is live.
+    let busy = left("busy", c.write("busy.yaml", component("busy", "team-a")));
+    assert!(store.create_location(&busy).await.unwrap());
+    let leases = c.app.app.state().db.leases();
+    let held = leases
+        .try_acquire(
+            &processing_lease("busy"),
+            "another-server/its-run",
+            now_ms(),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(held);
+    // Registered by a server that stopped before processing it: nothing holds it.
+    let stopped = left("stopped", c.write("stopped.yaml", component("stopped", "team-a")));
+    assert!(store.create_location(&stopped).await.unwrap());
     assert_eq!(catalog.refresh_due().await.unwrap(), 1);
-    let view = c.get("/api/catalog/locations/stale").await.json();
+    let view = c.get("/api/catalog/locations/stopped").await.json();
     assert_eq!(view["status"], "ready", "{view}");
     assert_eq!(
         c.names("/api/catalog/entities?filter=kind=component").await,
-        ["stale"]
+        ["stopped"]
     );
-    let view = c.get("/api/catalog/locations/recent").await.json();
-    assert_eq!(view["status"], "processing");
+    let view = c.get("/api/catalog/locations/busy").await.json();
+    assert_eq!(view["status"], "processing", "a processing under way is not repeated");
 }
