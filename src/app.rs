@@ -10,12 +10,10 @@ pub mod routes;
 pub mod system;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -162,44 +160,26 @@ impl App {
         &self.background
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then shuts down gracefully.
+    /// Serves on `listener` until `shutdown` resolves, then shuts down gracefully: no new
+    /// connections, requests in progress finish (up to `server.shutdown_timeout`), background
+    /// tasks stop and the database closes.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let grace = self.state.config.server.shutdown_timeout;
-        let stopping = Arc::new(tokio::sync::Notify::new());
-        let notify = stopping.clone();
-        // Without TCP_NODELAY a response written in several pieces (a streamed list) waits for the
-        // client's delayed ACK: 40 ms per request.
-        let listener = listener.tap_io(|stream| {
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
-            }
-        });
-        let server = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections; waiting for in-flight requests");
-            notify.notify_one();
-        })
-        .into_future();
-        tokio::pin!(server);
-        let result = tokio::select! {
-            result = &mut server => result,
-            () = stopping.notified() => match tokio::time::timeout(grace, &mut server).await {
-                Ok(result) => result,
-                Err(_) => {
-                    tracing::warn!("in-flight requests still running after {}s; closing them", grace.as_secs());
-                    Ok(())
-                }
+        let server = &self.state.config.server;
+        let grace = server.shutdown_timeout;
+        let config = crate::http::server::ServeConfig {
+            limits: crate::http::server::connections::Limits {
+                header_read_timeout: server.header_read_timeout,
+                keep_alive_timeout: server.keep_alive_timeout,
+                max_connections: server.max_connections,
             },
+            max_header_bytes: server.max_header_bytes,
+            grace,
         };
+        let result = crate::http::server::serve(listener, self.router, config, shutdown).await;
         self.background.stop(grace).await;
         self.state.db.close().await;
         tracing::info!("stopped");

@@ -86,6 +86,15 @@ pub struct ServerSettings {
     /// The path the API is reached under from outside (a proxy's prefix such as
     /// `/api/proxy/fawkes-portal`); empty when served at the root.
     pub public_base_path: String,
+    /// Time a client has to send a request head: from accepting the connection, or from the
+    /// first byte of the next request on a kept-alive one.
+    pub header_read_timeout: String,
+    /// How long a connection with no request in progress stays open.
+    pub keep_alive_timeout: String,
+    /// Most connections open at once; at the cap the oldest idle one is closed for a new one.
+    pub max_connections: u64,
+    /// Largest request head (request line and headers); past it, 431.
+    pub max_header_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +148,10 @@ impl Default for ServerSettings {
             shutdown_timeout: "30s".into(),
             cors_origins: Vec::new(),
             public_base_path: String::new(),
+            header_read_timeout: "10s".into(),
+            keep_alive_timeout: "60s".into(),
+            max_connections: 4096,
+            max_header_bytes: 64 * 1024,
         }
     }
 }
@@ -212,6 +225,10 @@ pub struct ServerConfig {
     pub cors: server::Cors,
     /// Empty, or a path such as `/api/proxy/fawkes-portal` (leading slash, no trailing one).
     pub public_base_path: String,
+    pub header_read_timeout: Duration,
+    pub keep_alive_timeout: Duration,
+    pub max_connections: usize,
+    pub max_header_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -358,6 +375,24 @@ impl Settings {
                 )?,
                 cors: server::cors(&self.server.cors_origins)?,
                 public_base_path: server::base_path(&self.server.public_base_path)?,
+                header_read_timeout: duration(
+                    "server.header_read_timeout",
+                    &self.server.header_read_timeout,
+                )?,
+                keep_alive_timeout: duration(
+                    "server.keep_alive_timeout",
+                    &self.server.keep_alive_timeout,
+                )?,
+                max_connections: bounded(
+                    "server.max_connections",
+                    self.server.max_connections,
+                    1..=1_000_000,
+                )?,
+                max_header_bytes: bounded(
+                    "server.max_header_bytes",
+                    self.server.max_header_bytes,
+                    8192..=16 * 1024 * 1024,
+                )?,
             },
             database: DatabaseConfig {
                 url: database_url(&self.database.url, &data_dir)?,
@@ -449,6 +484,25 @@ pub(crate) fn duration(setting: &str, value: &str) -> Result<Duration, ConfigErr
         return Err(ConfigError::new(setting, "must be longer than zero"));
     }
     Ok(parsed)
+}
+
+/// `value` as a `usize` within `range`, or a message naming the setting.
+fn bounded(
+    setting: &str,
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<usize, ConfigError> {
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "{value} is out of range: use {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    usize::try_from(value).map_err(|_| ConfigError::new(setting, "is too large"))
 }
 
 fn database_url(url: &str, data_dir: &Path) -> Result<DatabaseUrl, ConfigError> {

@@ -3,11 +3,13 @@
 //! controls and settings are listed in `docs/SECURITY.md`. Attacks that reach storage run on
 //! SQLite and on PostgreSQL ([`on_both_databases!`]).
 
+mod connections;
 mod database;
 mod files;
 mod queries;
 mod quota;
 mod recovery;
+mod slowloris;
 mod tokens;
 
 use fawkes_portal::config::Settings;

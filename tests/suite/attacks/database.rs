@@ -96,7 +96,10 @@ async fn quick_statement(
     statement(&state.db, &probe, "SELECT 1", "SELECT 1").await
 }
 
-async fn app(backend: &Backend, edit: impl FnOnce(&mut fawkes_portal::config::Settings)) -> (TestApp, Arc<Probe>) {
+async fn app(
+    backend: &Backend,
+    edit: impl FnOnce(&mut fawkes_portal::config::Settings),
+) -> (TestApp, Arc<Probe>) {
     let probe = Arc::new(Probe::default());
     let routes = fawkes_portal::http::api_routes()
         .routes(routes!(slow_statement))
@@ -116,10 +119,18 @@ async fn a_statement_past_its_timeout_is_cancelled_and_frees_its_connection(back
     .await;
     let started = Instant::now();
     let slow = app.get("/api/test/slow-statement").await;
-    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{}", slow.text());
+    assert_eq!(
+        slow.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        slow.text()
+    );
     let message = slow.json()["error"].as_str().unwrap().to_owned();
     assert!(message.contains("database.statement_timeout"), "{message}");
-    assert!(started.elapsed() < Duration::from_secs(8), "cancelled, not finished");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "cancelled, not finished"
+    );
     let quick = app.get("/api/test/quick-statement").await;
     assert_eq!(quick.status, StatusCode::OK, "{}", quick.text());
 }
@@ -133,7 +144,12 @@ async fn a_request_past_its_timeout_leaves_no_statement_running(backend: Backend
     })
     .await;
     let slow = app.get("/api/test/slow-statement").await;
-    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{}", slow.text());
+    assert_eq!(
+        slow.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        slow.text()
+    );
     let quick = app.get("/api/test/quick-statement").await;
     assert_eq!(quick.status, StatusCode::OK, "{}", quick.text());
 }
@@ -163,7 +179,10 @@ async fn one_principal_holds_at_most_its_share_of_the_pool(backend: Backend) {
     // Without the share the other two would take the rest of the pool within this second.
     let window = Instant::now() + Duration::from_secs(1);
     while Instant::now() < window {
-        assert!(probe.most.load(Ordering::SeqCst) <= 2, "one user held more than its share");
+        assert!(
+            probe.most.load(Ordering::SeqCst) <= 2,
+            "one user held more than its share"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(probe.most.load(Ordering::SeqCst), 2);
@@ -181,7 +200,12 @@ async fn a_streamed_list_that_cannot_start_is_an_error_response(backend: Backend
     let (app, _) = app(&backend, |_| {}).await;
     app.app.state().db.close().await;
     let response = app.get("/api/catalog/entities").await;
-    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE, "{}", response.text());
+    assert_eq!(
+        response.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        response.text()
+    );
     assert_eq!(response.json()["error"], "Database unavailable");
 }
 
@@ -214,8 +238,16 @@ async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
             serde_json::json!({"type": "file", "target": root}),
         )
         .await;
-    assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.text());
-    let id = registered.json()["location"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text()
+    );
+    let id = registered.json()["location"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let view = c.get(&format!("/api/catalog/locations/{id}")).await.json();
@@ -232,10 +264,9 @@ async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        App::new(state.clone(), fawkes_portal::http::api_routes())
-            .serve(listener, async move {
-                let _ = stopped.await;
-            }),
+        App::new(state.clone(), fawkes_portal::http::api_routes()).serve(listener, async move {
+            let _ = stopped.await;
+        }),
     );
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
@@ -252,7 +283,11 @@ async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
         assert!(n > 0, "the connection closed before the head");
         received.extend_from_slice(&buffer[..n]);
     }
-    assert!(received.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&received[..64]));
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received[..64])
+    );
     // The database goes away while the first page is still being sent.
     state.db.close().await;
     loop {

@@ -23,7 +23,12 @@ async fn post(app: &TestApp, path: &str, body: Value) -> TestResponse {
 }
 
 fn assert_refused(response: &TestResponse, bound: &str) {
-    assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.text());
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text()
+    );
     let message = response.json()["error"].as_str().unwrap().to_owned();
     assert!(message.contains(bound), "{message} should name {bound}");
 }
@@ -36,10 +41,20 @@ async fn filters_and_predicates_past_their_bounds_are_refused(backend: Backend) 
     let app = app(&backend).await;
     let by_query = "/api/catalog/entities/by-query";
     // The reported attack: 30,000 names in one $in.
-    let huge = post(&app, by_query, json!({"query": {"metadata.name": {"$in": names(30_000)}}})).await;
+    let huge = post(
+        &app,
+        by_query,
+        json!({"query": {"metadata.name": {"$in": names(30_000)}}}),
+    )
+    .await;
     assert_refused(&huge, "at most 1000 are allowed per key");
     // At the bound it is answered.
-    let within = post(&app, by_query, json!({"query": {"metadata.name": {"$in": names(1000)}}})).await;
+    let within = post(
+        &app,
+        by_query,
+        json!({"query": {"metadata.name": {"$in": names(1000)}}}),
+    )
+    .await;
     assert_eq!(within.status, StatusCode::OK, "{}", within.text());
     assert_eq!(within.json()["totalItems"], 0);
     // Many values in total, spread over alternatives.
@@ -48,23 +63,33 @@ async fn filters_and_predicates_past_their_bounds_are_refused(backend: Backend) 
         {"spec.owner": {"$in": names(1000)}},
         {"spec.system": {"$in": names(1000)}},
     ]}});
-    assert_refused(&post(&app, by_query, spread).await, "at most 2000 are allowed in one query");
+    assert_refused(
+        &post(&app, by_query, spread).await,
+        "at most 2000 are allowed in one query",
+    );
     // Deep nesting.
     let mut deep = json!({"kind": "component"});
     for _ in 0..20 {
         deep = json!({"$not": deep});
     }
-    assert_refused(&post(&app, by_query, json!({"query": deep})).await, "more than 16 deep");
+    assert_refused(
+        &post(&app, by_query, json!({"query": deep})).await,
+        "more than 16 deep",
+    );
     // Many keys in one object.
-    let keys: serde_json::Map<String, Value> =
-        (0..65).map(|i| (format!("spec.k{i}"), json!("x"))).collect();
+    let keys: serde_json::Map<String, Value> = (0..65)
+        .map(|i| (format!("spec.k{i}"), json!("x")))
+        .collect();
     assert_refused(
         &post(&app, by_query, json!({"query": Value::Object(keys)})).await,
         "at most 64 are allowed",
     );
     // Relation targets.
     let targets = json!({"query": {"relations": {"$contains": {"type": "ownedBy", "targetRef": {"$in": names(1001)}}}}});
-    assert_refused(&post(&app, by_query, targets).await, "at most 1000 are allowed per key");
+    assert_refused(
+        &post(&app, by_query, targets).await,
+        "at most 1000 are allowed per key",
+    );
     // The query-string grammar: the same key repeated, and the facets route.
     let repeated: String = (0..1001).map(|i| format!("metadata.name=s{i},")).collect();
     for path in [
@@ -76,17 +101,26 @@ async fn filters_and_predicates_past_their_bounds_are_refused(backend: Backend) 
     }
     let orders: String = (0..9).map(|i| format!("&order=asc:spec.k{i}")).collect();
     assert_refused(
-        &app.get(&format!("/api/catalog/entities?limit=5{orders}")).await,
+        &app.get(&format!("/api/catalog/entities?limit=5{orders}"))
+            .await,
         "at most 8 are allowed",
     );
     let fields: String = (0..101).map(|i| format!("spec.k{i},")).collect();
     assert_refused(
-        &app.get(&format!("/api/catalog/entities?fields={fields}")).await,
+        &app.get(&format!("/api/catalog/entities?fields={fields}"))
+            .await,
         "at most 100 are allowed",
     );
-    let refs: Vec<String> = (0..10_001).map(|i| format!("component:default/s{i}")).collect();
+    let refs: Vec<String> = (0..10_001)
+        .map(|i| format!("component:default/s{i}"))
+        .collect();
     assert_refused(
-        &post(&app, "/api/catalog/entities/by-refs", json!({"entityRefs": refs})).await,
+        &post(
+            &app,
+            "/api/catalog/entities/by-refs",
+            json!({"entityRefs": refs}),
+        )
+        .await,
         "at most 10000 are allowed",
     );
 }

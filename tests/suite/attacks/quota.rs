@@ -34,7 +34,15 @@ where
 /// Exactly `created` answers are `success`, every other is the quota's 403.
 fn assert_split(responses: &[TestResponse], success: StatusCode, created: usize) {
     let ok = responses.iter().filter(|r| r.status == success).count();
-    assert_eq!(ok, created, "{:?}", responses.iter().map(|r| (r.status, r.text())).collect::<Vec<_>>());
+    assert_eq!(
+        ok,
+        created,
+        "{:?}",
+        responses
+            .iter()
+            .map(|r| (r.status, r.text()))
+            .collect::<Vec<_>>()
+    );
     for refused in responses.iter().filter(|r| r.status != success) {
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
         assert_eq!(refused.json(), json!({"error": QUOTA_MESSAGE}));
@@ -54,12 +62,20 @@ async fn simultaneous_creates_and_starts_leave_exactly_the_quota(backend: Backen
     let launcher = Arc::new(Launcher::start(backend.with(|_| {})).await);
     let creates = at_once(10, |_| {
         let launcher = launcher.clone();
-        async move { launcher.create(json!({"devfileUrl": "/devfile.yaml"})).await }
+        async move {
+            launcher
+                .create(json!({"devfileUrl": "/devfile.yaml"}))
+                .await
+        }
     })
     .await;
     assert_split(&creates, StatusCode::CREATED, 3);
     let list = launcher.list("").await;
-    assert_eq!(list["workspaces"].as_array().unwrap().len(), 3, "nothing else was created: {list}");
+    assert_eq!(
+        list["workspaces"].as_array().unwrap().len(),
+        3,
+        "nothing else was created: {list}"
+    );
 
     // Stop the three, start a fourth, then start the three stopped ones at once: two fit.
     let ids: Vec<String> = creates
@@ -72,7 +88,9 @@ async fn simultaneous_creates_and_starts_leave_exactly_the_quota(backend: Backen
     }
     launcher.clock.advance(Duration::from_secs(60));
     assert_eq!(active(&launcher.list("").await), 0);
-    let fourth = launcher.create(json!({"devfileUrl": "/devfile.yaml"})).await;
+    let fourth = launcher
+        .create(json!({"devfileUrl": "/devfile.yaml"}))
+        .await;
     assert_eq!(fourth.status, StatusCode::CREATED, "{}", fourth.text());
     let ids = Arc::new(ids);
     let starts = at_once(3, |i| {
@@ -94,7 +112,11 @@ async fn simultaneous_creates_on_kubernetes_leave_exactly_the_quota() {
     let launcher = Arc::new(Launcher::start(move |s| settings_for(&kubeconfig, s)).await);
     let creates = at_once(10, |_| {
         let launcher = launcher.clone();
-        async move { launcher.create(json!({"devfileUrl": "/devfile.yaml"})).await }
+        async move {
+            launcher
+                .create(json!({"devfileUrl": "/devfile.yaml"}))
+                .await
+        }
     })
     .await;
     assert_split(&creates, StatusCode::CREATED, 3);

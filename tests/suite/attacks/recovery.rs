@@ -39,7 +39,11 @@ async fn a_location_cut_short_by_a_crash_is_processed_on_the_first_tick(backend:
         // This server's previous run held it when it was killed.
         ("crashed", format!("{this_server}/previous-run"), now_ms()),
         // Another server held it, and its lease has run out.
-        ("expired", "another-server/its-run".to_owned(), now_ms() - 120_000),
+        (
+            "expired",
+            "another-server/its-run".to_owned(),
+            now_ms() - 120_000,
+        ),
         // Another server is processing it right now.
         ("busy", "busy-server/its-run".to_owned(), now_ms()),
     ] {
@@ -55,19 +59,20 @@ async fn a_location_cut_short_by_a_crash_is_processed_on_the_first_tick(backend:
             now: now_ms() - 60_000,
         };
         assert!(store.create_location(&new).await.unwrap());
-        assert!(leases
-            .try_acquire(&processing_lease(id), &holder, until, minute)
-            .await
-            .unwrap());
+        assert!(
+            leases
+                .try_acquire(&processing_lease(id), &holder, until, minute)
+                .await
+                .unwrap()
+        );
     }
     db.close().await;
 
     let started = Instant::now();
     let app = App::build(config).await.unwrap();
     let catalog = &app.state().catalog;
-    let status = |id: &'static str| async move {
-        catalog.store.location(id).await.unwrap().unwrap().status
-    };
+    let status =
+        |id: &'static str| async move { catalog.store.location(id).await.unwrap().unwrap().status };
     while status("crashed").await == LocationStatus::Processing
         || status("expired").await == LocationStatus::Processing
     {
@@ -79,7 +84,11 @@ async fn a_location_cut_short_by_a_crash_is_processed_on_the_first_tick(backend:
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The loop's first tick runs at start; allow for a slow machine, far below 15 minutes.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(status("crashed").await, LocationStatus::Ready);
     assert_eq!(status("expired").await, LocationStatus::Ready);
     assert_eq!(
