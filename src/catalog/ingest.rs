@@ -20,6 +20,7 @@ use super::relations::{Relation, relations_of};
 use super::stitch::processed_hash;
 use super::store::ProcessedEntity;
 use super::validate::validate;
+use crate::config::catalog::LocationLimits;
 
 /// Most files one registered location may reach through nested Location entities.
 pub const MAX_FILES: usize = 100_000;
@@ -35,6 +36,8 @@ enum FileOutcome {
         validators: FileValidators,
         entities: Vec<FileEntity>,
         errors: Vec<String>,
+        /// Bytes read.
+        size: usize,
     },
     NotModified,
     Failed(ReadError),
@@ -51,6 +54,8 @@ pub struct TreeResult {
     pub validators: Validators,
     /// The root target itself could not be read or parsed.
     pub root_failed: bool,
+    /// The tree went past `[catalog]`'s limits: why. Nothing of this pass is kept.
+    pub over_limit: Option<String>,
 }
 
 /// Reads location trees: the root target, nested Location entities and their targets, each file validated into the entities to store.
@@ -59,14 +64,17 @@ pub struct Ingest {
     /// What reads each target (file or URL).
     pub reader: Reader,
     allowed_kinds: Arc<Vec<String>>,
+    limits: LocationLimits,
 }
 
 impl Ingest {
-    /// Reads with `reader`, accepting the entity kinds `allowed_kinds` (lower-case).
-    pub fn new(reader: Reader, allowed_kinds: Vec<String>) -> Ingest {
+    /// Reads with `reader`, accepting the entity kinds `allowed_kinds` (lower-case), within
+    /// `limits` per pass over a location's tree.
+    pub fn new(reader: Reader, allowed_kinds: Vec<String>, limits: LocationLimits) -> Ingest {
         Ingest {
             reader,
             allowed_kinds: Arc::new(allowed_kinds),
+            limits,
         }
     }
 
@@ -113,7 +121,8 @@ impl Ingest {
     }
 
     /// Reads every file reachable from `root`. `root_body` (content and validators, from a read
-    /// just made) is used for the root when given.
+    /// just made) is used for the root when given. Past `[catalog]`'s limits on entities or bytes
+    /// the reading stops and everything read so far is dropped at once (`over_limit` says why).
     pub async fn process(
         &self,
         root: &LocationSpec,
@@ -131,6 +140,7 @@ impl Ingest {
         // Files are read in queue order and their results taken in that order, so errors and the
         // entity kept of a duplicate do not depend on which read finished first.
         let mut reading = FuturesOrdered::new();
+        let mut bytes_read: u64 = 0;
         loop {
             while reading.len() < FILES_AT_ONCE
                 && let Some((spec, body)) = queue.pop_front()
@@ -149,7 +159,15 @@ impl Ingest {
                     validators,
                     entities,
                     errors,
+                    size,
                 } => {
+                    bytes_read = bytes_read.saturating_add(size as u64);
+                    if bytes_read > self.limits.max_bytes {
+                        return over_limit(format!(
+                            "this location's files are more than {} bytes (catalog.max_bytes_per_location); nothing from this read was stored: split it into several locations",
+                            self.limits.max_bytes
+                        ));
+                    }
                     result.validators.insert(spec.key(), validators);
                     (entities, errors)
                 }
@@ -209,6 +227,12 @@ impl Ingest {
                 }
                 result.entities.push(processed);
             }
+            if result.entities.len() > self.limits.max_entities {
+                return over_limit(format!(
+                    "this location has more than {} entities (catalog.max_entities_per_location); nothing from this read was stored: split it into several locations",
+                    self.limits.max_entities
+                ));
+            }
         }
         result
     }
@@ -229,6 +253,7 @@ impl Ingest {
                 Err(e) => return FileOutcome::Failed(e),
             },
         };
+        let size = bytes.len();
         let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
         // The stored form (JSON, hash) is made here too, off the runtime; callers that only
         // validate (`Catalog::read_root`, validate-entity) skip it.
@@ -255,6 +280,7 @@ impl Ingest {
             validators,
             entities,
             errors,
+            size,
         }
     }
 
@@ -270,6 +296,15 @@ impl Ingest {
             }
             LocationType::Url => Ok(spec),
         }
+    }
+}
+
+/// The result of a tree that went past a limit: nothing but the reason (what was read is
+/// dropped with the caller's state, files still being read included).
+fn over_limit(reason: String) -> TreeResult {
+    TreeResult {
+        over_limit: Some(reason),
+        ..TreeResult::default()
     }
 }
 

@@ -75,6 +75,18 @@ impl Catalog {
         if current.is_none_or(|l| l.spec != location.spec) {
             return Ok(());
         }
+        if let Some(reason) = tree.over_limit {
+            tracing::warn!(location = id, %reason, "catalog location over its limits");
+            let result = LocationResult {
+                status: LocationStatus::Failed,
+                errors: vec![reason],
+                validators: None,
+                refreshed_at: now,
+                next_refresh_at: next,
+            };
+            self.store.finish_location(id, &result).await?;
+            return Ok(());
+        }
         let mut errors = tree.errors;
         let mut validators = None;
         if !tree.root_failed {

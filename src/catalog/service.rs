@@ -107,6 +107,7 @@ impl Catalog {
             ingest: Ingest::new(
                 Reader::new(config.file_roots.clone(), fetcher),
                 config.allowed_kinds.clone(),
+                config.limits,
             ),
             background,
             stream_pages: Arc::new(tokio::sync::Semaphore::new(STREAM_PAGES_AT_ONCE)),
@@ -134,6 +135,9 @@ impl Catalog {
         let now = now_ms();
         if dry_run {
             let tree = self.ingest.process(&spec, Some((bytes, validators))).await;
+            if let Some(reason) = tree.over_limit {
+                return Err(CatalogError::Invalid(format!("Location {}: {reason}", spec.key())));
+            }
             if !tree.errors.is_empty() {
                 return Err(CatalogError::Invalid(tree.errors.join("; ")));
             }

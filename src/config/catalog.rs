@@ -30,6 +30,10 @@ pub struct CatalogSettings {
     pub refresh_interval: String,
     /// Kinds that registered locations may contain (case-insensitive).
     pub allowed_kinds: Vec<String>,
+    /// Most entities one location (its whole tree) may produce; past it, that read fails.
+    pub max_entities_per_location: u64,
+    /// Most bytes read in one pass over a location's tree; past it, that read fails.
+    pub max_bytes_per_location: u64,
 }
 
 impl Default for CatalogSettings {
@@ -38,6 +42,8 @@ impl Default for CatalogSettings {
             file_roots: Vec::new(),
             refresh_interval: "5m".into(),
             allowed_kinds: ALL_KINDS.iter().map(|k| (*k).to_owned()).collect(),
+            max_entities_per_location: 100_000,
+            max_bytes_per_location: 256 * 1024 * 1024,
         }
     }
 }
@@ -49,6 +55,14 @@ pub struct CatalogConfig {
     pub refresh_interval: Duration,
     /// Lower-cased allowed kinds.
     pub allowed_kinds: Vec<String>,
+    pub limits: LocationLimits,
+}
+
+/// What one pass over a location's tree may read and produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocationLimits {
+    pub max_entities: usize,
+    pub max_bytes: u64,
 }
 
 impl CatalogSettings {
@@ -89,10 +103,28 @@ impl CatalogSettings {
             };
             allowed_kinds.push(known.to_ascii_lowercase());
         }
+        for (setting, value) in [
+            (
+                "catalog.max_entities_per_location",
+                self.max_entities_per_location,
+            ),
+            (
+                "catalog.max_bytes_per_location",
+                self.max_bytes_per_location,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(setting, "must be at least 1"));
+            }
+        }
         Ok(CatalogConfig {
             file_roots,
             refresh_interval,
             allowed_kinds,
+            limits: LocationLimits {
+                max_entities: usize::try_from(self.max_entities_per_location).unwrap_or(usize::MAX),
+                max_bytes: self.max_bytes_per_location,
+            },
         })
     }
 }

@@ -6,6 +6,7 @@
 mod connections;
 mod database;
 mod files;
+mod locations;
 mod queries;
 mod quota;
 mod recovery;
