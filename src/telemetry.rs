@@ -1,9 +1,15 @@
+mod statements;
+
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{LogConfig, LogFormat};
+
+pub use statements::MAX_STATEMENT_CHARS;
 
 /// Installs the global log subscriber. A second call (tests build many apps) is a no-op.
 pub fn init_logging(config: &LogConfig) {
@@ -11,14 +17,39 @@ pub fn init_logging(config: &LogConfig) {
         .or_else(|_| EnvFilter::try_new(&config.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only on a terminal: a log file or collector gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = subscriber(config.format, filter, ansi, std::io::stdout).try_init();
+}
+
+/// The log subscriber writing to `writer`: one line per event, text or JSON, with the SQL of
+/// statement events (slow statements) cut to [`MAX_STATEMENT_CHARS`].
+pub fn subscriber<W>(
+    format: LogFormat,
+    filter: EnvFilter,
+    ansi: bool,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    let _ = match config.format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+        .with_ansi(ansi)
+        .with_writer(writer);
+    let events = tracing_subscriber::fmt::format().with_target(false);
+    match format {
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .event_format(statements::Bounded::json(events.json().flatten_event(true)))
+                .finish(),
+        ),
+        LogFormat::Text => Box::new(
+            builder
+                .event_format(statements::Bounded::text(events))
+                .finish(),
+        ),
+    }
 }
 
 /// The HTTP request latency histogram's name and buckets (seconds).

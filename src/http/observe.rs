@@ -14,6 +14,9 @@ use crate::telemetry::REQUEST_DURATION;
 /// The request id header, read from the caller when sane and always sent back.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Characters of a request's path kept in its log line.
+const MAX_LOGGED_PATH: usize = 512;
+
 /// The id of the current request, available to handlers as an extension.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
@@ -40,7 +43,8 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     let id = request_id_from(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    // Bounded like every logged input: a path may be as long as a request head.
+    let path: String = req.uri().path().chars().take(MAX_LOGGED_PATH).collect();
     // Unmatched paths share one label so junk requests cannot blow up the metric's cardinality.
     let route = req
         .extensions()
