@@ -29,6 +29,10 @@ pub trait CounterStore: Send + Sync + 'static {
     /// Adds one to `key`'s count in the window starting at `window_start` (epoch seconds) and
     /// returns the new count.
     async fn increment(&self, key: &str, window_start: u64) -> Result<u64, BackendError>;
+    /// Whether the store answers now (readiness, when a failing store refuses requests).
+    async fn ping(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
 
 /// A counter store failed; the message says how.
@@ -36,10 +40,21 @@ pub trait CounterStore: Send + Sync + 'static {
 #[error("rate-limit backend failed: {0}")]
 pub struct BackendError(pub String);
 
-/// Limiting cannot be done and the configuration says to refuse (fail-closed).
+/// Limiting cannot be done and the configuration says to refuse (fail-closed). The 503 still
+/// carries the `X-RateLimit-*` headers: the bucket's limit, nothing remaining, and the window's
+/// end; and `Retry-After` of [`Unavailable::RETRY_AFTER`] seconds.
 #[derive(Debug, thiserror::Error)]
 #[error("Rate limiting is unavailable; try again shortly")]
-pub struct Unavailable;
+pub struct Unavailable {
+    pub limit: u64,
+    /// Epoch seconds at which the current window ends.
+    pub reset: u64,
+}
+
+impl Unavailable {
+    /// The backend is tried again about every second.
+    pub const RETRY_AFTER: u64 = 1;
+}
 
 /// Whose budget a request spends.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +86,9 @@ pub struct RateLimiter {
     store: Arc<dyn CounterStore>,
     /// Counts in process while a shared backend fails and the mode is `open`.
     fallback: memory::MemoryCounters,
+    /// Counts of public routes, always in process: probes and scrapes never wait for, or fail
+    /// with, a shared backend.
+    public: memory::MemoryCounters,
     clock: Arc<dyn Clock>,
     last_warning: AtomicU64,
 }
@@ -100,6 +118,7 @@ impl RateLimiter {
             config: config.clone(),
             store,
             fallback: memory::MemoryCounters::default(),
+            public: memory::MemoryCounters::default(),
             clock,
             last_warning: AtomicU64::new(0),
         }
@@ -137,7 +156,10 @@ impl RateLimiter {
             Err(err) => {
                 self.report(&err, now);
                 if self.config.on_backend_failure == FailureMode::Closed {
-                    return Err(Unavailable);
+                    return Err(Unavailable {
+                        limit,
+                        reset: window_start + WINDOW_SECS,
+                    });
                 }
                 self.fallback
                     .increment(&key, window_start)
@@ -157,6 +179,39 @@ impl RateLimiter {
             remaining: limit.saturating_sub(count),
             reset,
             retry_after: (reset - now).max(1),
+        })
+    }
+
+    /// Counts one request to a public route (or an unknown path) against its client address's
+    /// `rate_limit.public_per_minute`, in this process.
+    pub async fn check_public(&self, address: Option<IpAddr>) -> Decision {
+        let limit = self.config.public_per_minute;
+        let key = address.map_or_else(|| "public:unknown".to_owned(), |ip| format!("public:{ip}"));
+        let now = self.clock.now().as_secs();
+        let window_start = now - now % WINDOW_SECS;
+        let count = self.public.increment(&key, window_start).await.unwrap_or(1);
+        let reset = window_start + WINDOW_SECS;
+        let allowed = count <= limit;
+        if !allowed {
+            metrics::counter!("rate_limited_requests_total", "bucket" => "public").increment(1);
+        }
+        Decision {
+            allowed,
+            limit,
+            remaining: limit.saturating_sub(count),
+            reset,
+            retry_after: (reset - now).max(1),
+        }
+    }
+
+    /// Whether guarded requests can be served: with `on_backend_failure = closed`, only while
+    /// the shared backend answers (every guarded request is refused otherwise).
+    pub async fn ready(&self) -> Result<(), String> {
+        if self.config.on_backend_failure != FailureMode::Closed {
+            return Ok(());
+        }
+        self.store.ping().await.map_err(|e| {
+            format!("the rate-limit backend is unavailable and rate_limit.on_backend_failure = closed refuses every guarded request ({e})")
         })
     }
 

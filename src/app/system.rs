@@ -60,17 +60,23 @@ pub async fn healthz() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
 
-/// Readiness: 200 only when the database answers and all migrations are applied.
+/// Readiness: 200 only when the database answers and all migrations are applied, and, with
+/// `rate_limit.on_backend_failure = closed`, the rate-limit backend answers (else every guarded
+/// request would be a 503, so the replica is taken out of rotation instead).
 #[utoipa::path(get, path = "/readyz", tag = "system", operation_id = "get_readiness",
     responses(
         (status = 200, description = "Ready to serve traffic", body = Ready),
         (status = 503, description = "Not ready; the error says why", body = ErrorBody),
     ))]
-pub async fn readyz(State(db): State<Database>) -> Result<axum::Json<Ready>, AppError> {
-    match db.check_ready(READY_TIMEOUT).await {
+pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Ready>, AppError> {
+    let ready = match state.db.check_ready(READY_TIMEOUT).await {
+        Ok(()) => state.auth.limiter.ready().await,
+        Err(reason) => Err(reason),
+    };
+    match ready {
         Ok(()) => Ok(axum::Json(Ready {
             status: "ready",
-            database: db.kind(),
+            database: state.db.kind(),
         })),
         Err(reason) => Err(AppError::Unavailable(format!("Not ready: {reason}"))),
     }

@@ -13,6 +13,9 @@ pub struct RateLimitSettings {
     pub service_per_minute: u64,
     /// Requests with missing or invalid credentials, per client address.
     pub anonymous_per_minute: u64,
+    /// Requests to public routes (health, readiness, metrics, the API document) and unknown
+    /// paths, per client address, counted in each replica.
+    pub public_per_minute: u64,
     /// `memory` (this process) or `redis` (shared by every replica).
     pub backend: String,
     pub redis_url: String,
@@ -37,6 +40,7 @@ impl Default for RateLimitSettings {
             user_per_minute: 100,
             service_per_minute: 1000,
             anonymous_per_minute: 30,
+            public_per_minute: 600,
             backend: "memory".into(),
             redis_url: String::new(),
             redis_timeout: "250ms".into(),
@@ -63,6 +67,7 @@ pub struct RateLimitConfig {
     pub user_per_minute: u64,
     pub service_per_minute: u64,
     pub anonymous_per_minute: u64,
+    pub public_per_minute: u64,
     pub backend: Backend,
     pub redis_timeout: std::time::Duration,
     pub on_backend_failure: FailureMode,
@@ -75,6 +80,7 @@ impl RateLimitSettings {
             ("rate_limit.user_per_minute", self.user_per_minute),
             ("rate_limit.service_per_minute", self.service_per_minute),
             ("rate_limit.anonymous_per_minute", self.anonymous_per_minute),
+            ("rate_limit.public_per_minute", self.public_per_minute),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(setting, "must be at least 1"));
@@ -125,6 +131,7 @@ impl RateLimitSettings {
             user_per_minute: self.user_per_minute,
             service_per_minute: self.service_per_minute,
             anonymous_per_minute: self.anonymous_per_minute,
+            public_per_minute: self.public_per_minute,
             backend,
             redis_timeout: super::duration("rate_limit.redis_timeout", &self.redis_timeout)?,
             on_backend_failure,

@@ -77,4 +77,18 @@ impl CounterStore for RedisCounters {
         );
         Err(result)
     }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        let mut connection = self.connection.clone();
+        let ping = redis::cmd("PING");
+        let call = ping.query_async::<String>(&mut connection);
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(BackendError(err.to_string())),
+            Err(_) => Err(BackendError(format!(
+                "no answer within {}ms",
+                self.timeout.as_millis()
+            ))),
+        }
+    }
 }

@@ -9,6 +9,7 @@ mod files;
 mod locations;
 mod queries;
 mod quota;
+mod rate_limits;
 mod recovery;
 mod slowloris;
 mod tokens;

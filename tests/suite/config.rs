@@ -209,3 +209,35 @@ fn collect_keys(value: &toml::Value, prefix: &str, found: &mut dyn FnMut(&str)) 
         }
     }
 }
+
+/// `database.sqlite_synchronous = "full"` reaches every SQLite connection (NORMAL, the default,
+/// loses nothing when the process dies; FULL also survives an OS crash or power loss).
+#[tokio::test]
+async fn sqlite_synchronous_is_applied_to_every_connection() {
+    use fawkes_portal::db::Database;
+    for (setting, expected) in [("normal", 1i64), ("full", 2)] {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut settings = Settings {
+            data_dir: dir.path().display().to_string(),
+            ..Settings::default()
+        };
+        settings.database.sqlite_synchronous = setting.into();
+        let config = settings.validate().unwrap();
+        let db = Database::connect(&config.database).await.unwrap();
+        let Database::Sqlite { pool, writer } = &db else {
+            panic!("SQLite is the default")
+        };
+        for connections in [pool, writer] {
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(connections)
+                .await
+                .unwrap();
+            assert_eq!(level, expected, "{setting}");
+        }
+        db.close().await;
+    }
+    let mut settings = Settings::default();
+    settings.database.sqlite_synchronous = "extra".into();
+    let err = settings.validate().unwrap_err();
+    assert_eq!(err.setting, "database.sqlite_synchronous");
+}
