@@ -62,7 +62,7 @@ async fn time_checks(limiter: &fawkes_portal::rate_limit::RateLimiter, keys: u32
     for i in 0..keys {
         let _ = limiter.check(Bucket::Anonymous(Some(address(i)))).await;
     }
-    let user = fawkes_portal::auth::Principal::user("user:default/jdoe");
+    let user = fawkes_portal::principal::Principal::user("user:default/jdoe");
     let mut samples = Vec::with_capacity(100_000);
     for _ in 0..100_000 {
         let started = Instant::now();
@@ -196,8 +196,8 @@ async fn run() {
         guarded_p50.saturating_sub(public_p50)
     );
     // 4. The in-memory counts with 100,000 keys in the current window.
-    let few = time_checks(&state.limiter, 0).await;
-    let crowded = time_checks(&state.limiter, 100_000).await;
+    let few = time_checks(&state.auth.limiter, 0).await;
+    let crowded = time_checks(&state.auth.limiter, 100_000).await;
     println!(
         "rate limit check with 100,000 keys / with a few keys (p50): {:.2}",
         crowded.as_secs_f64() / few.as_secs_f64()

@@ -14,8 +14,8 @@ mod crypto;
 pub mod guard;
 pub mod http;
 pub mod issuer;
-pub mod share;
 mod jwks;
+pub mod share;
 mod static_tokens;
 mod trusted;
 

@@ -224,35 +224,36 @@ impl Catalog {
             let _permit = self.stream_pages.acquire().await;
             self.store.query(&query).await?
         };
-        let pages = futures_util::stream::unfold((Some(query), Some(first)), move |(query, read)| {
-            let (catalog, fields) = (catalog.clone(), fields.clone());
-            async move {
-                let mut query = query?;
-                let Ok(permit) = catalog.stream_pages.clone().acquire_owned().await else {
-                    let closed = CatalogError::Invalid("the catalog is shutting down".into());
-                    return Some((Err(closed), (None, None)));
-                };
-                let rows = match read {
-                    Some(rows) => rows,
-                    None => match catalog.store.query(&query).await {
-                        Ok(rows) => rows,
-                        Err(e) => return Some((Err(e.into()), (None, None))),
-                    },
-                };
-                let last = (rows.len() as u64) < STREAM_PAGE;
-                query.many_matches = !last;
-                if let Some(row) = rows.last() {
-                    query.after = Some((row.sort_value.clone(), row.uid.clone()));
+        let pages =
+            futures_util::stream::unfold((Some(query), Some(first)), move |(query, read)| {
+                let (catalog, fields) = (catalog.clone(), fields.clone());
+                async move {
+                    let mut query = query?;
+                    let Ok(permit) = catalog.stream_pages.clone().acquire_owned().await else {
+                        let closed = CatalogError::Invalid("the catalog is shutting down".into());
+                        return Some((Err(closed), (None, None)));
+                    };
+                    let rows = match read {
+                        Some(rows) => rows,
+                        None => match catalog.store.query(&query).await {
+                            Ok(rows) => rows,
+                            Err(e) => return Some((Err(e.into()), (None, None))),
+                        },
+                    };
+                    let last = (rows.len() as u64) < STREAM_PAGE;
+                    query.many_matches = !last;
+                    if let Some(row) = rows.last() {
+                        query.after = Some((row.sort_value.clone(), row.uid.clone()));
+                    }
+                    let items = rows.into_iter().map(|r| fields.project(r.body)).collect();
+                    let page = StreamPage {
+                        items,
+                        last,
+                        _permit: permit,
+                    };
+                    Some((Ok(page), ((!last).then_some(query), None)))
                 }
-                let items = rows.into_iter().map(|r| fields.project(r.body)).collect();
-                let page = StreamPage {
-                    items,
-                    last,
-                    _permit: permit,
-                };
-                Some((Ok(page), ((!last).then_some(query), None)))
-            }
-        });
+            });
         Ok(Box::pin(pages))
     }
 

@@ -242,7 +242,10 @@ impl Catalog {
             .replica
             .rsplit_once('/')
             .map_or(self.replica.as_str(), |(_, run)| run);
-        Ok(self.leases.release_earlier_runs(&self.instance, run).await?)
+        Ok(self
+            .leases
+            .release_earlier_runs(&self.instance, run)
+            .await?)
     }
 
     /// Runs [`Catalog::refresh_due`] every second until cancelled, the first time at once, after

@@ -136,7 +136,10 @@ impl Catalog {
         if dry_run {
             let tree = self.ingest.process(&spec, Some((bytes, validators))).await;
             if let Some(reason) = tree.over_limit {
-                return Err(CatalogError::Invalid(format!("Location {}: {reason}", spec.key())));
+                return Err(CatalogError::Invalid(format!(
+                    "Location {}: {reason}",
+                    spec.key()
+                )));
             }
             if !tree.errors.is_empty() {
                 return Err(CatalogError::Invalid(tree.errors.join("; ")));

@@ -22,11 +22,14 @@ pub struct Served {
 
 impl Served {
     pub async fn start(edit: impl FnOnce(&mut Settings)) -> Served {
-        let app = TestApp::build(edit, fawkes_portal::http::api_routes()).await;
+        let app = TestApp::build(edit, fawkes_portal::app::routes::api_routes()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = App::new(app.app.state().clone(), fawkes_portal::http::api_routes());
+        let serving = App::new(
+            app.app.state().clone(),
+            fawkes_portal::app::routes::api_routes(),
+        );
         tokio::spawn(serving.serve(listener, async move {
             let _ = stopped.await;
         }));

@@ -101,7 +101,7 @@ async fn app(
     edit: impl FnOnce(&mut fawkes_portal::config::Settings),
 ) -> (TestApp, Arc<Probe>) {
     let probe = Arc::new(Probe::default());
-    let routes = fawkes_portal::http::api_routes()
+    let routes = fawkes_portal::app::routes::api_routes()
         .routes(routes!(slow_statement))
         .routes(routes!(quick_statement))
         .layer(Extension(probe.clone()));
@@ -264,9 +264,12 @@ async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        App::new(state.clone(), fawkes_portal::http::api_routes()).serve(listener, async move {
-            let _ = stopped.await;
-        }),
+        App::new(state.clone(), fawkes_portal::app::routes::api_routes()).serve(
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ),
     );
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();

@@ -33,7 +33,8 @@ fn location(name: &str, targets: &[String]) -> String {
 /// Processes location `id` again now and waits for the result.
 async fn refresh(c: &CatalogApp, id: &str) -> Value {
     let catalog = &c.app.app.state().catalog;
-    catalog.store.schedule_location(id, 0).await.unwrap();
+    let store = fawkes_portal::catalog::store::open(&c.app.app.state().db);
+    store.schedule_location(id, 0).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while catalog.refresh_due().await.unwrap() == 0 {
         assert!(Instant::now() < deadline, "location {id} was not processed");

@@ -12,7 +12,7 @@ use crate::support::{TestApp, TestResponse};
 async fn app(backend: &Backend) -> TestApp {
     TestApp::build(
         backend.with(|s| s.rate_limit.user_per_minute = 10_000),
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use fawkes_portal::rate_limit::ManualClock;
+use fawkes_portal::clock::ManualClock;
 
 use crate::support::redis::RedisServer;
 use crate::support::{TestApp, TestResponse};
@@ -29,7 +29,7 @@ async fn public_routes_and_unknown_paths_spend_a_per_address_budget() {
     let clock = Arc::new(ManualClock::at(Duration::from_secs(T0)));
     let app = TestApp::build_with_clock(
         |s| s.rate_limit.public_per_minute = 5,
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
         clock.clone(),
     )
     .await;
@@ -79,7 +79,7 @@ async fn while_a_closed_limiter_refuses_everything_its_503s_have_headers_and_rea
                 s.rate_limit.redis_url = url;
                 s.rate_limit.on_backend_failure = on_failure.into();
             },
-            fawkes_portal::http::api_routes(),
+            fawkes_portal::app::routes::api_routes(),
             clock.clone(),
         )
     };

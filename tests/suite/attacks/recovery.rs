@@ -70,9 +70,10 @@ async fn a_location_cut_short_by_a_crash_is_processed_on_the_first_tick(backend:
 
     let started = Instant::now();
     let app = App::build(config).await.unwrap();
-    let catalog = &app.state().catalog;
+    let store = fawkes_portal::catalog::store::open(&app.state().db);
+    let store = &store;
     let status =
-        |id: &'static str| async move { catalog.store.location(id).await.unwrap().unwrap().status };
+        |id: &'static str| async move { store.location(id).await.unwrap().unwrap().status };
     while status("crashed").await == LocationStatus::Processing
         || status("expired").await == LocationStatus::Processing
     {

@@ -20,7 +20,7 @@ async fn a_token_issued_in_the_future_is_refused_beyond_the_leeway() {
     let base = server.base.clone();
     let app = TestApp::build(
         move |s: &mut Settings| s.auth.backstage.base_url = base,
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let token = |iat: i64| {

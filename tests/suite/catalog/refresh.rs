@@ -179,7 +179,10 @@ async fn a_location_left_processing_is_processed_again_unless_a_replica_holds_it
         .unwrap();
     assert!(held);
     // Registered by a server that stopped before processing it: nothing holds it.
-    let stopped = left("stopped", c.write("stopped.yaml", component("stopped", "team-a")));
+    let stopped = left(
+        "stopped",
+        c.write("stopped.yaml", component("stopped", "team-a")),
+    );
     assert!(store.create_location(&stopped).await.unwrap());
     assert_eq!(catalog.refresh_due().await.unwrap(), 1);
     let view = c.get("/api/catalog/locations/stopped").await.json();
@@ -189,5 +192,8 @@ async fn a_location_left_processing_is_processed_again_unless_a_replica_holds_it
         ["stopped"]
     );
     let view = c.get("/api/catalog/locations/busy").await.json();
-    assert_eq!(view["status"], "processing", "a processing under way is not repeated");
+    assert_eq!(
+        view["status"], "processing",
+        "a processing under way is not repeated"
+    );
 }
