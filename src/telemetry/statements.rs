@@ -156,8 +156,12 @@ mod tests {
         );
         for format in [LogFormat::Text, LogFormat::Json] {
             let capture = Capture::default();
-            let subscriber =
-                super::super::subscriber(format, EnvFilter::new("info"), false, capture.clone());
+            let subscriber = crate::telemetry::subscriber(
+                format,
+                EnvFilter::new("info"),
+                false,
+                capture.clone(),
+            );
             tracing::subscriber::with_default(subscriber, || {
                 tracing::warn!(
                     target: "sqlx::query",
