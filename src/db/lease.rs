@@ -48,7 +48,8 @@ pub trait LeaseStore: Send + Sync + 'static {
 
 /// This server's lasting name, kept in `<data_dir>/instance-id` (made on first start), so a run
 /// can tell its leases from those its previous run left when it stopped without releasing them.
-/// A data directory that cannot be written gives a name for this run only.
+/// Without a data directory (it is never created for this), or one that cannot be written, the
+/// name is this run's only: a previous run's leases then end when they expire.
 pub fn instance_id(data_dir: &std::path::Path) -> String {
     let path = data_dir.join("instance-id");
     let valid = |id: &str| {
@@ -60,8 +61,10 @@ pub fn instance_id(data_dir: &std::path::Path) -> String {
         return text.trim().to_owned();
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let written = std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&path, &id));
-    if let Err(e) = written {
+    if !data_dir.is_dir() {
+        return id;
+    }
+    if let Err(e) = std::fs::write(&path, &id) {
         tracing::warn!(path = %path.display(), error = %e, "cannot keep this server's instance id; leases of a previous run will wait for their expiry");
     }
     id

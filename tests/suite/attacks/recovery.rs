@@ -27,6 +27,8 @@ async fn a_location_cut_short_by_a_crash_is_processed_on_the_first_tick(backend:
     settings.catalog.file_roots = vec![root.display().to_string()];
     backend.apply(&mut settings);
     let config = settings.validate().unwrap();
+    // A data directory that lasts between runs keeps the server's name (with PostgreSQL too).
+    std::fs::create_dir_all(&config.data_dir).unwrap();
 
     // What the previous run left: three locations registered (so `processing`), with leases.
     let db = Database::connect(&config.database).await.unwrap();
