@@ -268,6 +268,22 @@ pub fn document(doc: &mut utoipa::openapi::OpenApi, config: &AuthConfig) {
             responses
                 .entry("429".into())
                 .or_insert_with(|| error("Rate limit exceeded; `Retry-After` says when to retry"));
+            // What any guarded request may meet besides its own answers: a malformed parameter,
+            // and the database or request timeout giving up.
+            responses
+                .entry("400".into())
+                .or_insert_with(|| error("A malformed or unknown parameter"));
+            responses.entry("503".into()).or_insert_with(|| {
+                error("The database is unavailable, or the request or its query took too long")
+            });
+            if operation.request_body.is_some() {
+                responses
+                    .entry("413".into())
+                    .or_insert_with(|| error("Request body too large (server.max_body_bytes)"));
+                responses
+                    .entry("415".into())
+                    .or_insert_with(|| error("The body is not sent as `application/json`"));
+            }
         }
     }
 }

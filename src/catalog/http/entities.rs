@@ -427,7 +427,7 @@ pub struct ByRefsBody {
 #[derive(Serialize, ToSchema)]
 pub struct ByRefsResponse {
     /// One item per requested ref, in order; `null` where there is no such entity.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Option<Object>>)]
     items: Vec<Value>,
 }
 

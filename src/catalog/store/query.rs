@@ -167,13 +167,16 @@ pub fn entity_query(query: &RowQuery, count: bool) -> Statement {
         "SELECT uid, entity_ref, {sort_values} FROM ({inner}) q{where_outer} ORDER BY {}",
         order_by("")
     );
+    // SQL integers are signed 64-bit: a larger limit or offset (any u64 a client sends) is the
+    // same as the largest one, not a database error.
+    let largest = i64::MAX as u64;
     if let Some(limit) = query.limit {
-        page.push_str(&format!(" LIMIT {limit}"));
+        page.push_str(&format!(" LIMIT {}", limit.min(largest)));
     } else if query.offset > 0 {
-        page.push_str(" LIMIT 9223372036854775807");
+        page.push_str(&format!(" LIMIT {largest}"));
     }
     if query.offset > 0 {
-        page.push_str(&format!(" OFFSET {}", query.offset));
+        page.push_str(&format!(" OFFSET {}", query.offset.min(largest)));
     }
     let outer_order = order_by("p.");
     sql.finish_with(format!(
