@@ -118,7 +118,12 @@ pub enum AuthError {
     #[error(
         "Token issued in the future: its 'iat' is {seconds}s ahead of this server's clock, more than the {leeway}s allowed (auth.leeway)"
     )]
-    IssuedInFuture { seconds: u64, leeway: u64 },
+    IssuedInFuture {
+        /// How far ahead of our clock the `iat` is.
+        seconds: u64,
+        /// `auth.leeway`, in seconds.
+        leeway: u64,
+    },
     /// Its `iss` is none of the configured issuers.
     #[error("Token issuer '{0}' is not trusted")]
     UntrustedIssuer(String),

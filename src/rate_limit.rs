@@ -46,6 +46,7 @@ pub struct BackendError(pub String);
 #[derive(Debug, thiserror::Error)]
 #[error("Rate limiting is unavailable; try again shortly")]
 pub struct Unavailable {
+    /// The bucket's requests per minute.
     pub limit: u64,
     /// Epoch seconds at which the current window ends.
     pub reset: u64,

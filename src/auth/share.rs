@@ -31,6 +31,7 @@ struct Held {
 }
 
 impl PrincipalShare {
+    /// Places for `per_principal` requests of each principal at once (at least one).
     pub fn new(per_principal: usize) -> PrincipalShare {
         PrincipalShare {
             per_principal: per_principal.max(1),

@@ -30,7 +30,9 @@ const RESERVED_FILES: u64 = 256;
 /// What [`serve`] needs to know from `[server]`.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeConfig {
+    /// The connection limits.
     pub limits: Limits,
+    /// `server.max_header_bytes`.
     pub max_header_bytes: usize,
     /// How long requests in progress may take to finish once shutdown begins.
     pub grace: Duration,

@@ -24,12 +24,15 @@ const PRUNE_AT: usize = 1024;
 /// Another replica kept the owner's lock for longer than [`WAIT`], or the database failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QuotaLockError {
+    /// Another replica held the lock past the wait.
     #[error("another change to this user's workspaces is still under way")]
     Busy,
+    /// The lease could not be read or written.
     #[error(transparent)]
     Store(#[from] crate::db::StoreError),
 }
 
+/// Every owner's lock.
 pub struct QuotaLocks {
     local: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     leases: Arc<dyn LeaseStore>,
@@ -42,6 +45,7 @@ pub struct QuotaGuard {
 }
 
 impl QuotaLocks {
+    /// Locks held in this process and as leases in `leases`.
     pub fn new(leases: Arc<dyn LeaseStore>) -> QuotaLocks {
         QuotaLocks {
             local: Mutex::new(HashMap::new()),

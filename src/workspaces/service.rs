@@ -75,6 +75,7 @@ pub enum WorkspaceError {
     #[error(transparent)]
     Cluster(ClusterError),
     #[error("{0}")]
+    /// The owner's quota lock was not had in time; try again.
     Busy(String),
 }
 

@@ -18,10 +18,14 @@ const SWEEP_EVERY: Duration = Duration::from_millis(250);
 /// Least time between two "connection limit reached" warnings.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
+/// `[server]`'s connection limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// `server.header_read_timeout`.
     pub header_read_timeout: Duration,
+    /// `server.keep_alive_timeout`.
     pub keep_alive_timeout: Duration,
+    /// `server.max_connections` (lowered to the open-file limit).
     pub max_connections: usize,
 }
 
@@ -116,6 +120,7 @@ pub struct Registry {
 /// A connection's place in the registry, given back when dropped.
 pub struct Slot {
     registry: Arc<Registry>,
+    /// The connection's state, shared with its socket and its requests.
     pub conn: Arc<Conn>,
 }
 
@@ -130,6 +135,7 @@ impl Drop for Slot {
 }
 
 impl Registry {
+    /// No connections yet, under `limits`.
     pub fn new(limits: Limits) -> Arc<Registry> {
         Arc::new(Registry {
             limits,
@@ -147,10 +153,12 @@ impl Registry {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Connections open now.
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
+    /// Whether no connection is open.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

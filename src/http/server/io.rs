@@ -24,6 +24,7 @@ use super::connections::Conn;
 const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 4 * 1024 * 1024;
 
+/// A socket that reports reads to its connection and answers hyper's own errors with JSON.
 pub struct Watched<IO> {
     io: IO,
     conn: Arc<Conn>,
@@ -38,6 +39,7 @@ pub struct Watched<IO> {
 }
 
 impl<IO> Watched<IO> {
+    /// `io`, reporting to `conn`; `max_header_bytes` is named in the 431's message.
     pub fn new(io: IO, conn: Arc<Conn>, max_header_bytes: usize) -> Watched<IO> {
         Watched {
             io,
