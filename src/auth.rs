@@ -15,6 +15,8 @@ pub mod guard;
 pub mod http;
 pub mod issuer;
 mod jwks;
+pub mod login;
+pub mod session;
 pub mod share;
 mod static_tokens;
 mod trusted;

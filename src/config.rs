@@ -25,12 +25,14 @@ mod env;
 pub mod fetch;
 pub mod rate_limit;
 pub mod server;
+pub mod ui;
 pub mod workspaces;
 
 pub use auth::AuthConfig;
 pub use catalog::CatalogConfig;
 pub use dora::DoraConfig;
 pub use rate_limit::RateLimitConfig;
+pub use ui::UiConfig;
 pub use workspaces::WorkspacesConfig;
 
 /// The environment variable naming the configuration file.
@@ -72,6 +74,7 @@ pub struct Settings {
     pub fetch: fetch::FetchSettings,
     pub dora: dora::DoraSettings,
     pub catalog: catalog::CatalogSettings,
+    pub ui: ui::UiSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +138,7 @@ impl Default for Settings {
             fetch: fetch::FetchSettings::default(),
             dora: dora::DoraSettings::default(),
             catalog: catalog::CatalogSettings::default(),
+            ui: ui::UiSettings::default(),
         }
     }
 }
@@ -214,6 +218,7 @@ pub struct Config {
     pub fetch: fetch::FetchConfig,
     pub dora: DoraConfig,
     pub catalog: CatalogConfig,
+    pub ui: UiConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -429,6 +434,7 @@ impl Settings {
             fetch: self.fetch.validate(env)?,
             dora: self.dora.validate()?,
             catalog: self.catalog.validate()?,
+            ui: self.ui.validate(listen, env)?,
             data_dir,
         })
     }
@@ -440,6 +446,14 @@ impl Settings {
         shown.rate_limit.redis_url = redact_url(&shown.rate_limit.redis_url);
         if !shown.fetch.github_token.is_empty() {
             shown.fetch.github_token = "***".into();
+        }
+        for secret in [
+            &mut shown.ui.oidc.client_secret,
+            &mut shown.ui.github.client_secret,
+        ] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         for token in &mut shown.auth.static_tokens {
             if !token.token.is_empty() {

@@ -299,6 +299,19 @@ pub async fn get_limited(
     request: reqwest::RequestBuilder,
     max: usize,
 ) -> Result<Bytes, FetchError> {
+    let (status, body) = send_limited(request, max).await?;
+    if !(200..300).contains(&status) {
+        return Err(FetchError::Status { status });
+    }
+    Ok(body)
+}
+
+/// Sends `request` and reads the body whatever the status (an OAuth token endpoint explains a
+/// refusal in a 400's body), refusing more than `max` bytes.
+pub async fn send_limited(
+    request: reqwest::RequestBuilder,
+    max: usize,
+) -> Result<(u16, Bytes), FetchError> {
     let (client, request) = request.build_split();
     let request = request.map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
     let timeout = request
@@ -309,12 +322,8 @@ pub async fn get_limited(
         .execute(request)
         .await
         .map_err(|e| transfer_error(&e, timeout))?;
-    if !response.status().is_success() {
-        return Err(FetchError::Status {
-            status: response.status().as_u16(),
-        });
-    }
-    read_limited(response, max, timeout).await
+    let status = response.status().as_u16();
+    Ok((status, read_limited(response, max, timeout).await?))
 }
 
 async fn read_limited(
