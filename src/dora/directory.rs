@@ -35,6 +35,8 @@ pub trait ProjectDirectory: Send + Sync + 'static {
     async fn projects_of(&self, team: &str) -> anyhow::Result<Option<Vec<String>>>;
     /// Every project the directory knows.
     async fn projects(&self) -> anyhow::Result<Vec<String>>;
+    /// Every team the directory knows, sorted.
+    async fn teams(&self) -> anyhow::Result<Vec<String>>;
 }
 
 /// The `[dora.teams]` mapping: team -> projects.
@@ -71,6 +73,10 @@ impl ProjectDirectory for ConfiguredTeams {
 
     async fn projects(&self) -> anyhow::Result<Vec<String>> {
         Ok(self.team_of.keys().cloned().collect())
+    }
+
+    async fn teams(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self.teams.keys().cloned().collect())
     }
 }
 
@@ -136,22 +142,8 @@ impl CatalogProjects {
         }
         let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for values in entities.values() {
-            let is_component = values
-                .get(KIND)
-                .is_some_and(|k| k.eq_ignore_ascii_case("component"));
-            let Some(project) = values
-                .get(PROJECT_NAME)
-                .or(is_component.then(|| values.get(NAME)).flatten())
-            else {
-                continue;
-            };
-            let team = values
-                .get(TEAM_LABEL)
-                .or_else(|| values.get(TEAM_ANNOTATION))
-                .cloned()
-                .or_else(|| values.get(OWNER).map(|owner| team_name(owner)));
-            if let Some(team) = team {
-                teams.entry(team).or_default().push(project.clone());
+            if let Some((project, Some(team))) = project_and_team(values) {
+                teams.entry(team).or_default().push(project);
             }
         }
         for projects in teams.values_mut() {
@@ -166,6 +158,36 @@ impl CatalogProjects {
         });
         Ok(teams)
     }
+}
+
+/// The project an entity's values (search keys to original values) make, and its team: the
+/// project is the `devlake.apache.org/project-name` annotation, else a Component's name; the
+/// team is the `app.fawkes.idp/team` label, else the `devlake.apache.org/team` annotation, else
+/// the owner's name.
+fn project_and_team(values: &HashMap<String, String>) -> Option<(String, Option<String>)> {
+    let is_component = values
+        .get(KIND)
+        .is_some_and(|k| k.eq_ignore_ascii_case("component"));
+    let project = values
+        .get(PROJECT_NAME)
+        .or(is_component.then(|| values.get(NAME)).flatten())?;
+    let team = values
+        .get(TEAM_LABEL)
+        .or_else(|| values.get(TEAM_ANNOTATION))
+        .cloned()
+        .or_else(|| values.get(OWNER).map(|owner| team_name(owner)));
+    Some((project.clone(), team))
+}
+
+/// The project of a catalog entity, by the same rule the directory reads the catalog with.
+pub fn project_of_entity(entity: &crate::catalog::model::Entity) -> Option<String> {
+    let keys = [KIND, NAME, PROJECT_NAME, TEAM_LABEL, TEAM_ANNOTATION, OWNER];
+    let values: HashMap<String, String> = crate::catalog::search::search_rows(entity)
+        .into_iter()
+        .filter(|row| keys.contains(&row.key.as_str()))
+        .filter_map(|row| Some((row.key, row.original?)))
+        .collect();
+    project_and_team(&values).map(|(project, _)| project)
 }
 
 /// An owner ref's name: `group:default/team-a` and `team-a` are both team `team-a`.
@@ -204,6 +226,18 @@ impl ProjectDirectory for CatalogProjects {
         }
         let all: BTreeSet<String> = in_catalog.into_iter().flatten().chain(configured).collect();
         Ok(Some(all.into_iter().collect()))
+    }
+
+    async fn teams(&self) -> anyhow::Result<Vec<String>> {
+        let mut all: BTreeSet<String> = self
+            .catalog_teams()
+            .await?
+            .teams()
+            .await?
+            .into_iter()
+            .collect();
+        all.extend(self.fallback.teams().await?);
+        Ok(all.into_iter().collect())
     }
 
     async fn projects(&self) -> anyhow::Result<Vec<String>> {

@@ -266,6 +266,7 @@ pub async fn dora_metrics(
             start_date: query.start_date,
             end_date: query.end_date,
             benchmark: query.benchmark,
+            last_days: None,
         })
         .await?;
     Ok(Json(answer.into()))

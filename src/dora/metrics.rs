@@ -5,13 +5,17 @@
 mod failure;
 mod frequency;
 mod lead_time;
+mod series;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use failure::{ChangeFailureDetails, RestoreDetails, change_failure_rate, time_to_restore};
+pub use failure::{
+    ChangeFailureDetails, RestoreDetails, change_failure_rate, restore_times, time_to_restore,
+};
 pub use frequency::{FrequencyDetails, deployment_frequency};
 pub use lead_time::{LeadTimeDetails, lead_time, pull_request_cycle_minutes};
+pub use series::{MonthPoint, RestorePoint, Series, WeekPoint, series};
 
 use super::benchmark::{Benchmark, Performance};
 use super::calendar::{DAY_MS, Day, Millis};
@@ -198,6 +202,8 @@ pub struct Reported<D> {
     pub current: Computed<D>,
     /// How it moved against the previous window; `None` when either has no value.
     pub trend: Option<Trend>,
+    /// The previous window's displayed value (the dashboard shows what the trend compares to).
+    pub previous: Option<f64>,
 }
 
 /// The four metrics for a window, computed over every project in `facts` together.
@@ -218,6 +224,7 @@ fn reported<D>(compute: impl Fn(&Window) -> Computed<D>, window: &Window) -> Rep
     let previous = compute(&window.previous());
     Reported {
         trend: trend(current.raw, previous.raw),
+        previous: previous.value,
         current,
     }
 }

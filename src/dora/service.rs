@@ -58,6 +58,9 @@ pub struct MetricsRequest {
     pub end_date: Option<String>,
     /// `benchmark`: `2023` or `2021`; default the configured one.
     pub benchmark: Option<String>,
+    /// Without `startDate` and `endDate`: the window is this many days ending today (the
+    /// dashboard's 7, 30 and 90 days).
+    pub last_days: Option<i64>,
 }
 
 /// The metrics over the projects a request covers.
@@ -173,6 +176,24 @@ impl DoraService {
 
     /// The four metrics over the request's window, for a project or a team.
     pub async fn metrics(&self, request: MetricsRequest) -> Result<MetricsAnswer, DoraError> {
+        Ok(self.compute(request, false).await?.0)
+    }
+
+    /// The metrics and, from the same facts, their series over the window (the dashboard's
+    /// charts).
+    pub async fn dashboard(
+        &self,
+        request: MetricsRequest,
+    ) -> Result<(MetricsAnswer, metrics::Series), DoraError> {
+        let (answer, series) = self.compute(request, true).await?;
+        Ok((answer, series.unwrap_or_default()))
+    }
+
+    async fn compute(
+        &self,
+        request: MetricsRequest,
+        with_series: bool,
+    ) -> Result<(MetricsAnswer, Option<metrics::Series>), DoraError> {
         let benchmark = match request.benchmark.as_deref() {
             None => self.default_benchmark,
             Some(text) => Benchmark::parse(text).ok_or_else(|| {
@@ -181,25 +202,59 @@ impl DoraService {
                 ))
             })?,
         };
-        let period = Period::parse(
-            request.start_date.as_deref(),
-            request.end_date.as_deref(),
-            Day::of(self.now_ms()),
-        )?;
+        let today = Day::of(self.now_ms());
+        let start_date = match (&request.start_date, &request.end_date, request.last_days) {
+            (None, None, Some(days)) if (1..=MAX_WINDOW_DAYS).contains(&days) => {
+                Some(today.plus(1 - days).format())
+            }
+            (None, None, Some(days)) => {
+                return Err(DoraError::Invalid(format!(
+                    "The window of {days} days is not 1 to {MAX_WINDOW_DAYS} days"
+                )));
+            }
+            _ => request.start_date,
+        };
+        let period = Period::parse(start_date.as_deref(), request.end_date.as_deref(), today)?;
         let project = non_empty("project", request.project)?;
         let team = non_empty("team", request.team)?;
         let (team, projects) = self.scope(project.as_deref(), team.as_deref()).await?;
         let facts = self
             .facts(projects, period.window, benchmark == Benchmark::Dora2021)
             .await?;
-        Ok(MetricsAnswer {
+        let series = with_series.then(|| metrics::series(&facts, &period.window, benchmark));
+        let answer = MetricsAnswer {
             project,
             team,
             start: period.start,
             end: period.end,
             benchmark,
             report: metrics::report(&facts, &period.window, benchmark),
-        })
+        };
+        Ok((answer, series))
+    }
+
+    /// The projects of `team` (sorted), as the metrics of that team cover them.
+    pub async fn projects_of_team(&self, team: &str) -> Result<Vec<String>, DoraError> {
+        Ok(self.scope(None, Some(team)).await?.1)
+    }
+
+    /// Every team the directory knows, and every project (the directory's and the webhooks').
+    pub async fn teams_and_projects(&self) -> Result<(Vec<String>, Vec<String>), DoraError> {
+        let teams = self.directory.teams().await.map_err(DoraError::Internal)?;
+        let mut projects: BTreeSet<String> = self.store.projects().await?.into_iter().collect();
+        projects.extend(
+            self.directory
+                .projects()
+                .await
+                .map_err(DoraError::Internal)?,
+        );
+        Ok((teams, projects.into_iter().collect()))
+    }
+
+    /// The project the directory names for a catalog entity (its
+    /// `devlake.apache.org/project-name` annotation, else a Component's name), if known.
+    pub fn project_of_entity(&self, entity: &crate::catalog::model::Entity) -> Option<String> {
+        super::directory::project_of_entity(entity)
     }
 
     /// Each project's facts, loaded concurrently (the pool bounds how many at once).

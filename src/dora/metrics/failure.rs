@@ -86,6 +86,39 @@ pub fn change_failure_rate(
     }
 }
 
+/// One incident's time to restore, in whole minutes, by when it was resolved: 2023, from the
+/// finish of the window deployment it is linked to to its resolution in the window; 2021, its
+/// own lead time (created to resolved; unknown when the store has none) if resolved in the window.
+pub fn restore_times(
+    facts: &[ProjectFacts],
+    window: &Window,
+    benchmark: Benchmark,
+) -> Vec<(i64, Option<i64>)> {
+    match benchmark {
+        Benchmark::Dora2023 => {
+            let mut times = Vec::new();
+            for project in facts {
+                let deployments = window_deployments(project, window);
+                for incident in &project.incidents {
+                    let finished = deployments.get(incident.deployment.as_str());
+                    if let (Some(finished), Some(resolved)) = (finished, incident.resolution_ms)
+                        && window.contains(resolved)
+                    {
+                        times.push((resolved, Some(truncated_minutes(*finished, resolved))));
+                    }
+                }
+            }
+            times
+        }
+        Benchmark::Dora2021 => facts
+            .iter()
+            .flat_map(|f| &f.restored)
+            .filter(|i| window.contains(i.resolution_ms))
+            .map(|i| (i.resolution_ms, i.lead_time_minutes))
+            .collect(),
+    }
+}
+
 /// 2023: the lower median of whole minutes from a window deployment's finish to the resolution
 /// (in the window) of an incident linked to it. 2021: the lower median of the incidents' own
 /// lead time (created to resolved) over incidents resolved in the window.
@@ -94,31 +127,16 @@ pub fn time_to_restore(
     window: &Window,
     benchmark: Benchmark,
 ) -> Computed<RestoreDetails> {
+    let times = restore_times(facts, window, benchmark);
     let median = match benchmark {
         Benchmark::Dora2023 => {
-            let mut minutes = Vec::new();
-            for project in facts {
-                let deployments = window_deployments(project, window);
-                for incident in &project.incidents {
-                    let finished = deployments.get(incident.deployment.as_str());
-                    if let (Some(finished), Some(resolved)) = (finished, incident.resolution_ms)
-                        && window.contains(resolved)
-                    {
-                        minutes.push(truncated_minutes(*finished, resolved));
-                    }
-                }
-            }
+            let mut minutes: Vec<i64> = times.iter().filter_map(|(_, m)| *m).collect();
             let count = minutes.len() as i64;
             (count, lower_median(&mut minutes))
         }
         Benchmark::Dora2021 => {
             // NULL lead times stay in DevLake's ranking and sort first.
-            let mut minutes: Vec<Option<i64>> = facts
-                .iter()
-                .flat_map(|f| &f.restored)
-                .filter(|i| window.contains(i.resolution_ms))
-                .map(|i| i.lead_time_minutes)
-                .collect();
+            let mut minutes: Vec<Option<i64>> = times.iter().map(|(_, m)| *m).collect();
             minutes.sort_unstable();
             let count = minutes.len() as i64;
             let median = minutes
