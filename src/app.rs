@@ -50,6 +50,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// Background tasks (shared with [`App`], which stops them at shutdown).
     pub background: Background,
+    /// The web UI's state (sessions, sign-in providers, the services it shows).
+    pub ui: crate::ui::UiState,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<AppState> {
         let auth = Auth::new(&config, clock.clone())?;
+        let config = Arc::new(config);
         let fetcher = Fetcher::new(&config.fetch)?;
         let workspaces =
             Workspaces::build(&config.workspaces, &db, fetcher.clone(), clock.clone())?;
@@ -84,17 +87,27 @@ impl AppState {
                 ConfiguredTeams::new(config.dora.teams.clone()),
                 PROJECTS_MAX_AGE,
             )),
-            clock,
+            clock.clone(),
             config.dora.default_benchmark,
         ));
+        let ui = crate::ui::UiState::new(
+            config.clone(),
+            &db,
+            auth.limiter.clone(),
+            workspaces.clone(),
+            dora.clone(),
+            catalog.clone(),
+            clock,
+        )?;
         Ok(AppState {
-            config: Arc::new(config),
+            config,
             db,
             auth,
             workspaces,
             dora,
             catalog,
             background,
+            ui,
         })
     }
 }

@@ -11,9 +11,11 @@
 //!   projection); [`store`]: persistence (one implementation for SQLite and PostgreSQL);
 //!   [`http`]: the handlers; [`router`]: the routes.
 
+pub mod browse;
 pub mod entities;
 pub mod filter;
 pub mod ingest;
+pub mod membership;
 pub mod model;
 pub mod parse;
 pub mod predicate;

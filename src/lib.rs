@@ -4,6 +4,8 @@
 //! map is `docs/ARCHITECTURE.md`):
 //! - the composition root, [`app`] (and [`cli`], which runs it): the only module that knows every
 //!   feature;
+//! - the web UI, [`ui`]: pages over the features' public services (it renders, the services
+//!   rule), imported by no feature;
 //! - the features, [`auth`], [`catalog`], [`dora`], [`workspaces`]: each owns its router, state,
 //!   service (the rules) and store, and imports no other feature;
 //! - shared modules below them: settings, the database handle, errors, the HTTP extractors, the
@@ -26,6 +28,11 @@ pub mod catalog;
 pub mod dora;
 /// The Che launcher: Eclipse Che workspaces from a devfile, as DevWorkspaces or simulated.
 pub mod workspaces;
+
+// The web UI: pages over the features' services, below the composition root.
+
+/// The web UI: server-rendered pages over the same services as the API, with browser sign-in.
+pub mod ui;
 
 // Shared modules.
 

@@ -39,13 +39,19 @@ pub fn openapi(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
 /// observe (request id, log line, metrics, 500 logging) → CORS (answers preflights) → panic catcher →
 /// JSON error bodies →
 /// guard (authentication and rate limits) → request timeout → the principal's share of the
-/// database pool → body size limit → handler.
+/// database pool → body size limit → handler; and adds the web UI (`crate::ui`) beside it, whose
+/// own guard takes the session cookie (then the same share of the pool; no CORS: its pages are
+/// for the portal's own origin).
 pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (api, mut doc) = api.split_for_parts();
     crate::auth::document(&mut doc, &state.config.auth);
     openapi::servers(&mut doc, &state.config.server.public_base_path);
     let json = serde_json::to_vec(&doc).expect("the OpenAPI document serialises");
     let server = &state.config.server;
+    // One share per principal of the database pool, for the API and the web UI alike.
+    let share = std::sync::Arc::new(crate::auth::share::PrincipalShare::new(
+        state.config.database.per_principal,
+    ));
     let middleware = ServiceBuilder::new()
         .layer(from_fn(observe::observe))
         .option_layer(cors::layer(&server.cors))
@@ -59,20 +65,27 @@ pub fn build(api: OpenApiRouter<AppState>, state: AppState) -> (Router, utoipa::
             server.request_timeout,
             envelope::timeout,
         ))
-        .layer(from_fn_with_state(
-            std::sync::Arc::new(crate::auth::share::PrincipalShare::new(
-                state.config.database.per_principal,
-            )),
-            crate::auth::share::limit,
-        ))
+        .layer(from_fn_with_state(share.clone(), crate::auth::share::limit))
         .layer(DefaultBodyLimit::max(server.max_body_bytes));
-    let router = api
+    let mut router = api
         .merge(docs::routes())
         .fallback(envelope::not_found)
         .layer(axum::Extension(OpenApiJson(json.into())))
-        .layer(middleware)
-        .with_state(state);
-    (router, doc)
+        .layer(middleware);
+    if state.config.ui.enabled {
+        // The web UI has its own guard (the session cookie, not a bearer token) and HTML errors,
+        // and shares the rest of the stack.
+        let ui_middleware = ServiceBuilder::new()
+            .layer(from_fn(observe::observe))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(from_fn_with_state(
+                server.request_timeout,
+                envelope::timeout,
+            ))
+            .layer(DefaultBodyLimit::max(server.max_body_bytes));
+        router = router.merge(crate::ui::router(state.ui.clone(), share).layer(ui_middleware));
+    }
+    (router.with_state(state), doc)
 }
 
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

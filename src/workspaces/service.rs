@@ -25,6 +25,13 @@ pub struct CreateRequest {
     pub name: Option<String>,
 }
 
+/// Workspaces counting against the quota, and the most allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub used: usize,
+    pub max: u32,
+}
+
 /// A created workspace, with anything worth telling the user about its devfile.
 #[derive(Debug, Clone)]
 pub struct Created {
@@ -226,15 +233,25 @@ impl Workspaces {
         except: Option<&WorkspaceId>,
     ) -> Result<(), WorkspaceError> {
         let workspaces = self.cluster.get().await?.list(owner).await?;
-        let used = workspaces
-            .iter()
-            .filter(|w| w.status.is_active() && Some(&w.id) != except)
-            .count();
-        let max = self.config.max_running_per_user;
-        if used >= max as usize {
-            return Err(WorkspaceError::Quota { used, max });
+        let quota = self.quota(workspaces.iter().filter(|w| Some(&w.id) != except));
+        if quota.used >= quota.max as usize {
+            return Err(WorkspaceError::Quota {
+                used: quota.used,
+                max: quota.max,
+            });
         }
         Ok(())
+    }
+
+    /// How much of the quota these workspaces (one owner's) use: those starting or running.
+    pub fn quota<'a>(&self, workspaces: impl IntoIterator<Item = &'a Workspace>) -> Quota {
+        Quota {
+            used: workspaces
+                .into_iter()
+                .filter(|w| w.status.is_active())
+                .count(),
+            max: self.config.max_running_per_user,
+        }
     }
 
     /// Fetches the devfile under the guard and validates it.
