@@ -24,4 +24,5 @@ mod openapi;
 mod rate_limit;
 mod readiness;
 mod store_contract;
+mod ui;
 mod workspaces;

@@ -50,7 +50,7 @@ fn every_served_route_is_documented_and_every_documented_route_is_served() {
 }
 
 #[tokio::test]
-async fn the_full_router_serves_only_documented_routes_besides_the_docs_ui() {
+async fn the_full_router_serves_only_documented_routes_besides_the_docs_and_web_ui() {
     let app = TestApp::new().await;
     let doc = document();
     // The full router: check through HTTP that every documented operation is answered by a route
@@ -85,8 +85,14 @@ async fn the_full_router_serves_only_documented_routes_besides_the_docs_ui() {
         .cloned()
         .collect();
     assert!(
-        extra.iter().all(|p| p.starts_with(DOCS_UI_PATH)),
+        extra
+            .iter()
+            .all(|p| p.starts_with(DOCS_UI_PATH) || fawkes_portal::ui::is_ui_path(p)),
         "undocumented routes: {extra:?}"
+    );
+    assert!(
+        extra.iter().any(|p| p == "/workspaces"),
+        "the web UI is served"
     );
 }
 

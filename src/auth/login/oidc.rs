@@ -241,10 +241,21 @@ impl OidcLogin {
             &key.decoding,
             &validation,
         )
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            invalid(match e.kind() {
+                ErrorKind::ExpiredSignature => "it has expired".into(),
+                ErrorKind::InvalidAudience => "it is for another client (audience)".into(),
+                ErrorKind::InvalidIssuer => "it was issued by someone else".into(),
+                ErrorKind::InvalidSignature => "its signature is invalid".into(),
+                ErrorKind::ImmatureSignature => "it is not valid yet".into(),
+                ErrorKind::MissingRequiredClaim(claim) => format!("the '{claim}' claim is missing"),
+                _ => "it cannot be decoded".into(),
+            })
+        })?;
         let claims = data.claims;
         if claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
-            return Err(invalid("the nonce is not this sign-in's".into()));
+            return Err(invalid("the nonce does not match this sign-in".into()));
         }
         if let Some(Value::Array(audiences)) = claims.get("aud")
             && audiences.len() > 1

@@ -4,9 +4,11 @@
 //! [`skip_without!`], which `scripts/test` counts) and required in CI
 //! (`FAWKES_TEST_REQUIRE_SERVICES=1`, where such a test fails).
 
+pub mod github;
 pub mod https;
 pub mod keys;
 pub mod logs;
+pub mod oidc;
 pub mod postgres;
 pub mod redis;
 pub mod wait;
