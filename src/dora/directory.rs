@@ -132,10 +132,7 @@ impl CatalogProjects {
                 return Ok(c.teams.clone());
             }
         }
-        let rows = self
-            .catalog
-            .values_of(&[KIND, NAME, PROJECT_NAME, TEAM_LABEL, TEAM_ANNOTATION, OWNER])
-            .await?;
+        let rows = self.catalog.values_of(&PROJECT_KEYS).await?;
         let mut entities: HashMap<String, HashMap<String, String>> = HashMap::new();
         for (uid, key, value) in rows {
             entities.entry(uid).or_default().insert(key, value);
@@ -179,15 +176,13 @@ fn project_and_team(values: &HashMap<String, String>) -> Option<(String, Option<
     Some((project.clone(), team))
 }
 
-/// The project of a catalog entity, by the same rule the directory reads the catalog with.
-pub fn project_of_entity(entity: &crate::catalog::model::Entity) -> Option<String> {
-    let keys = [KIND, NAME, PROJECT_NAME, TEAM_LABEL, TEAM_ANNOTATION, OWNER];
-    let values: HashMap<String, String> = crate::catalog::search::search_rows(entity)
-        .into_iter()
-        .filter(|row| keys.contains(&row.key.as_str()))
-        .filter_map(|row| Some((row.key, row.original?)))
-        .collect();
-    project_and_team(&values).map(|(project, _)| project)
+/// The catalog search keys (lower-case) the directory reads a project and its team from.
+pub const PROJECT_KEYS: [&str; 6] = [KIND, NAME, PROJECT_NAME, TEAM_LABEL, TEAM_ANNOTATION, OWNER];
+
+/// The project of one catalog entity, given its values of [`PROJECT_KEYS`] (search key to
+/// original value), by the same rule the directory reads the whole catalog with.
+pub fn project_of(values: &HashMap<String, String>) -> Option<String> {
+    project_and_team(values).map(|(project, _)| project)
 }
 
 /// An owner ref's name: `group:default/team-a` and `team-a` are both team `team-a`.

@@ -251,12 +251,6 @@ impl DoraService {
         Ok((teams, projects.into_iter().collect()))
     }
 
-    /// The project the directory names for a catalog entity (its
-    /// `devlake.apache.org/project-name` annotation, else a Component's name), if known.
-    pub fn project_of_entity(&self, entity: &crate::catalog::model::Entity) -> Option<String> {
-        super::directory::project_of_entity(entity)
-    }
-
     /// Each project's facts, loaded concurrently (the pool bounds how many at once).
     async fn facts(
         &self,
