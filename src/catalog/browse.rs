@@ -16,3 +16,30 @@ impl Catalog {
         Ok(found.into_iter().next().map(|(_, body)| body))
     }
 }
+
+impl Catalog {
+    /// The served JSON of the entities with these refs that exist, as `(ref, body)`.
+    pub async fn entities(&self, refs: &[String]) -> Result<Vec<(String, String)>, CatalogError> {
+        Ok(self.store.by_refs(refs).await?)
+    }
+
+    /// The location whose processing produced `entity_ref`.
+    pub async fn location_of(
+        &self,
+        entity_ref: &EntityRef,
+    ) -> Result<Option<Location>, CatalogError> {
+        match self.store.owner_location(&entity_ref.to_string()).await? {
+            Some(id) => Ok(self.store.location(&id).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// `(value as written, number of entities)` of `key` over the entities matching `filter`.
+    pub async fn facet(
+        &self,
+        key: &str,
+        filter: &super::filter::Filter,
+    ) -> Result<Vec<(String, i64)>, CatalogError> {
+        Ok(self.store.facet(&key.to_lowercase(), filter).await?)
+    }
+}

@@ -149,7 +149,7 @@ fn restore_title(benchmark: Benchmark) -> &'static str {
     }
 }
 
-fn cards(answer: &MetricsAnswer) -> Vec<Card> {
+pub fn cards(answer: &MetricsAnswer) -> Vec<Card> {
     let report = &answer.report;
     let df = &report.deployment_frequency.current.details;
     let lt = &report.lead_time.current.details;
