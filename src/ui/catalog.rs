@@ -202,10 +202,10 @@ pub struct Row {
 #[template(path = "catalog/results.html")]
 pub struct Results {
     pub base: std::sync::Arc<str>,
-    pub kind_label: String,
+    /// "12 components", "1 entity".
+    pub count_text: String,
     pub headers: Vec<&'static str>,
     pub rows: Vec<Row>,
-    pub total: i64,
     pub filters: String,
     pub next: Option<String>,
     pub prev: Option<String>,
@@ -220,6 +220,18 @@ struct IndexPage {
     kind: String,
     selects: Vec<Select>,
     results: Results,
+}
+
+/// How many entities of `kind` (`all` for any) a result holds, in words.
+fn count_text(total: i64, kind: &str) -> String {
+    let noun = match (kind, total) {
+        ("all", 1) => "entity".to_owned(),
+        ("all", _) => "entities".to_owned(),
+        (kind, 1) => kind.to_owned(),
+        (kind, _) if kind.ends_with('s') => kind.to_owned(),
+        (kind, _) => format!("{kind}s"),
+    };
+    format!("{total} {noun}")
 }
 
 fn cursor_link(base: &str, filters: &str, cursor: &str) -> String {
@@ -294,14 +306,9 @@ async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
     let filters = query.filters_query();
     Ok(Results {
         base: ui.base.clone(),
-        kind_label: if kind == "all" {
-            "entities".into()
-        } else {
-            kind.clone()
-        },
+        count_text: count_text(page.total_items, &kind),
         headers: headers.iter().map(|(h, _)| *h).collect(),
         rows,
-        total: page.total_items,
         next: page
             .next_cursor
             .map(|c| cursor_link(&ui.base, &filters, &c)),
