@@ -5,6 +5,7 @@
 //! against the real binary) are in `browser.rs`.
 
 mod browser;
+mod catalog;
 mod dashboard;
 mod pages;
 mod sessions;

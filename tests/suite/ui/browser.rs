@@ -63,19 +63,27 @@ async fn feed(base: &str, service_token: &str) {
                 "commitAuthoredDate": day(days_ago, 6),
                 "startedDate": day(days_ago, 9), "finishedDate": day(days_ago, 10)}]});
         let response = client
-            .post(format!("{base}/api/devlake/webhooks/payments-api/deployments"))
+            .post(format!(
+                "{base}/api/devlake/webhooks/payments-api/deployments"
+            ))
             .bearer_auth(service_token)
             .json(&body)
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
     }
     let incident = json!({"issueKey": "INC-7", "title": "Charges fail", "type": "INCIDENT",
         "status": "DONE", "originalStatus": "closed",
         "createdDate": day(8, 11), "resolutionDate": day(8, 12)});
     let response = client
-        .post(format!("{base}/api/devlake/webhooks/payments-api/incidents"))
+        .post(format!(
+            "{base}/api/devlake/webhooks/payments-api/incidents"
+        ))
         .bearer_auth(service_token)
         .json(&incident)
         .send()
@@ -90,7 +98,10 @@ async fn the_portal_works_in_a_real_browser_and_every_page_passes_axe() {
     let chromium = std::env::var("FAWKES_TEST_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
     if !tests.join("node_modules/playwright-core").is_dir()
         || !tests.join("node_modules/axe-core").is_dir()
-        || std::process::Command::new("node").arg("--version").output().is_err()
+        || std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_err()
         || !Path::new(&chromium).exists()
     {
         crate::skip_without!(
@@ -103,7 +114,10 @@ async fn the_portal_works_in_a_real_browser_and_every_page_passes_axe() {
     std::fs::create_dir(&catalog).unwrap();
     let catalog_file = catalog.join("catalog-info.yaml");
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ui/catalog-info.yaml"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/ui/catalog-info.yaml"
+        ),
         &catalog_file,
     )
     .unwrap();
@@ -210,7 +224,10 @@ label = "Sign in with Fake SSO"
         "sign in through the OpenID Connect provider",
         "accessibility",
     ] {
-        assert!(stdout.contains(&format!("ok {step}")), "{step} did not run:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("ok {step}")),
+            "{step} did not run:\n{stdout}"
+        );
     }
     assert!(screenshots.join("dora.png").is_file());
 }
