@@ -6,7 +6,7 @@
 //!
 //! The UI is a view over the same services as the API ([`crate::workspaces::Workspaces`],
 //! [`crate::dora::DoraService`], [`crate::catalog::Catalog`]): no rule is implemented twice,
-//! and errors read as the API's do. A signed-in browser is the same [`crate::auth::Principal`]
+//! and errors read as the API's do. A signed-in browser is the same [`crate::principal::Principal`]
 //! as a bearer token for that user, with the same rate limits ([`session`]).
 //!
 //! - [`session`]: the session cookie, the guard in front of signed-in pages, CSRF checks;
@@ -35,8 +35,9 @@ use axum::routing::{get, post};
 use crate::auth::login::github::GithubLogin;
 use crate::auth::login::oidc::OidcLogin;
 use crate::auth::session::Sessions;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::rate_limit::{Clock, RateLimiter};
+use crate::rate_limit::RateLimiter;
 
 /// What the UI's handlers reach: the shared services and the UI's own sign-in machinery.
 /// Cheap to clone.

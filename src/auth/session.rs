@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::Principal;
+use crate::clock::Clock;
 use crate::db::StoreError;
-use crate::rate_limit::Clock;
 use store::{LoginRow, SessionRow, SessionStore};
 
 /// How long a sign-in may take at the provider before its state is forgotten.

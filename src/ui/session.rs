@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::UiState;
 use super::page::{UiError, see_other};
-use crate::auth::Principal;
+use crate::auth::guard::{LIMIT, REMAINING, RESET};
 use crate::auth::session::Session;
 use crate::error::AppError;
-use crate::http::guard::{LIMIT, REMAINING, RESET};
+use crate::principal::Principal;
 use crate::rate_limit::Bucket;
 
 /// The session cookie's name.

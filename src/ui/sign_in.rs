@@ -18,10 +18,10 @@ use super::session::{
     ClientAddr, CsrfForm, LOGIN_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, cookie, form_fields,
     set_cookie,
 };
-use crate::auth::Principal;
 use crate::auth::login::{GUEST, Identity, LoginError};
 use crate::auth::session::{LOGIN_TTL, random_token};
 use crate::error::AppError;
+use crate::principal::Principal;
 use crate::rate_limit::Bucket;
 
 #[derive(Template)]

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};
-use fawkes_portal::auth::Principal;
+use fawkes_portal::principal::Principal;
 
 use crate::support::{TestApp, TestResponse};
 

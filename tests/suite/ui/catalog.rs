@@ -34,7 +34,7 @@ async fn catalog() -> Catalog {
             s.catalog.file_roots = roots;
             s.rate_limit.user_per_minute = 100_000;
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     Catalog {

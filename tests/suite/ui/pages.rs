@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use axum::routing::get;
-use fawkes_portal::rate_limit::ManualClock;
+use fawkes_portal::clock::ManualClock;
 
 use super::Browser;
 use crate::support::TestApp;
@@ -34,7 +34,7 @@ async fn portal(edit: impl FnOnce(&mut fawkes_portal::config::Settings)) -> Port
             s.ui.golden_paths[0].url = devfiles.url("/devfile.yaml");
             edit(s);
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
         clock.clone(),
     )
     .await;
@@ -310,7 +310,7 @@ async fn one_user_never_sees_or_touches_anothers_workspaces() {
 async fn a_browser_and_a_token_of_the_same_user_share_one_rate_limit() {
     let app = TestApp::build(
         |s| s.rate_limit.user_per_minute = 4,
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     // `app.token` is user:default/tester's; so is this browser.
@@ -365,7 +365,7 @@ async fn the_admin_page_is_for_admins_and_shows_no_secrets() {
                 per_minute: 5000,
             }];
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let user = Browser::signed_in_as(&app, "user:default/alice").await;
@@ -442,7 +442,7 @@ async fn assets_are_embedded_compressed_and_revalidated() {
 async fn pages_load_nothing_from_elsewhere() {
     let app = TestApp::build(
         |s| s.ui.admin_users = vec!["user:default/root".into()],
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let signed_in = Browser::signed_in_as(&app, "user:default/root").await;

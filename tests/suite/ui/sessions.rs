@@ -95,11 +95,11 @@ async fn only_the_tokens_hash_is_stored() {
     let sessions = fawkes_portal::auth::session::Sessions::new(
         open(&test_db.db),
         std::time::Duration::from_secs(60),
-        std::sync::Arc::new(fawkes_portal::rate_limit::SystemClock),
+        std::sync::Arc::new(fawkes_portal::clock::SystemClock),
     );
     let (token, session) = sessions
         .start(
-            fawkes_portal::auth::Principal::user("user:default/bob"),
+            fawkes_portal::principal::Principal::user("user:default/bob"),
             "Bob",
             "github",
         )

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{StatusCode, header};
+use fawkes_portal::clock::ManualClock;
 use fawkes_portal::config::Settings;
-use fawkes_portal::rate_limit::ManualClock;
 
 use super::{Browser, csrf};
 use crate::support::TestApp;
@@ -118,7 +118,7 @@ async fn the_guest_form_needs_its_token_and_guest_sign_in_can_be_off() {
 
     let off = TestApp::build(
         |s| s.ui.guest = "off".into(),
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let browser = Browser::new(&off);
@@ -171,7 +171,7 @@ fn guest_is_on_by_default_only_on_loopback_without_a_provider() {
 async fn cookies_are_secure_over_https() {
     let app = TestApp::build(
         |s| s.ui.public_url = "https://portal.example.com/".into(),
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let browser = Browser::new(&app);
@@ -194,7 +194,7 @@ async fn a_session_expires_after_its_lifetime() {
     let clock = Arc::new(ManualClock::at(Duration::from_secs(1_800_000_000)));
     let app = TestApp::build_with_clock(
         |s| s.ui.session_ttl = "1h".into(),
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
         clock.clone(),
     )
     .await;
@@ -233,7 +233,11 @@ async fn round_trip(browser: &Browser<'_>, start: &str) -> crate::support::TestR
 #[tokio::test]
 async fn openid_connect_signs_in_with_pkce_and_a_verified_id_token() {
     let provider = FakeOidc::start().await;
-    let app = TestApp::build(|s| provider.configure(s), fawkes_portal::http::api_routes()).await;
+    let app = TestApp::build(
+        |s| provider.configure(s),
+        fawkes_portal::app::routes::api_routes(),
+    )
+    .await;
     let browser = Browser::new(&app);
     let page = browser.get("/sign-in?next=/dora").await;
     assert!(page.text().contains("Sign in with Fake SSO"));
@@ -279,7 +283,11 @@ async fn openid_connect_signs_in_with_pkce_and_a_verified_id_token() {
 #[tokio::test]
 async fn openid_connect_refuses_what_does_not_prove_the_user() {
     let provider = FakeOidc::start().await;
-    let app = TestApp::build(|s| provider.configure(s), fawkes_portal::http::api_routes()).await;
+    let app = TestApp::build(
+        |s| provider.configure(s),
+        fawkes_portal::app::routes::api_routes(),
+    )
+    .await;
     for (how, status, message) in [
         (
             Misbehaviour::WrongNonce,
@@ -331,7 +339,7 @@ async fn an_unreachable_provider_is_a_message_not_a_crash() {
             s.ui.oidc.issuer = issuer;
             s.ui.oidc.client_id = "portal".into();
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let started = Browser::new(&app).get("/auth/oidc/start").await;
@@ -348,7 +356,11 @@ async fn an_unreachable_provider_is_a_message_not_a_crash() {
 #[tokio::test]
 async fn github_signs_in_by_login_as_backstage_does() {
     let github = FakeGithub::start().await;
-    let app = TestApp::build(|s| github.configure(s), fawkes_portal::http::api_routes()).await;
+    let app = TestApp::build(
+        |s| github.configure(s),
+        fawkes_portal::app::routes::api_routes(),
+    )
+    .await;
     let browser = Browser::new(&app);
     assert!(
         browser
@@ -381,7 +393,7 @@ async fn github_signs_in_by_login_as_backstage_does() {
             github.configure(s);
             s.ui.github.client_secret = "wrong".into();
         },
-        fawkes_portal::http::api_routes(),
+        fawkes_portal::app::routes::api_routes(),
     )
     .await;
     let refused = round_trip(&Browser::new(&wrong), "/auth/github/start").await;
