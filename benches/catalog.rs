@@ -8,7 +8,10 @@
 //! 2. Serves the app on 127.0.0.1 and loads it over HTTP with 16 connections for a few seconds per
 //!    query: `filter=metadata.name=<x>` and `by-query?limit=100` (throughput, p50, p99).
 //! 3. Streams the full `GET /entities` once (time, bytes).
-//! 4. Idle CPU over 10 s with the refresh loop running, and peak resident memory.
+//! 4. The web UI's pages over the same catalog, one request at a time through a signed-in
+//!    browser session: the time to the full page (p50, p95) of the catalog index, a search, an
+//!    entity page and its relations, and the home page.
+//! 5. Idle CPU over 10 s with the refresh loop running, and peak resident memory.
 //!
 //! Client and server share the process and the two cores, so the server numbers are conservative.
 
@@ -147,6 +150,17 @@ async fn run() {
             jsonwebtoken::get_current_timestamp(),
         )
         .unwrap();
+    let (session, _) = app
+        .state()
+        .ui
+        .sessions
+        .start(
+            fawkes_portal::principal::Principal::user("user:default/user-1"),
+            "User 1",
+            "bench",
+        )
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -238,7 +252,46 @@ async fn run() {
         bytes as f64 / 1e6
     );
 
-    // 4. Idle CPU (refresh loop running, 5-minute interval) and memory.
+    // 4. The web UI.
+    let cookie = format!("fawkes_session={session}");
+    for (label, path) in [
+        ("UI GET /catalog (first page)", "/catalog".to_owned()),
+        (
+            "UI GET /catalog?kind=all&q=component-12",
+            "/catalog?kind=all&q=component-12".to_owned(),
+        ),
+        (
+            "UI GET /catalog/default/component/<x>",
+            format!("/catalog/default/component/{}", names[7]),
+        ),
+        (
+            "UI GET /catalog/.../<x>?tab=relations",
+            format!("/catalog/default/component/{}?tab=relations", names[7]),
+        ),
+        ("UI GET / (home)", "/".to_owned()),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..40 {
+            let started = Instant::now();
+            let response = client
+                .get(format!("{base}{path}"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let _ = response.bytes().await.unwrap();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "{label:<44} p50 {:>7.2?}  p95 {:>7.2?}",
+            times[times.len() / 2],
+            times[times.len() * 95 / 100]
+        );
+    }
+
+    // 5. Idle CPU (refresh loop running, 5-minute interval) and memory.
     let cpu_before = cpu_seconds();
     tokio::time::sleep(Duration::from_secs(10)).await;
     let idle = (cpu_seconds() - cpu_before) / 10.0 * 100.0;
