@@ -11,7 +11,6 @@
 //!   projection); [`store`]: persistence (one implementation for SQLite and PostgreSQL);
 //!   [`http`]: the handlers; [`router`]: the routes.
 
-pub mod browse;
 pub mod entities;
 pub mod filter;
 pub mod ingest;

@@ -1,10 +1,10 @@
 //! Who belongs to which group, as the catalog says: a group's `hasMember` relations (from its
 //! `spec.members`, or a user's `spec.memberOf`). The UI's admin check and "my teams" read it.
 
+use super::entities::{EntityList, Fields, Listing};
 use super::filter::{Condition, Filter};
 use super::model::EntityRef;
 use super::service::{Catalog, CatalogError};
-use super::store::EntityQuery;
 
 /// Most groups looked at for one user.
 const MAX_GROUPS: u64 = 200;
@@ -21,12 +21,18 @@ impl Catalog {
                 ),
             ]],
         };
-        let mut query = EntityQuery::new(filter);
-        query.limit = Some(MAX_GROUPS);
-        let rows = self.store.query(&query).await?;
-        let mut groups: Vec<String> = rows
+        let list = EntityList {
+            filter,
+            fields: Fields::parse(&["kind,metadata.name,metadata.namespace".into()])?,
+            limit: Some(MAX_GROUPS),
+            ..EntityList::default()
+        };
+        let Listing::Page { items, .. } = self.list(list).await? else {
+            return Ok(Vec::new());
+        };
+        let mut groups: Vec<String> = items
             .iter()
-            .filter_map(|row| serde_json::from_str(&row.body).ok())
+            .filter_map(|item| serde_json::from_str(item).ok())
             .map(|entity| EntityRef::of(&entity).to_string())
             .collect();
         groups.sort();

@@ -21,9 +21,10 @@ use serde_json::{Value, json};
 use super::UiState;
 use super::page::{Chrome, UiError, html, is_htmx};
 use super::session::Viewer;
+use crate::catalog::entities::{Cursor, FieldPath, Fields, Order};
 use crate::catalog::filter::Filter;
 use crate::catalog::predicate::predicate_filter;
-use crate::catalog::query::{FullText, OrderField, PageQuery, PageStart};
+use crate::catalog::query::{EntityQuery, FullText, QueryFrom, QueryStart};
 
 /// Entities per page of the index.
 pub const PAGE_SIZE: u64 = 20;
@@ -245,35 +246,39 @@ fn cursor_link(base: &str, filters: &str, cursor: &str) -> String {
 
 async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
     let kind = query.kind();
-    let start = match IndexQuery::value(&query.cursor) {
-        Some(cursor) => PageStart::Cursor(cursor.to_owned()),
-        None => PageStart::First {
-            query: PageQuery {
-                query: query.predicate(),
-                order_fields: vec![OrderField {
-                    field: "metadata.name".into(),
-                    order: "asc".into(),
-                }],
-                full_text_filter: IndexQuery::value(&query.q).map(|term| FullText {
-                    term: term.to_owned(),
-                    fields: Some(vec![
-                        "metadata.name".into(),
-                        "metadata.title".into(),
-                        "spec.profile.displayName".into(),
-                    ]),
-                }),
-                include_total: true,
-                ..PageQuery::default()
-            },
-            offset: 0,
-        },
+    let from = match IndexQuery::value(&query.cursor) {
+        Some(cursor) => QueryFrom::Cursor(Cursor::new(cursor)),
+        None => QueryFrom::Start(QueryStart {
+            predicate: query.predicate(),
+            order: Some(Order {
+                field: FieldPath::new("metadata.name"),
+                descending: false,
+            }),
+            full_text: IndexQuery::value(&query.q).map(|term| FullText {
+                term: term.to_owned(),
+                fields: Some(vec![
+                    "metadata.name".into(),
+                    "metadata.title".into(),
+                    "spec.profile.displayName".into(),
+                ]),
+            }),
+            include_total: true,
+            ..QueryStart::default()
+        }),
     };
-    let page = ui.catalog.page(start, Some(PAGE_SIZE)).await?;
+    let page = ui
+        .catalog
+        .query(EntityQuery {
+            from,
+            fields: Fields::default(),
+            limit: Some(PAGE_SIZE),
+        })
+        .await?;
     let headers: Vec<Column> = columns(&kind);
     let rows = page
-        .rows
+        .items
         .iter()
-        .filter_map(|row| serde_json::from_str::<Value>(&row.body).ok())
+        .filter_map(|item| serde_json::from_str::<Value>(item).ok())
         .map(|entity| {
             let name = text_at(&entity, "metadata.name")
                 .unwrap_or_default()
@@ -310,11 +315,11 @@ async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
         headers: headers.iter().map(|(h, _)| *h).collect(),
         rows,
         next: page
-            .next_cursor
-            .map(|c| cursor_link(&ui.base, &filters, &c)),
+            .next
+            .map(|c| cursor_link(&ui.base, &filters, c.as_str())),
         prev: page
-            .prev_cursor
-            .map(|c| cursor_link(&ui.base, &filters, &c)),
+            .prev
+            .map(|c| cursor_link(&ui.base, &filters, c.as_str())),
         filters,
     })
 }
@@ -332,7 +337,7 @@ pub async fn index(
         return html(&results);
     }
     let kind = query.kind();
-    let kinds = ui.catalog.facet("kind", &Filter::default()).await?;
+    let kinds = facet(&ui, "kind", &Filter::default()).await?;
     let scope = match (kind != "all").then(|| json!({ "kind": kind })) {
         Some(predicate) => predicate_filter(&predicate).map_err(AppErrorText)?,
         None => Filter::default(),
@@ -350,7 +355,7 @@ pub async fn index(
             &query.namespace,
         ),
     ] {
-        let mut options = ui.catalog.facet(key, &scope).await?;
+        let mut options = facet(&ui, key, &scope).await?;
         options.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         options.truncate(MAX_FACET_VALUES);
         options.sort();
@@ -370,6 +375,12 @@ pub async fn index(
         query,
     };
     html(&page)
+}
+
+/// The values of one facet over the entities matching `filter`.
+async fn facet(ui: &UiState, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, UiError> {
+    let mut facets = ui.catalog.facets(vec![key.to_owned()], filter).await?;
+    Ok(facets.remove(key).unwrap_or_default())
 }
 
 /// A predicate the UI built itself failed to parse: a bug, reported as a 500.

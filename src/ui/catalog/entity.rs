@@ -18,6 +18,9 @@ use super::super::page::{Chrome, UiError, html};
 use super::super::session::Viewer;
 use super::graph::{Graph, layout};
 use super::{entity_link, text_at};
+use crate::catalog::CatalogError;
+use crate::catalog::entities::Fields;
+use crate::catalog::filter::Filter;
 use crate::catalog::model::EntityRef;
 use crate::catalog::search::search_rows;
 use crate::dora::directory::{PROJECT_KEYS, project_of};
@@ -80,11 +83,7 @@ pub async fn page(
     Query(query): Query<EntityQuery>,
 ) -> Result<Response, UiError> {
     let entity_ref = EntityRef::new(&kind, &namespace, &name);
-    let Some(body) = ui.catalog.entity(&entity_ref).await? else {
-        return Err(UiError::from(AppError::NotFound(format!(
-            "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
-        ))));
-    };
+    let body = ui.catalog.entity_by_name(&kind, &namespace, &name).await?;
     let entity: Value =
         serde_json::from_str(&body).map_err(|e| UiError::from(AppError::Internal(e.into())))?;
     let relations: Vec<(String, String)> = entity["relations"]
@@ -112,17 +111,26 @@ pub async fn page(
     targets.dedup();
     let existing: HashSet<String> = ui
         .catalog
-        .entities(&targets)
+        .entities_by_refs(&targets, &Filter::default(), &Fields::default())
         .await?
-        .into_iter()
-        .map(|(r, _)| r)
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|entity| EntityRef::of(entity).to_string())
         .collect();
     let base = ui.base.clone();
     let link_of = |r: &EntityRef| RefLink {
         text: r.to_string(),
         link: ref_link(&base, &r.to_string(), &existing),
     };
-    let location = ui.catalog.location_of(&entity_ref).await?;
+    let location = match ui
+        .catalog
+        .location_of_entity(&entity_ref.kind, &entity_ref.namespace, &entity_ref.name)
+        .await
+    {
+        Ok(location) => Some(location),
+        Err(CatalogError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let tab = match query.tab.as_deref() {
         Some("relations") => "relations",
         Some("yaml") => "yaml",
