@@ -455,6 +455,11 @@ async fn pages_load_nothing_from_elsewhere() {
         };
         let page = browser.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            page.header("content-security-policy")
+                .contains("script-src 'self'"),
+            "{path}"
+        );
         let text = page.text();
         assert!(text.starts_with("<!doctype html>"), "{path}");
         assert!(text.contains("<html lang=\"en\">"));
