@@ -434,7 +434,11 @@ impl Settings {
             fetch: self.fetch.validate(env)?,
             dora: self.dora.validate()?,
             catalog: self.catalog.validate()?,
-            ui: self.ui.validate(listen, env)?,
+            ui: self.ui.validate(
+                listen,
+                &server::base_path(&self.server.public_base_path)?,
+                env,
+            )?,
             data_dir,
         })
     }

@@ -18,7 +18,8 @@ pub struct UiSettings {
     pub session_ttl: String,
     /// `auto` (on only when listening on loopback with no provider configured), `on` or `off`.
     pub guest: String,
-    /// The portal's external URL (scheme, host, port and any path prefix), for sign-in callbacks.
+    /// The portal's external URL (scheme, host, port and any path prefix), for sign-in callbacks;
+    /// empty: `http://<server.listen><server.public_base_path>/`.
     pub public_url: String,
     /// Members of this group (catalog `memberOf`) see the admin page.
     pub admin_group: String,
@@ -186,10 +187,12 @@ impl std::fmt::Debug for GithubConfig {
 }
 
 impl UiSettings {
-    /// `listen` decides the default public URL and whether guest sign-in is on by default.
+    /// `listen` decides the default public URL (with `base_path`, `server.public_base_path`) and
+    /// whether guest sign-in is on by default.
     pub fn validate(
         &self,
         listen: SocketAddr,
+        base_path: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<UiConfig, ConfigError> {
         let oidc = (!self.oidc.issuer.trim().is_empty())
@@ -212,7 +215,7 @@ impl UiSettings {
         };
         let public_url = match self.public_url.trim() {
             "" if loopback || (oidc.is_none() && github.is_none()) => {
-                url::Url::parse(&format!("http://{listen}/")).map_err(|e| {
+                url::Url::parse(&format!("http://{listen}{base_path}/")).map_err(|e| {
                     ConfigError::new("ui.public_url", format!("cannot derive it: {e}"))
                 })?
             }

@@ -61,6 +61,24 @@ fn examples() -> Vec<(&'static str, Option<&'static str>, &'static str, Json)> {
             json!([{"subject": "user:default/jdoe", "per_minute": 500}]),
         ),
         (
+            "ui.admin_users",
+            Some("user:default/root,user:default/guest"),
+            r#"["user:default/root","user:default/guest"]"#,
+            json!(["user:default/root", "user:default/guest"]),
+        ),
+        (
+            "ui.oidc.scopes",
+            Some("openid,profile,groups"),
+            r#"["openid","profile","groups"]"#,
+            json!(["openid", "profile", "groups"]),
+        ),
+        (
+            "ui.golden_paths",
+            None,
+            r#"[{"name": "python", "url": "https://example.com/devfile.yaml"}]"#,
+            json!([{"name": "python", "title": "", "description": "", "url": "https://example.com/devfile.yaml"}]),
+        ),
+        (
             "server.cors_origins",
             Some("https://backstage.example.com,http://localhost:3000"),
             r#"["https://backstage.example.com","http://localhost:3000"]"#,
