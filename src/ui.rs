@@ -14,16 +14,16 @@
 //! - [`home`], [`workspaces`], [`dora`] (with [`charts`]), [`admin`], [`catalog`]: the pages;
 //! - [`page`]: what every page shares (chrome, errors); [`assets`]: CSS, htmx, icons.
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod assets;
-pub mod catalog;
-pub mod charts;
-pub mod dora;
-pub mod home;
-pub mod page;
-pub mod session;
-pub mod sign_in;
-pub mod workspaces;
+pub(crate) mod catalog;
+pub(crate) mod charts;
+pub(crate) mod dora;
+pub(crate) mod home;
+pub(crate) mod page;
+pub(crate) mod session;
+pub(crate) mod sign_in;
+pub(crate) mod workspaces;
 
 use std::sync::Arc;
 
@@ -43,22 +43,31 @@ use crate::rate_limit::RateLimiter;
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct UiState {
+    /// The whole configuration (`[ui]`, and what the admin page shows).
     pub config: Arc<Config>,
     /// The path prefix of every link (`ui.public_url`'s path without the trailing `/`; empty
     /// when the portal is served at the root).
     pub base: Arc<str>,
+    /// Browser sessions.
     pub sessions: Sessions,
+    /// OpenID Connect sign-in, when configured.
     pub oidc: Option<Arc<OidcLogin>>,
+    /// GitHub sign-in, when configured.
     pub github: Option<Arc<GithubLogin>>,
+    /// The API's rate limiter: a browser spends its principal's budget.
     pub limiter: Arc<RateLimiter>,
+    /// The launcher.
     pub workspaces: crate::workspaces::Workspaces,
+    /// The DevLake plugin.
     pub dora: Arc<crate::dora::DoraService>,
+    /// The catalog.
     pub catalog: crate::catalog::Catalog,
     /// `sqlite` or `postgres`, for the admin page.
     pub database: &'static str,
 }
 
 impl UiState {
+    /// The UI's state over the features' services and the session store on `db`.
     pub fn new(
         config: Arc<Config>,
         db: &crate::db::Database,

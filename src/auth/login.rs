@@ -19,6 +19,7 @@ pub const GUEST: &str = "user:default/guest";
 /// Who signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The user entity ref a bearer token for this person carries.
     pub principal: Principal,
     /// A name to show: the provider's display name, else the user name.
     pub display_name: String,

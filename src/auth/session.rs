@@ -25,12 +25,15 @@ pub const LOGIN_TTL: Duration = Duration::from_secs(10 * 60);
 /// A signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// Who is signed in: the same principal a bearer token for them is.
     pub principal: Principal,
+    /// A name to show.
     pub display_name: String,
     /// `guest`, `oidc` or `github`.
     pub provider: String,
     /// The token every form post of this session must carry.
     pub csrf_token: String,
+    /// When the session ends (epoch milliseconds).
     pub expires_at_ms: i64,
 }
 
@@ -44,10 +47,13 @@ impl Session {
 /// A sign-in under way: what the callback needs to finish it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingLogin {
+    /// The `state` parameter sent to the provider.
     pub state: String,
+    /// `oidc` or `github`.
     pub provider: String,
     /// The PKCE code verifier (RFC 7636).
     pub verifier: String,
+    /// The `nonce` the ID token must carry.
     pub nonce: String,
     /// Where to go once signed in (a path of this site).
     pub return_to: String,
@@ -74,6 +80,7 @@ fn hash(token: &str) -> String {
 }
 
 impl Sessions {
+    /// Sessions over `store` that last `ttl` on `clock`.
     pub fn new(store: Arc<dyn SessionStore>, ttl: Duration, clock: Arc<dyn Clock>) -> Sessions {
         Sessions { store, ttl, clock }
     }
@@ -82,6 +89,7 @@ impl Sessions {
         i64::try_from(self.clock.now().as_millis()).unwrap_or(i64::MAX)
     }
 
+    /// How long a session lasts.
     pub fn ttl(&self) -> Duration {
         self.ttl
     }

@@ -58,6 +58,7 @@ pub fn javascript() -> Vec<(&'static str, usize)> {
         .collect()
 }
 
+/// `GET /ui/assets/{file}`: an embedded file, gzip where accepted, revalidated by ETag.
 pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some((index, asset)) = ASSETS.iter().enumerate().find(|(_, a)| a.name == file) else {
         return (StatusCode::NOT_FOUND, "No such asset").into_response();

@@ -207,7 +207,6 @@ pub struct Results {
     pub count_text: String,
     pub headers: Vec<&'static str>,
     pub rows: Vec<Row>,
-    pub filters: String,
     pub next: Option<String>,
     pub prev: Option<String>,
 }
@@ -320,7 +319,6 @@ async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
         prev: page
             .prev
             .map(|c| cursor_link(&ui.base, &filters, c.as_str())),
-        filters,
     })
 }
 

@@ -28,7 +28,9 @@ pub struct CreateRequest {
 /// Workspaces counting against the quota, and the most allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
+    /// Workspaces starting or running.
     pub used: usize,
+    /// `workspaces.max_running_per_user`.
     pub max: u32,
 }
 

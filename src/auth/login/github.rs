@@ -10,6 +10,7 @@ use super::{Identity, LoginError, PROVIDER_TIMEOUT, call, form, identity};
 use crate::auth::session::{PendingLogin, pkce_challenge};
 use crate::config::ui::GithubConfig;
 
+/// GitHub sign-in, with its own HTTP client.
 pub struct GithubLogin {
     config: GithubConfig,
     client: reqwest::Client,
@@ -29,6 +30,7 @@ struct User {
 }
 
 impl GithubLogin {
+    /// Sign-in with the GitHub OAuth app of `config`.
     pub fn new(config: GithubConfig) -> anyhow::Result<GithubLogin> {
         Ok(GithubLogin {
             config,

@@ -37,6 +37,7 @@ struct Provider {
     keys: RemoteKeySet,
 }
 
+/// OpenID Connect sign-in with one provider, discovered on first use.
 pub struct OidcLogin {
     config: OidcConfig,
     client: reqwest::Client,
@@ -62,6 +63,7 @@ struct TokenAnswer {
 }
 
 impl OidcLogin {
+    /// Sign-in with the provider of `config`; ID tokens get `auth`'s leeway and key-set timing.
     pub fn new(config: OidcConfig, auth: &crate::config::AuthConfig) -> anyhow::Result<OidcLogin> {
         Ok(OidcLogin {
             config,

@@ -9,26 +9,40 @@ use crate::db::StoreError;
 /// A session as stored: the cookie token appears only as its hash.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct SessionRow {
+    /// URL-safe base64 of the SHA-256 of the cookie's token.
     pub token_hash: String,
+    /// The principal's subject.
     pub subject: String,
+    /// A name to show.
     pub display_name: String,
+    /// `guest`, `oidc` or `github`.
     pub provider: String,
+    /// The token form posts must carry.
     pub csrf_token: String,
+    /// Epoch milliseconds.
     pub created_at_ms: i64,
+    /// Epoch milliseconds; the session is gone from then on.
     pub expires_at_ms: i64,
 }
 
 /// A sign-in sent to a provider and not yet back.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct LoginRow {
+    /// The `state` sent to the provider (the key).
     pub state: String,
+    /// `oidc` or `github`.
     pub provider: String,
+    /// The PKCE code verifier.
     pub verifier: String,
+    /// The nonce the ID token must carry.
     pub nonce: String,
+    /// Where to go once signed in.
     pub return_to: String,
+    /// Epoch milliseconds.
     pub expires_at_ms: i64,
 }
 
+/// Sessions and sign-ins under way, in the database.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session, and forgets every session expired at `now_ms`.
@@ -65,6 +79,7 @@ pub struct SqlSessionStore<DB: Database> {
 }
 
 impl<DB: Database> SqlSessionStore<DB> {
+    /// A store reading through `read` and writing through `write` (the same pool on PostgreSQL).
     pub fn new(read: Pool<DB>, write: Pool<DB>) -> Self {
         Self { read, write }
     }

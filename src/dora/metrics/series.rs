@@ -14,7 +14,9 @@ use crate::dora::stats::{fixed, hours_tenths};
 /// One week (from its Monday, or the window's first day) of the window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeekPoint {
+    /// Its first day in the window.
     pub first: Day,
+    /// Its last day in the window.
     pub last: Day,
     /// Successful production deployments that finished in the week.
     pub deployments: i64,
@@ -22,15 +24,20 @@ pub struct WeekPoint {
     pub lead_time_minutes: Option<i64>,
     /// The same in hours, rounded as the metric is.
     pub lead_time_hours: Option<f64>,
+    /// Changes deployed in the week.
     pub changes: i64,
 }
 
 /// One calendar month of the window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthPoint {
+    /// Its first day in the window.
     pub first: Day,
+    /// Its last day in the window.
     pub last: Day,
+    /// Successful production deployments that finished in the month.
     pub deployments: i64,
+    /// Of those, deployments with an incident linked to them.
     pub failed_deployments: i64,
     /// Percent, as the metric reports it; `None` when it is N/A.
     pub change_failure_rate: Option<f64>,
@@ -39,6 +46,7 @@ pub struct MonthPoint {
 /// One restored incident.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestorePoint {
+    /// When it was resolved (epoch milliseconds).
     pub resolved_ms: Millis,
     /// Whole minutes; `None` when the incident's times are unknown (2021).
     pub minutes: Option<i64>,
@@ -46,9 +54,12 @@ pub struct RestorePoint {
     pub hours: Option<f64>,
 }
 
+/// The metrics over a window, for charts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
+    /// Week by week, in order.
     pub weeks: Vec<WeekPoint>,
+    /// Month by month, in order.
     pub months: Vec<MonthPoint>,
     /// In order of resolution.
     pub restores: Vec<RestorePoint>,
