@@ -114,8 +114,9 @@ pub fn is_ui_path(path: &str) -> bool {
 }
 
 /// Every UI route; handlers take their [`UiState`] from the app's state (`FromRef`). Signed-in
-/// pages sit behind [`session::guard`]; the sign-in pages and assets do not.
-pub fn router<S>(ui: UiState) -> Router<S>
+/// pages sit behind [`session::guard`] and then the principal's `share` of the database pool, as
+/// the API's routes do; the sign-in pages and assets do not.
+pub fn router<S>(ui: UiState, share: Arc<crate::auth::share::PrincipalShare>) -> Router<S>
 where
     UiState: FromRef<S>,
     S: Clone + Send + Sync + 'static,
@@ -135,6 +136,7 @@ where
         .route("/dora/history", get(dora::history_fragment))
         .route("/admin", get(admin::page))
         .merge(catalog::routes())
+        .layer(from_fn_with_state(share, crate::auth::share::limit))
         .layer(from_fn_with_state(ui, session::guard));
     Router::new()
         .route("/sign-in", get(sign_in::page))

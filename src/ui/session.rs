@@ -158,6 +158,9 @@ pub async fn guard(State(ui): State<UiState>, mut req: Request, next: Next) -> R
             Ok(admin) => admin,
             Err(e) => return e.into_response(),
         };
+        // The principal too, as the API's guard leaves it, for what runs after (its share of
+        // the database pool).
+        req.extensions_mut().insert(session.principal.clone());
         req.extensions_mut().insert(Viewer { session, admin });
         next.run(req).await
     } else {
