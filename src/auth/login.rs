@@ -37,6 +37,9 @@ pub enum LoginError {
     /// The provider's answer does not prove who this is.
     #[error("The sign-in could not be verified: {0}")]
     Invalid(String),
+    /// The provider knows the person, but the catalog does not (Backstage's resolver failure).
+    #[error("Failed to sign in, unable to resolve user identity: {0}")]
+    Unresolved(String),
 }
 
 /// The identity of a user named `name` by a provider: `user:default/<name>`, the name lower-cased

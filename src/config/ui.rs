@@ -67,6 +67,10 @@ pub struct GithubSettings {
     pub url: String,
     /// Its REST API URL, for `GET /user`.
     pub api_url: String,
+    /// Admit a GitHub login that names no User entity in the catalog (Backstage's
+    /// `dangerouslyAllowSignInWithoutUserInCatalog`); off: such a sign-in is refused, as
+    /// Backstage's `usernameMatchingUserEntityName` resolver refuses it.
+    pub allow_sign_in_without_user_entity: bool,
 }
 
 impl Default for UiSettings {
@@ -122,6 +126,7 @@ impl Default for GithubSettings {
             client_secret_env: String::new(),
             url: "https://github.com".into(),
             api_url: "https://api.github.com".into(),
+            allow_sign_in_without_user_entity: false,
         }
     }
 }
@@ -164,6 +169,7 @@ pub struct GithubConfig {
     pub client_secret: String,
     pub url: url::Url,
     pub api_url: url::Url,
+    pub allow_sign_in_without_user_entity: bool,
 }
 
 impl std::fmt::Debug for OidcConfig {
@@ -342,6 +348,7 @@ impl GithubSettings {
             client_secret,
             url: provider_url("ui.github.url", self.url.trim())?,
             api_url: provider_url("ui.github.api_url", self.api_url.trim())?,
+            allow_sign_in_without_user_entity: self.allow_sign_in_without_user_entity,
         })
     }
 }

@@ -20,6 +20,7 @@ use super::session::{
 };
 use crate::auth::login::{GUEST, Identity, LoginError};
 use crate::auth::session::{LOGIN_TTL, random_token};
+use crate::catalog::CatalogError;
 use crate::error::AppError;
 use crate::principal::Principal;
 use crate::rate_limit::Bucket;
@@ -329,6 +330,10 @@ async fn callback(
         (Provider::Github, _, Some(github)) => github.finish(code, &login, &redirect_uri).await,
         _ => Err(LoginError::Unavailable("not configured".into())),
     };
+    let identity = match identity {
+        Ok(identity) if provider == Provider::Github => resolve_user_entity(&ui, identity).await,
+        other => other,
+    };
     match identity {
         Ok(identity) => signed_in(&ui, &headers, identity, provider.name(), &login.return_to).await,
         Err(e) => {
@@ -338,6 +343,36 @@ async fn callback(
                 _ => StatusCode::UNAUTHORIZED,
             };
             failed(e.to_string(), status)
+        }
+    }
+}
+
+/// GitHub's person must be a User entity of the catalog, as Backstage's
+/// `usernameMatchingUserEntityName` resolver requires, unless
+/// `ui.github.allow_sign_in_without_user_entity` admits anyone.
+async fn resolve_user_entity(ui: &UiState, identity: Identity) -> Result<Identity, LoginError> {
+    let allowed = ui
+        .config
+        .ui
+        .github
+        .as_ref()
+        .is_some_and(|github| github.allow_sign_in_without_user_entity);
+    if allowed {
+        return Ok(identity);
+    }
+    let name = identity
+        .principal
+        .subject
+        .strip_prefix("user:default/")
+        .unwrap_or(&identity.principal.subject);
+    match ui.catalog.entity_by_name("user", "default", name).await {
+        Ok(_) => Ok(identity),
+        Err(CatalogError::NotFound(_)) => Err(LoginError::Unresolved(format!(
+            "the catalog has no User entity named '{name}'; ask your platform team to add you"
+        ))),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in: the catalog could not be read");
+            Err(LoginError::Unavailable("the catalog cannot be read".into()))
         }
     }
 }

@@ -356,8 +356,20 @@ async fn an_unreachable_provider_is_a_message_not_a_crash() {
 #[tokio::test]
 async fn github_signs_in_by_login_as_backstage_does() {
     let github = FakeGithub::start().await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let users = root.join("users.yaml");
+    std::fs::write(
+        &users,
+        "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: octo-cat\nspec:\n  memberOf: []\n",
+    )
+    .unwrap();
+    let roots = vec![root.display().to_string()];
     let app = TestApp::build(
-        |s| github.configure(s),
+        |s| {
+            github.configure(s);
+            s.catalog.file_roots = roots;
+        },
         fawkes_portal::app::routes::api_routes(),
     )
     .await;
@@ -369,6 +381,47 @@ async fn github_signs_in_by_login_as_backstage_does() {
             .text()
             .contains("Sign in with GitHub")
     );
+    // GitHub knows Octo-Cat, the catalog does not: refused, as Backstage's resolver refuses.
+    github.sign_in_as("Octo-Cat", Some("The Octocat"));
+    let unknown = round_trip(&browser, "/auth/github/start?next=/workspaces").await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        unknown.text()
+    );
+    assert!(
+        unknown
+            .text()
+            .contains("unable to resolve user identity: the catalog has no User entity named"),
+        "{}",
+        unknown.text()
+    );
+    assert!(browser.cookie("fawkes_session").is_none());
+    let registered = app
+        .call(
+            axum::http::Method::POST,
+            "/api/catalog/locations",
+            "application/json",
+            serde_json::json!({"type": "file", "target": users.display().to_string()}).to_string(),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text()
+    );
+    crate::support::wait::wait_until(
+        async || {
+            app.get("/api/catalog/entities/by-name/user/default/octo-cat")
+                .await
+                .status
+                == StatusCode::OK
+        },
+        Duration::from_secs(10),
+    )
+    .await;
     github.sign_in_as("Octo-Cat", Some("The Octocat"));
     let back = round_trip(&browser, "/auth/github/start?next=/workspaces").await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text());
@@ -403,5 +456,23 @@ async fn github_signs_in_by_login_as_backstage_does() {
         "{}",
         refused.text()
     );
+    // Backstage's dangerouslyAllowSignInWithoutUserInCatalog: anyone GitHub authenticates.
+    let open = TestApp::build(
+        |s| {
+            github.configure(s);
+            s.ui.github.allow_sign_in_without_user_entity = true;
+        },
+        fawkes_portal::app::routes::api_routes(),
+    )
+    .await;
+    let open_browser = Browser::new(&open);
+    let admitted = round_trip(&open_browser, "/auth/github/start").await;
+    assert_eq!(
+        admitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        admitted.text()
+    );
+    assert!(open_browser.cookie("fawkes_session").is_some());
     let _ = csrf;
 }
