@@ -459,6 +459,11 @@ impl Settings {
                 *secret = "***".into();
             }
         }
+        for credential in &mut shown.fetch.credentials {
+            if !credential.token.is_empty() {
+                credential.token = "***".into();
+            }
+        }
         for token in &mut shown.auth.static_tokens {
             if !token.token.is_empty() {
                 token.token = "***".into();

@@ -1,8 +1,9 @@
 //! Outbound HTTP. [`Fetcher`] is the one guarded path for everything fetched on a user's behalf
 //! (catalog locations, devfiles): HTTPS only, hosts on `[fetch] allow_hosts`, loopback, private and
 //! link-local addresses refused after DNS resolution and on every redirect (unless an allow-list
-//! entry names such a host), a timeout and a size cap, and GitHub/GitLab `blob` URLs read as raw
-//! content. Key sets (JWKS) come from URLs the operator configured, through [`client`] and
+//! entry names such a host), an entry's port held on every hop, no credentials in a URL (they come
+//! from `[[fetch.credentials]]`, sent only to their own `host:port`), a timeout and a size cap, and
+//! GitHub/GitLab `blob` URLs read as raw content. Key sets (JWKS) come from URLs the operator configured, through [`client`] and
 //! [`get_limited`], with the same timeout, size cap and no redirects.
 
 mod address;
@@ -41,6 +42,11 @@ pub enum FetchError {
         /// The host (and port) asked for.
         host: String,
     },
+    /// The URL carries `user:password@`.
+    #[error(
+        "a URL may not carry credentials (user:password@): configure a token for the host in [[fetch.credentials]]"
+    )]
+    CredentialsInUrl,
     #[error(
         "'{host}' resolves to a loopback, private or link-local address, which is not allowed (fetch.allow_hosts)"
     )]
@@ -150,11 +156,14 @@ impl Fetcher {
             url::Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
         self.check(&requested, None)?;
         let source = raw_source(&requested, self.inner.config.github_token.is_some());
-        // The raw host a blob URL maps to is part of reading that host, so it is allowed with it.
-        let derived = source.url.host_str().map(str::to_ascii_lowercase);
+        // The raw host (and port) a blob URL maps to is part of reading that host, so it is
+        // allowed with it; nothing else is, on any hop.
+        let derived = (source.url != requested)
+            .then(|| host_port(&source.url))
+            .transpose()?;
         let mut current = source.url;
         for _ in 0..=MAX_REDIRECTS {
-            self.check(&current, derived.as_deref())?;
+            self.check(&current, derived.as_ref())?;
             let response = self
                 .request(&current, validators, source.github_api)
                 .send()
@@ -208,19 +217,17 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects)
     }
 
-    /// HTTPS, an allowed host (or the `derived` raw host), and no forbidden IP literal.
-    fn check(&self, url: &url::Url, derived: Option<&str>) -> Result<(), FetchError> {
+    /// HTTPS, no credentials, an allowed `host:port` (or the `derived` raw one), and no forbidden
+    /// IP literal.
+    fn check(&self, url: &url::Url, derived: Option<&(String, u16)>) -> Result<(), FetchError> {
         if url.scheme() != "https" {
             return Err(FetchError::NotHttps);
         }
-        let host = match url.host() {
-            Some(url::Host::Domain(name)) => name.to_ascii_lowercase(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => return Err(FetchError::InvalidUrl("the URL has no host".into())),
-        };
-        let port = url.port_or_known_default().unwrap_or(443);
-        let allowed = derived == Some(host.as_str())
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::CredentialsInUrl);
+        }
+        let (host, port) = host_port(url)?;
+        let allowed = derived.is_some_and(|(h, p)| *h == host && *p == port)
             || self
                 .inner
                 .config
@@ -228,6 +235,12 @@ impl Fetcher {
                 .iter()
                 .any(|entry| entry.host == host && entry.port.is_none_or(|p| p == port));
         if !allowed {
+            let named = |entry: &&crate::config::fetch::AllowedHost| entry.host == host;
+            let host = match self.inner.config.allow_hosts.iter().find(named) {
+                // The host is listed, for another port: say which port was refused.
+                Some(_) => format!("{host}:{port}"),
+                None => host,
+            };
             return Err(FetchError::HostNotAllowed { host });
         }
         // IP literals never reach the resolver, so their range is checked here.
@@ -259,9 +272,30 @@ impl Fetcher {
             request = request
                 .bearer_auth(token)
                 .header(header::ACCEPT, "application/vnd.github.raw");
+        } else if let Ok((host, port)) = host_port(url)
+            && let Some(credential) = self
+                .inner
+                .config
+                .credentials
+                .iter()
+                .find(|c| c.host == host && c.port == port)
+        {
+            // Only to the credential's own host and port, checked again on every hop.
+            request = request.header(header::AUTHORIZATION, &credential.authorization);
         }
         request
     }
+}
+
+/// A URL's lower-case host (IPv6 without brackets) and port.
+fn host_port(url: &url::Url) -> Result<(String, u16), FetchError> {
+    let host = match url.host() {
+        Some(url::Host::Domain(name)) => name.to_ascii_lowercase(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(FetchError::InvalidUrl("the URL has no host".into())),
+    };
+    Ok((host, url.port_or_known_default().unwrap_or(443)))
 }
 
 /// Installs rustls' ring provider for the process (once; later calls do nothing).

@@ -163,6 +163,7 @@ impl Reader {
                 e @ (FetchError::InvalidUrl(_)
                 | FetchError::NotHttps
                 | FetchError::HostNotAllowed { .. }
+                | FetchError::CredentialsInUrl
                 | FetchError::ForbiddenAddress { .. }),
             ) => Err(ReadError::Refused(format!("Cannot read {target}: {e}"))),
             Err(e) => Err(ReadError::Failed("url", format!("{target}: {e}"))),

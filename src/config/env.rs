@@ -4,7 +4,7 @@
 //! A scalar setting takes its value as written. A **list** setting (one whose default is a list)
 //! takes either a comma-separated value, `github.com,gitlab.internal:8443` (items trimmed, empty
 //! items dropped, so an empty value is the empty list), or a JSON array, `["github.com"]`; a list
-//! of tables (`auth.static_tokens`, `rate_limit.overrides`) takes the JSON form,
+//! of tables (`auth.static_tokens`, `rate_limit.overrides`, `fetch.credentials`) takes the JSON form,
 //! `[{"token_env": "CI_TOKEN", "subject": "ci-bot"}]`. A **map** setting (`dora.teams`) takes a
 //! JSON object, `{"platform-team": ["api", "web"]}`, or one variable per key,
 //! `FAWKES_PORTAL_DORA__TEAMS__PAYMENTS=api,web` (names are lower-cased, as every key is); maps

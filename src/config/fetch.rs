@@ -23,6 +23,23 @@ pub struct FetchSettings {
     pub github_token: String,
     /// The name of an environment variable holding the GitHub token.
     pub github_token_env: String,
+    /// Credentials sent to one allowed host (`[[fetch.credentials]]`): how private devfiles and
+    /// catalog files are read. Never taken from a URL, never stored with what was read.
+    pub credentials: Vec<CredentialSettings>,
+}
+
+/// A token for one host: `Authorization: Bearer <token>`, or Basic with `username`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// `host` (port 443) or `host:port`, as on `allow_hosts`.
+    pub host: String,
+    pub token: String,
+    /// The name of an environment variable holding the token.
+    pub token_env: String,
+    /// With a user name the token is sent as HTTP Basic `username:token` (e.g. a GitLab deploy
+    /// token); without, as a bearer token.
+    pub username: String,
 }
 
 impl Default for FetchSettings {
@@ -38,6 +55,7 @@ impl Default for FetchSettings {
             max_bytes: 5 * 1024 * 1024,
             github_token: String::new(),
             github_token_env: String::new(),
+            credentials: Vec::new(),
         }
     }
 }
@@ -50,6 +68,21 @@ pub struct AllowedHost {
     pub port: Option<u16>,
 }
 
+/// A credential for exactly one `host:port`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HostCredential {
+    pub host: String,
+    pub port: u16,
+    /// The `Authorization` header value.
+    pub authorization: String,
+}
+
+impl std::fmt::Debug for HostCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HostCredential({}:{}, ***)", self.host, self.port)
+    }
+}
+
 /// Validated `[fetch]`.
 #[derive(Clone)]
 pub struct FetchConfig {
@@ -58,6 +91,7 @@ pub struct FetchConfig {
     pub timeout: Duration,
     pub max_bytes: usize,
     pub github_token: Option<String>,
+    pub credentials: Vec<HostCredential>,
 }
 
 impl std::fmt::Debug for FetchConfig {
@@ -68,6 +102,7 @@ impl std::fmt::Debug for FetchConfig {
             .field("timeout", &self.timeout)
             .field("max_bytes", &self.max_bytes)
             .field("github_token", &self.github_token.as_ref().map(|_| "***"))
+            .field("credentials", &self.credentials)
             .finish()
     }
 }
@@ -82,7 +117,7 @@ impl FetchSettings {
             .iter()
             .enumerate()
             .map(|(i, entry)| allowed_host(i, entry))
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let extra_ca_file = match self.extra_ca_file.trim() {
             "" => None,
             path if PathBuf::from(path).is_file() => Some(PathBuf::from(path)),
@@ -112,7 +147,14 @@ impl FetchSettings {
                 ));
             }
         };
+        let credentials = self
+            .credentials
+            .iter()
+            .enumerate()
+            .map(|(i, c)| credential(i, c, &allow_hosts, env))
+            .collect::<Result<_, _>>()?;
         Ok(FetchConfig {
+            credentials,
             allow_hosts,
             extra_ca_file,
             timeout: duration("fetch.timeout", &self.timeout)?,
@@ -148,4 +190,59 @@ fn allowed_host(i: usize, entry: &str) -> Result<AllowedHost, ConfigError> {
             .map(|_| 443)
     });
     Ok(AllowedHost { host, port })
+}
+
+fn credential(
+    i: usize,
+    settings: &CredentialSettings,
+    allowed: &[AllowedHost],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HostCredential, ConfigError> {
+    let setting = |field: &str| format!("fetch.credentials[{i}].{field}");
+    let entry = allowed_host(i, &settings.host)
+        .map_err(|e| ConfigError::new(setting("host"), e.problem))?;
+    let port = entry.port.unwrap_or(443);
+    if !allowed
+        .iter()
+        .any(|a| a.host == entry.host && a.port.is_none_or(|p| p == port))
+    {
+        return Err(ConfigError::new(
+            setting("host"),
+            format!("'{}' is not on fetch.allow_hosts", settings.host.trim()),
+        ));
+    }
+    let token = match (settings.token.trim(), settings.token_env.trim()) {
+        ("", "") => {
+            return Err(ConfigError::new(setting("token"), "set token or token_env"));
+        }
+        (token, "") => token.to_owned(),
+        ("", name) => env(name).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+            ConfigError::new(
+                setting("token_env"),
+                format!("environment variable {name} is not set"),
+            )
+        })?,
+        _ => {
+            return Err(ConfigError::new(
+                setting("token"),
+                "set token or token_env, not both",
+            ));
+        }
+    };
+    let authorization = match settings.username.trim() {
+        "" => format!("Bearer {}", token.trim()),
+        user => {
+            use base64::Engine;
+            let pair = format!("{user}:{}", token.trim());
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        }
+    };
+    Ok(HostCredential {
+        host: entry.host,
+        port,
+        authorization,
+    })
 }

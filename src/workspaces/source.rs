@@ -31,6 +31,7 @@ impl DevfileSource {
                 e @ (FetchError::InvalidUrl(_)
                 | FetchError::NotHttps
                 | FetchError::HostNotAllowed { .. }
+                | FetchError::CredentialsInUrl
                 | FetchError::ForbiddenAddress { .. }),
             ) => return Err(WorkspaceError::InvalidDevfileUrl(e.to_string())),
             Err(e) => return Err(WorkspaceError::Fetch(format!("{url}: {e}"))),

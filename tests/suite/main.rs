@@ -20,6 +20,7 @@ mod dora;
 mod errors;
 mod examples;
 mod fetch;
+mod fetch_hops;
 mod openapi;
 mod rate_limit;
 mod readiness;

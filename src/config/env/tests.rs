@@ -79,6 +79,12 @@ fn examples() -> Vec<(&'static str, Option<&'static str>, &'static str, Json)> {
             json!([{"name": "python", "title": "", "description": "", "url": "https://example.com/devfile.yaml"}]),
         ),
         (
+            "fetch.credentials",
+            None,
+            r#"[{"host": "gitlab.internal", "token_env": "GITLAB_TOKEN"}]"#,
+            json!([{"host": "gitlab.internal", "token": "", "token_env": "GITLAB_TOKEN", "username": ""}]),
+        ),
+        (
             "server.cors_origins",
             Some("https://backstage.example.com,http://localhost:3000"),
             r#"["https://backstage.example.com","http://localhost:3000"]"#,
