@@ -356,9 +356,20 @@ mod tests {
     #[test]
     fn versions_pick_their_own_rules() {
         let long = "schemaVersion: VERSION\ncomponents:\n  - name: tools\n    container:\n      image: x\n      endpoints:\n        - {name: a-twenty-char-endpoint, targetPort: 8080}\n";
-        // The schema of 2.1.0 allows 63 characters, but endpoint names become port names.
-        assert!(refused(&long.replace("VERSION", "2.1.0")).contains("at most 15"));
+        // Each version's own schema: 63 characters before 2.2.0, 15 from it.
+        assert!(parse(&long.replace("VERSION", "2.0.0")).is_ok());
+        assert!(parse(&long.replace("VERSION", "2.1.0")).is_ok());
+        assert!(refused(&long.replace("VERSION", "2.2.0")).contains("at most 15"));
         assert!(refused(&long.replace("VERSION", "2.2.2")).contains("at most 15"));
+        // Metadata is open: a field a version does not know is not checked in it.
+        let arch = "schemaVersion: VERSION\nmetadata:\n  architectures: [x86]\n";
+        assert!(parse(&arch.replace("VERSION", "2.1.0")).is_ok());
+        assert!(refused(&arch.replace("VERSION", "2.2.0")).contains("'x86' must be one of"));
+        // 2.0.0's plugin components and no top-level attributes.
+        let plugin = "schemaVersion: VERSION\ncomponents:\n  - name: p\n    plugin: {uri: https://x/p.yaml}\n";
+        assert!(parse(&plugin.replace("VERSION", "2.0.0")).is_ok());
+        assert!(refused(&plugin.replace("VERSION", "2.1.0")).contains("it has none"));
+        assert!(refused("schemaVersion: 2.0.0\nattributes: {a: 1}\n").contains("unknown field"));
         let deploy = "schemaVersion: VERSION\ncomponents:\n  - name: k\n    kubernetes: {uri: deploy.yaml}\ncommands:\n  - id: d\n    apply: {component: k, group: {kind: deploy}}\n";
         assert!(parse(&deploy.replace("VERSION", "2.2.0")).is_ok());
         assert!(refused(&deploy.replace("VERSION", "2.1.0")).contains("'deploy' must be one of"));

@@ -3,6 +3,7 @@
 //! the simulated store's contract on SQLite and PostgreSQL.
 
 mod devfile;
+mod devfile_versions;
 pub mod kube_server;
 pub mod kubernetes;
 mod kubernetes_http;

@@ -1,8 +1,9 @@
-//! devfile/library's rules beyond the schema (`devfile/api` `pkg/validation`), run
-//! on a schema-valid document. Messages keep the Go code's wording after the path. One rule is
-//! ours: endpoint names become Kubernetes port names, so they are held to 15 characters in every
-//! version (the schema says so from 2.2.0). Several default commands in a group are a warning, as
-//! in Che (the DevWorkspace Operator never runs that check).
+//! devfile/library's rules beyond the schema (`devfile/api` `pkg/validation`), run on a
+//! schema-valid (and flattened: parent merged) document. Messages keep the Go code's wording
+//! after the path. Endpoint names follow each version's schema only (63 characters before 2.2.0:
+//! the DevWorkspace Operator names a longer endpoint's port `<targetPort>-<protocol>`). Several
+//! default commands in a group are a warning, as in Che (the DevWorkspace Operator never runs that
+//! check).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -105,11 +106,6 @@ fn components_rules(
                     I(j),
                     K("name"),
                 ]);
-                if endpoint_name.len() > 15 {
-                    errors.push(path.rule(format!(
-                        "'{endpoint_name}' must be at most 15 characters (maxLength 15 since devfile 2.2.0): endpoint names become Kubernetes port names"
-                    )));
-                }
                 if !endpoint_names.insert(endpoint_name) {
                     errors.push(path.rule(format!(
                         ": devfile contains multiple endpoint entries with same name: {endpoint_name}"

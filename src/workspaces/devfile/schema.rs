@@ -1,11 +1,10 @@
-//! The devfile JSON schema's rules (devfile/api's `schemas/latest/devfile.json`; 2.2.2 is `tests/data/devfile/schema-2.2.2.json`), per `schemaVersion`, written as a small tree of
-//! [`Node`]s that mirrors the official schema (`devfile/api` `schemas/latest/devfile.json`). The
-//! official 2.2.2 schema is used in the tests as an oracle on every test file and on mutations of
-//! them, so this tree and the schema must agree.
+//! The devfile JSON schema's rules, per `schemaVersion`, written as a small tree of [`Node`]s
+//! that mirrors each version's official schema (`devfile/api` `schemas/latest/devfile.json` at tags
+//! v2.0.0, v2.1.0, v2.2.0 and v2.2.2, copied under `tests/data/devfile-api/schemas`). Those schemas
+//! are the tests' oracles, on every test file and on mutations of them in every version, so this
+//! tree and the schemas must agree.
 //!
-//! Versions differ (compare the schemas of devfile/api's release tags): `deploy` group kind, image `dockerfile.git`/`devfileRegistry`
-//! and `annotation` fields arrive in 2.2.0, where endpoint names shrink from 63 to 15 characters;
-//! `dependentProjects` arrives in 2.2.2. 2.3.x is checked with the 2.2.2 rules.
+//! What differs between versions is listed in [`tree`].
 
 use serde_json::Value;
 

@@ -87,10 +87,6 @@ const INVALID: &[(&str, &str)] = &[
     ),
     ("schema-missing-schemaversion", "schemaVersion is required"),
     (
-        "schema-real-che-quarkus-quickstarts-endpoint-name-too-long",
-        "'hello-greeting-endpoint' must be at most 15 characters",
-    ),
-    (
         "schema-unknown-top-level-field",
         "kind is not allowed here (unknown field)",
     ),
@@ -132,6 +128,12 @@ fn every_invalid_devfile_is_refused_naming_its_rule() {
         let text = read(path);
         let first_line = text.lines().next().unwrap();
         assert!(first_line.starts_with("# INVALID"), "{stem}: {first_line}");
+        if stem == "schema-real-che-quarkus-quickstarts-endpoint-name-too-long" {
+            // A 2.1.0 file: its own schema allows endpoint names of 63 characters (15 is 2.2.0's
+            // limit), and Che's generator validates with the file's own version.
+            assert!(devfile::parse(&text).is_ok(), "{stem}");
+            continue;
+        }
         if stem == "lib-multiple-default-commands" {
             // As Che (the DevWorkspace Operator never checks it): accepted, with a warning.
             let accepted = devfile::parse(&text).unwrap();
@@ -154,7 +156,7 @@ fn every_invalid_devfile_is_refused_naming_its_rule() {
             other => panic!("{stem}: {other:?}"),
         }
     }
-    assert_eq!(files.len(), INVALID.len() + 1);
+    assert_eq!(files.len(), INVALID.len() + 2);
 }
 
 /// Our own fixture (every construct the real files leave out) stands without the shared test data.
@@ -274,7 +276,7 @@ fn as_2_2_2(text: &str) -> Value {
     doc
 }
 
-fn our_schema_verdict(doc: &Value) -> (bool, String) {
+pub(super) fn our_schema_verdict(doc: &Value) -> (bool, String) {
     let findings = devfile::check(doc);
     let schema_errors: Vec<String> = findings
         .errors
@@ -309,7 +311,7 @@ fn our_schema_rules_agree_with_the_official_schema_on_every_test_file() {
 }
 
 /// Mutations of `doc`: at every node, type changes, removed and unknown keys, bad identifiers.
-fn mutations(doc: &Value) -> Vec<Value> {
+pub(super) fn mutations(doc: &Value) -> Vec<Value> {
     let mut out = Vec::new();
     let mut pointers = Vec::new();
     collect(doc, String::new(), &mut pointers);

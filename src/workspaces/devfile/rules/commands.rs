@@ -18,6 +18,9 @@ fn command_id(command: &Value) -> String {
 
 pub(super) fn commands_rules(commands: &[Value], components: &[Value], findings: &mut Findings) {
     let by_id: HashMap<String, &Value> = commands.iter().map(|c| (command_id(c), c)).collect();
+    // A 2.0.0 plugin's components are only known once the operator resolves it: a command may
+    // name one of them.
+    let plugins = components.iter().any(|c| c.get("plugin").is_some());
     let mut seen = HashSet::new();
     let mut defaults: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut in_group: BTreeMap<&str, usize> = BTreeMap::new();
@@ -31,7 +34,7 @@ pub(super) fn commands_rules(commands: &[Value], components: &[Value], findings:
                     ": duplicate key: {id} (command ids must be unique)"
                 )));
         }
-        let (kind, body) = ["exec", "apply", "composite"]
+        let (kind, body) = ["exec", "apply", "composite", "vscodeTask", "vscodeLaunch"]
             .iter()
             .find_map(|k| command.get(*k).map(|b| (*k, b)))
             .unwrap_or(("exec", &Value::Null));
@@ -57,13 +60,14 @@ pub(super) fn commands_rules(commands: &[Value], components: &[Value], findings:
                 let found = components
                     .iter()
                     .any(|c| name(c) == target && allowed.iter().any(|k| c.get(*k).is_some()));
-                if !found {
+                if !found && !plugins {
                     findings.errors.push(path.rule(format!(
                         ": the command \"{id}\" is invalid - command does not map to a valid component (\"{target}\" is not a {} component)",
                         allowed.join(" or ")
                     )));
                 }
             }
+            "vscodeTask" | "vscodeLaunch" => {}
             _ => {
                 let mut stack = vec![id.clone()];
                 composite(&id, body, &by_id, &mut stack, &path, findings);

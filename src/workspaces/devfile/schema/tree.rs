@@ -1,101 +1,147 @@
-//! The schema tree per version: one builder per schema object, mirroring `devfile.json`.
+//! The schema tree per version: one builder per schema object, mirroring each version's
+//! `devfile.json` (devfile/api tags v2.0.0, v2.1.0, v2.2.0, v2.2.2; 2.2.1 has 2.2.0's rules and
+//! 2.3.0 has 2.2.2's). What arrives when:
+//!
+//! - 2.1.0: top-level `attributes` and `variables` (also in `parent`), container `cpuLimit`,
+//!   `cpuRequest`, `memoryRequest`, volume `ephemeral`, metadata `language`, `projectType`,
+//!   `website`; 2.0.0's `plugin` components, `vscodeTask`/`vscodeLaunch` commands and `github`
+//!   projects (with `sparseCheckoutDirs`) are gone;
+//! - 2.2.0: `image` components, `deploy` group kind, `annotation` fields, `deployByDefault`,
+//!   `parent.version`, metadata `architectures`, `provider`, `supportUrl`; endpoint names shrink
+//!   from 63 to 15 characters;
+//! - 2.2.2: `dependentProjects`.
+
+mod commands;
+mod components;
 
 use super::super::SchemaVersion;
 use super::{
-    GROUP_KINDS_2_0, GROUP_KINDS_2_2, Node, Obj, PARENT_VERSION_PATTERN, SEMVER_PATTERN, arr,
-    is_parent_version, is_semver, obj, strs,
+    Node, Obj, PARENT_VERSION_PATTERN, SEMVER_PATTERN, arr, is_parent_version, is_semver, obj, strs,
 };
 
-/// What differs between schema versions, and between the top level and `parent` overrides
-/// (where nothing but identifiers is required).
+/// What differs between schema versions, and between the top level and overriding content
+/// (`parent` overrides, a plugin's components and commands), where nothing but identifiers is
+/// required.
 #[derive(Clone, Copy)]
-struct Flavor {
-    v2_2: bool,
-    v2_2_2: bool,
-    strict: bool,
+pub(super) struct Flavor {
+    pub v2_1: bool,
+    pub v2_2: bool,
+    pub v2_2_2: bool,
+    pub strict: bool,
+}
+
+impl Flavor {
+    /// The same version, for overriding content.
+    pub fn overriding(self) -> Flavor {
+        Flavor {
+            strict: false,
+            ..self
+        }
+    }
 }
 
 /// The schema tree for `version`.
 pub fn root(version: SchemaVersion) -> Node {
     let f = Flavor {
+        v2_1: version.at_least(2, 1, 0),
         v2_2: version.at_least(2, 2, 0),
         v2_2_2: version.at_least(2, 2, 2),
         strict: true,
     };
     let mut fields = vec![
         ("schemaVersion", Node::Str),
-        ("metadata", metadata()),
-        ("attributes", Node::AnyMap),
-        ("variables", Node::StrMap),
+        ("metadata", metadata(f)),
         ("parent", parent(f)),
-        ("projects", arr(project(f, "clonePath"))),
+        ("projects", arr(project(f))),
         ("starterProjects", arr(starter_project(f))),
-        ("components", arr(component(f))),
-        ("commands", arr(command(f))),
+        ("components", arr(components::component(f, true))),
+        ("commands", arr(commands::command(f))),
         ("events", events()),
     ];
+    if f.v2_1 {
+        fields.push(("attributes", Node::AnyMap));
+        fields.push(("variables", Node::StrMap));
+    }
     if f.v2_2_2 {
-        fields.push(("dependentProjects", arr(project(f, "clonePath"))));
+        fields.push(("dependentProjects", arr(project(f))));
     }
     obj(fields).required(&["schemaVersion"]).node()
 }
 
-fn metadata() -> Node {
-    obj(vec![
+/// `metadata` is open (`additionalProperties: true`): a field a version does not know is not
+/// checked at all in that version.
+fn metadata(f: Flavor) -> Node {
+    let mut fields = vec![
         ("name", Node::Str),
         ("version", Node::Pattern(SEMVER_PATTERN, is_semver)),
         ("displayName", Node::Str),
         ("description", Node::Str),
         ("tags", strs()),
-        (
-            "architectures",
-            Node::Set(Box::new(Node::Enum(&[
-                "amd64", "arm64", "ppc64le", "s390x",
-            ]))),
-        ),
         ("icon", Node::Str),
         ("globalMemoryLimit", Node::Str),
-        ("projectType", Node::Str),
-        ("language", Node::Str),
-        ("website", Node::Str),
-        ("provider", Node::Str),
-        ("supportUrl", Node::Str),
         ("attributes", Node::AnyMap),
-    ])
-    .open()
-    .node()
+    ];
+    if f.v2_1 {
+        fields.extend([
+            ("projectType", Node::Str),
+            ("language", Node::Str),
+            ("website", Node::Str),
+        ]);
+    }
+    if f.v2_2 {
+        fields.extend([
+            (
+                "architectures",
+                Node::Set(Box::new(Node::Enum(&[
+                    "amd64", "arm64", "ppc64le", "s390x",
+                ]))),
+            ),
+            ("provider", Node::Str),
+            ("supportUrl", Node::Str),
+        ]);
+    }
+    obj(fields).open().node()
 }
 
 fn parent(f: Flavor) -> Node {
-    let o = Flavor { strict: false, ..f };
+    let o = f.overriding();
     let mut fields = vec![
         ("uri", Node::Str),
         ("id", Node::Str),
         ("registryUrl", Node::Str),
-        (
+        ("kubernetes", kubernetes_reference(f)),
+        ("projects", arr(project(o))),
+        ("starterProjects", arr(starter_project(o))),
+        ("components", arr(components::component(o, true))),
+        ("commands", arr(commands::command(o))),
+    ];
+    if f.v2_1 {
+        fields.push(("attributes", Node::AnyMap));
+        fields.push(("variables", Node::StrMap));
+    }
+    if f.v2_2 {
+        fields.push((
             "version",
             Node::Pattern(PARENT_VERSION_PATTERN, is_parent_version),
-        ),
-        (
-            "kubernetes",
-            obj(vec![("name", Node::Str), ("namespace", Node::Str)])
-                .required(&["name"])
-                .node(),
-        ),
-        ("attributes", Node::AnyMap),
-        ("variables", Node::StrMap),
-        ("projects", arr(project(o, "clonePath"))),
-        ("starterProjects", arr(starter_project(o))),
-        ("components", arr(component(o))),
-        ("commands", arr(command(o))),
-    ];
+        ));
+    }
     if f.v2_2_2 {
-        fields.push(("dependentProjects", arr(project(o, "clonePath"))));
+        fields.push(("dependentProjects", arr(project(o))));
     }
     obj(fields).one_of(&["uri", "id", "kubernetes"]).node()
 }
 
-fn git(f: Flavor, extra: &[(&'static str, Node)]) -> Node {
+/// `{name, namespace}` of a DevWorkspaceTemplate (a parent or a plugin).
+pub(super) fn kubernetes_reference(f: Flavor) -> Node {
+    let o = obj(vec![("name", Node::Str), ("namespace", Node::Str)]);
+    required_if(f, o, &["name"]).node()
+}
+
+pub(super) fn required_if(f: Flavor, o: Obj, names: &[&'static str]) -> Obj {
+    if f.strict { o.required(names) } else { o }
+}
+
+pub(super) fn git(f: Flavor, extra: &[&'static str]) -> Node {
     let mut fields = vec![
         ("remotes", Node::StrMap),
         (
@@ -103,218 +149,49 @@ fn git(f: Flavor, extra: &[(&'static str, Node)]) -> Node {
             obj(vec![("remote", Node::Str), ("revision", Node::Str)]).node(),
         ),
     ];
-    for (name, _) in extra {
+    for name in extra {
         fields.push((name, Node::Str));
     }
-    let o = obj(fields);
-    if f.strict {
-        o.required(&["remotes"]).node()
+    required_if(f, obj(fields), &["remotes"]).node()
+}
+
+/// The sources a project may come from: 2.0.0 also knows `github`.
+fn sources(f: Flavor) -> &'static [&'static str] {
+    if f.v2_1 {
+        &["git", "zip"]
     } else {
-        o.node()
+        &["git", "github", "zip"]
     }
 }
 
-fn project(f: Flavor, path_field: &'static str) -> Node {
-    obj(vec![
+fn project(f: Flavor) -> Node {
+    let mut fields = vec![
         ("name", Node::Id { max: 63 }),
         ("attributes", Node::AnyMap),
-        (path_field, Node::Str),
+        ("clonePath", Node::Str),
         ("git", git(f, &[])),
         ("zip", obj(vec![("location", Node::Str)]).node()),
-    ])
-    .required(&["name"])
-    .one_of(&["git", "zip"])
-    .node()
+    ];
+    if !f.v2_1 {
+        fields.push(("github", git(f, &[])));
+        fields.push(("sparseCheckoutDirs", strs()));
+    }
+    obj(fields).required(&["name"]).one_of(sources(f)).node()
 }
 
 fn starter_project(f: Flavor) -> Node {
-    obj(vec![
+    let mut fields = vec![
         ("name", Node::Id { max: 63 }),
         ("attributes", Node::AnyMap),
         ("description", Node::Str),
         ("subDir", Node::Str),
         ("git", git(f, &[])),
         ("zip", obj(vec![("location", Node::Str)]).node()),
-    ])
-    .required(&["name"])
-    .one_of(&["git", "zip"])
-    .node()
-}
-
-fn component(f: Flavor) -> Node {
-    obj(vec![
-        ("name", Node::Id { max: 63 }),
-        ("attributes", Node::AnyMap),
-        ("container", container(f)),
-        ("kubernetes", manifest(f)),
-        ("openshift", manifest(f)),
-        (
-            "volume",
-            obj(vec![("size", Node::Str), ("ephemeral", Node::Bool)]).node(),
-        ),
-        ("image", image(f)),
-    ])
-    .required(&["name"])
-    .one_of(&["container", "kubernetes", "openshift", "volume", "image"])
-    .node()
-}
-
-fn required_if(f: Flavor, o: Obj, names: &[&'static str]) -> Obj {
-    if f.strict { o.required(names) } else { o }
-}
-
-fn env(f: Flavor) -> Node {
-    let o = obj(vec![("name", Node::Str), ("value", Node::Str)]);
-    let names: &[&str] = if f.strict {
-        &["name", "value"]
-    } else {
-        &["name"]
-    };
-    arr(o.required(names).node())
-}
-
-fn endpoint(f: Flavor) -> Node {
-    let mut fields = vec![
-        (
-            "name",
-            Node::Id {
-                max: if f.v2_2 { 15 } else { 63 },
-            },
-        ),
-        ("targetPort", Node::Int),
-        ("exposure", Node::Enum(&["public", "internal", "none"])),
-        (
-            "protocol",
-            Node::Enum(&["http", "https", "ws", "wss", "tcp", "udp"]),
-        ),
-        ("secure", Node::Bool),
-        ("path", Node::Str),
-        ("attributes", Node::AnyMap),
     ];
-    if f.v2_2 {
-        fields.push(("annotation", Node::StrMap));
+    if !f.v2_1 {
+        fields.push(("github", git(f, &[])));
     }
-    let o = obj(fields).required(&["name"]);
-    required_if(f, o, &["targetPort"]).node()
-}
-
-fn container(f: Flavor) -> Node {
-    let mut fields = vec![
-        ("image", Node::Str),
-        ("command", strs()),
-        ("args", strs()),
-        ("env", env(f)),
-        ("memoryLimit", Node::Str),
-        ("memoryRequest", Node::Str),
-        ("cpuLimit", Node::Str),
-        ("cpuRequest", Node::Str),
-        ("mountSources", Node::Bool),
-        ("sourceMapping", Node::Str),
-        ("dedicatedPod", Node::Bool),
-        (
-            "volumeMounts",
-            arr(
-                obj(vec![("name", Node::Id { max: 63 }), ("path", Node::Str)])
-                    .required(&["name"])
-                    .node(),
-            ),
-        ),
-        ("endpoints", arr(endpoint(f))),
-    ];
-    if f.v2_2 {
-        fields.push((
-            "annotation",
-            obj(vec![
-                ("deployment", Node::StrMap),
-                ("service", Node::StrMap),
-            ])
-            .node(),
-        ));
-    }
-    required_if(f, obj(fields), &["image"]).node()
-}
-
-fn manifest(f: Flavor) -> Node {
-    obj(vec![
-        ("uri", Node::Str),
-        ("inlined", Node::Str),
-        ("deployByDefault", Node::Bool),
-        ("endpoints", arr(endpoint(f))),
-    ])
-    .one_of(&["uri", "inlined"])
-    .node()
-}
-
-fn image(f: Flavor) -> Node {
-    let mut dockerfile = vec![
-        ("uri", Node::Str),
-        ("buildContext", Node::Str),
-        ("args", strs()),
-        ("rootRequired", Node::Bool),
-    ];
-    let mut sources: &[&'static str] = &["uri"];
-    if f.v2_2 {
-        let registry = obj(vec![("id", Node::Str), ("registryUrl", Node::Str)]);
-        dockerfile.push(("devfileRegistry", required_if(f, registry, &["id"]).node()));
-        dockerfile.push(("git", git(f, &[("fileLocation", Node::Str)])));
-        sources = &["uri", "devfileRegistry", "git"];
-    }
-    let o = obj(vec![
-        ("imageName", Node::Str),
-        ("autoBuild", Node::Bool),
-        ("dockerfile", obj(dockerfile).one_of(sources).node()),
-    ]);
-    if f.strict {
-        o.required(&["imageName"]).one_of(&["dockerfile"]).node()
-    } else {
-        o.one_of(&["dockerfile", "autoBuild"]).node()
-    }
-}
-
-fn group(f: Flavor) -> Node {
-    let kinds = if f.v2_2 {
-        GROUP_KINDS_2_2
-    } else {
-        GROUP_KINDS_2_0
-    };
-    let o = obj(vec![("kind", Node::Enum(kinds)), ("isDefault", Node::Bool)]);
-    required_if(f, o, &["kind"]).node()
-}
-
-fn command(f: Flavor) -> Node {
-    let exec = obj(vec![
-        ("commandLine", Node::Str),
-        ("component", Node::Str),
-        ("workingDir", Node::Str),
-        ("env", env(f)),
-        ("label", Node::Str),
-        ("hotReloadCapable", Node::Bool),
-        ("group", group(f)),
-    ]);
-    let apply = obj(vec![
-        ("component", Node::Str),
-        ("label", Node::Str),
-        ("group", group(f)),
-    ]);
-    let composite = obj(vec![
-        ("commands", strs()),
-        ("parallel", Node::Bool),
-        ("label", Node::Str),
-        ("group", group(f)),
-    ]);
-    obj(vec![
-        ("id", Node::Id { max: 63 }),
-        ("attributes", Node::AnyMap),
-        (
-            "exec",
-            required_if(f, exec, &["commandLine", "component"]).node(),
-        ),
-        ("apply", required_if(f, apply, &["component"]).node()),
-        ("composite", composite.node()),
-    ])
-    .required(&["id"])
-    .one_of(&["exec", "apply", "composite"])
-    .node()
+    obj(fields).required(&["name"]).one_of(sources(f)).node()
 }
 
 fn events() -> Node {
