@@ -6,7 +6,7 @@
 //! 1. validating the largest test devfile (`devfile::parse`: YAML, schema rules, library rules);
 //! 2. our own work on a create, without the devfile fetch and the cluster round trip: checking the
 //!    request, validating the (same, largest) devfile, naming, and building the DevWorkspace and its
-//!    editor template as the JSON bodies sent to the API server;
+//!    editor template as Che builds them, as the JSON bodies sent to the API server;
 //! 3. `GET /api/che-launcher/workspaces` for a user with 50 workspaces, through the router, against
 //!    the in-process Kubernetes API server the tests use (one label-selected list over loopback).
 
@@ -29,10 +29,10 @@ use fawkes_portal::auth::issuer::TokenSubject;
 use fawkes_portal::config::Settings;
 use fawkes_portal::db::Database;
 use fawkes_portal::principal::Principal;
-use fawkes_portal::workspaces::cluster::devworkspace;
+use fawkes_portal::workspaces::che::CheSettings;
 use fawkes_portal::workspaces::devfile;
 use fawkes_portal::workspaces::model::Owner;
-use fawkes_portal::workspaces::service::CreateRequest;
+use fawkes_portal::workspaces::service::{CheckedRequest, CreateRequest};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -97,7 +97,7 @@ async fn run() {
     );
 
     // 2. A create's own work.
-    let server = kube_server::KubeServer::start(&["jdoe-workspaces"]).await;
+    let server = kube_server::KubeServer::start(&["jdoe-che"]).await;
     let dir = tempfile::TempDir::new().unwrap();
     let mut settings = Settings {
         data_dir: dir.path().display().to_string(),
@@ -111,7 +111,7 @@ async fn run() {
     db.migrate().await.unwrap();
     let state = AppState::new(config, db).unwrap();
     let service = state.workspaces.clone();
-    let workspaces_config = state.config.workspaces.clone();
+    let che = CheSettings::new(&state.config.workspaces, None);
     let principal = Principal::user("user:default/jdoe");
     let owner = Owner::of(&principal);
     let request = CreateRequest {
@@ -124,24 +124,19 @@ async fn run() {
     let mut samples = Vec::with_capacity(5_000);
     for _ in 0..5_000 {
         let started = Instant::now();
-        let (url, namespace) = service.check_request(&principal, &request).unwrap();
-        let parsed = devfile::parse(&devfile_text).unwrap();
-        let new = service.prepare(
-            &owner,
-            &request,
-            namespace,
-            &url,
-            devfile_text.clone(),
-            &parsed,
+        let url = service.check_request(&request).unwrap();
+        let checked = CheckedRequest {
+            text: devfile_text.clone(),
+            devfile: devfile::parse(&devfile_text).unwrap(),
+            parent_sets_storage_type: false,
+        };
+        let name = fawkes_portal::workspaces::generate::workspace_name(
+            &checked.devfile.document,
+            url.as_str(),
         );
-        let body =
-            serde_json::to_vec(&devworkspace::devworkspace(&new, &workspaces_config)).unwrap();
-        let template = serde_json::to_vec(&devworkspace::editor_template(
-            &new,
-            "uid",
-            &workspaces_config,
-        ))
-        .unwrap();
+        let new = service.prepare(&owner, &request, "jdoe-che", &name, &checked, &che);
+        let body = serde_json::to_vec(&new.resources.devworkspace).unwrap();
+        let template = serde_json::to_vec(&new.resources.editor).unwrap();
         samples.push(started.elapsed());
         assert!(!body.is_empty() && !template.is_empty());
     }
@@ -158,7 +153,7 @@ async fn run() {
             json!({
                 "apiVersion": "workspace.devfile.io/v1alpha2", "kind": "DevWorkspace",
                 "metadata": {
-                    "name": format!("py-{i}"), "namespace": "jdoe-workspaces", "uid": format!("uid-{i}"),
+                    "name": format!("py-{i}"), "namespace": "jdoe-che", "uid": format!("uid-{i}"),
                     "creationTimestamp": "2026-11-01T10:00:00Z",
                     "labels": {"fawkes.dev/workspace-id": id, "fawkes.dev/owner": owner.label()},
                     "annotations": {"fawkes.dev/owner": owner.subject(), "fawkes.dev/devfile-name": "py",

@@ -9,10 +9,14 @@
 //!   database ([`cluster::simulated`], over [`store`]) when no cluster is configured;
 //! - [`http`]: the handlers.
 
+pub mod che;
 pub mod cluster;
 pub mod devfile;
+pub mod generate;
 pub mod http;
 pub mod model;
+pub mod namespace;
+pub mod parent;
 pub mod quota;
 pub mod service;
 pub mod source;

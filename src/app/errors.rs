@@ -76,22 +76,35 @@ impl From<WorkspaceError> for AppError {
                         "Kubernetes API refused the portal's credentials: an administrator must check its access to DevWorkspaces".into(),
                     )
                 }
+                // RBAC: what is missing, as the API server named it (docs/CHE.md lists it all).
+                ClusterError::Forbidden {
+                    verb,
+                    resource,
+                    namespace,
+                } => AppError::BadGateway(format!(
+                    "Kubernetes API forbids the portal to {verb} {resource}{}: an administrator must grant it (docs/CHE.md lists the permissions the portal needs)",
+                    crate::workspaces::cluster::scope(&namespace)
+                )),
                 ClusterError::Store(store) => store.into(),
                 ClusterError::Other(cause) => AppError::Internal(cause),
                 // The launcher's own failures, worded once (`WorkspaceError`).
-                taken_or_gone @ (ClusterError::NameTaken(_) | ClusterError::NotFound) => {
-                    WorkspaceError::from(taken_or_gone).into()
-                }
+                own @ (ClusterError::NameTaken(_)
+                | ClusterError::NotFound
+                | ClusterError::Terminating(_)
+                | ClusterError::NamespaceTaken(_)) => WorkspaceError::from(own).into(),
             },
-            WorkspaceError::NamespaceNotYours { .. } | WorkspaceError::Quota { .. } => {
-                AppError::Forbidden(err.to_string())
+            WorkspaceError::NamespaceNotYours { .. }
+            | WorkspaceError::NamespaceTaken(_)
+            | WorkspaceError::Quota { .. } => AppError::Forbidden(err.to_string()),
+            WorkspaceError::NameTaken(_) | WorkspaceError::Terminating(_) => {
+                AppError::Conflict(err.to_string())
             }
-            WorkspaceError::NameTaken(_) => AppError::Conflict(err.to_string()),
             WorkspaceError::Busy(message) => AppError::Unavailable(message),
             WorkspaceError::NotFound => AppError::NotFound(err.to_string()),
             WorkspaceError::InvalidDevfileUrl(_)
             | WorkspaceError::Fetch(_)
             | WorkspaceError::Devfile(_)
+            | WorkspaceError::Parent(_)
             | WorkspaceError::BadRequest(_) => AppError::BadRequest(err.to_string()),
         }
     }

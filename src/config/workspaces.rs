@@ -14,8 +14,30 @@ use super::ConfigError;
 pub struct WorkspacesSettings {
     /// Che's external URL; workspaces' IDE links point into its dashboard until a main URL is known.
     pub che_url: String,
-    /// The namespace a user's workspaces live in; `{user}` is the user name made a DNS label.
+    /// Che's `defaultNamespace.template` (`<username>`, `<userid>`; `{user}` as `<username>`).
+    /// Empty: the CheCluster's, read from the cluster when the portal may, else Che's default
+    /// `<username>-che`.
     pub namespace_template: String,
+    /// Create, label and annotate a user's namespace as Che does. Unset: the CheCluster's
+    /// `defaultNamespace.autoProvision` (Che's default: true).
+    pub auto_provision: Option<bool>,
+    /// Where the CheCluster is (the DevWorkspace's `controller.devfile.io/devworkspace-config`
+    /// attribute names this namespace).
+    pub che_namespace: String,
+    /// `controller.devfile.io/storage-type` when the devfile sets none: `common`, `per-user`,
+    /// `per-workspace`, `ephemeral` or `async`. Empty: the CheCluster's `storage.pvcStrategy`.
+    pub storage_type: String,
+    /// The dev container a devfile without components gets. Empty: the CheCluster's
+    /// `defaultComponents`, else Che's universal developer image.
+    pub default_component_image: String,
+    /// Environment Che's dashboard gives the editor's containers. Empty registry URLs: the
+    /// CheCluster's (`status.pluginRegistryURL`, `components.pluginRegistry.openVSXURL`, else
+    /// https://open-vsx.org); the console pair is injected only when set (OpenShift).
+    pub plugin_registry_url: String,
+    pub plugin_registry_internal_url: String,
+    pub openvsx_url: String,
+    pub cluster_console_url: String,
+    pub cluster_console_title: String,
     /// Starting or running workspaces one user may have.
     pub max_running_per_user: u32,
     /// Che's editor id, recorded on each workspace (`che.eclipse.org/che-editor`).
@@ -47,7 +69,16 @@ impl Default for WorkspacesSettings {
     fn default() -> Self {
         Self {
             che_url: "https://che.127.0.0.1.nip.io".into(),
-            namespace_template: "{user}-workspaces".into(),
+            namespace_template: String::new(),
+            auto_provision: None,
+            che_namespace: "eclipse-che".into(),
+            storage_type: String::new(),
+            default_component_image: String::new(),
+            plugin_registry_url: String::new(),
+            plugin_registry_internal_url: String::new(),
+            openvsx_url: String::new(),
+            cluster_console_url: String::new(),
+            cluster_console_title: String::new(),
             max_running_per_user: 3,
             editor: "che-incubator/che-code/latest".into(),
             editor_image: "quay.io/che-incubator/che-code:latest".into(),
@@ -85,7 +116,17 @@ pub enum ClusterMode {
 #[derive(Debug, Clone)]
 pub struct WorkspacesConfig {
     pub che_url: url::Url,
-    pub namespace_template: String,
+    /// `None`: the CheCluster's, else Che's default.
+    pub namespace_template: Option<String>,
+    pub auto_provision: Option<bool>,
+    pub che_namespace: String,
+    pub storage_type: Option<String>,
+    pub default_component_image: Option<String>,
+    pub plugin_registry_url: Option<String>,
+    pub plugin_registry_internal_url: String,
+    pub openvsx_url: Option<String>,
+    /// `(url, title)`.
+    pub cluster_console: Option<(String, String)>,
     pub max_running_per_user: u32,
     pub editor: String,
     pub editor_image: String,
@@ -111,21 +152,36 @@ impl WorkspacesSettings {
                 )
             })?;
         let template = self.namespace_template.trim();
-        if !template.contains("{user}") {
+        let namespace_template = if template.is_empty() {
+            None
+        } else {
+            crate::names::check_namespace_template(template)
+                .map_err(|problem| ConfigError::new("workspaces.namespace_template", problem))?;
+            Some(template.to_owned())
+        };
+        let storage_type = match self.storage_type.trim() {
+            "" => None,
+            t if STORAGE_TYPES.contains(&t) => Some(t.to_owned()),
+            other => {
+                return Err(ConfigError::new(
+                    "workspaces.storage_type",
+                    format!("'{other}' is not one of: {}", STORAGE_TYPES.join(", ")),
+                ));
+            }
+        };
+        if !crate::names::is_dns_label(self.che_namespace.trim()) {
             return Err(ConfigError::new(
-                "workspaces.namespace_template",
-                format!("'{template}' must contain {{user}}, e.g. {{user}}-workspaces"),
+                "workspaces.che_namespace",
+                format!("'{}' is not a namespace name", self.che_namespace),
             ));
         }
-        let sample = template.replace("{user}", "u");
-        if !crate::names::is_dns_label(&sample) {
-            return Err(ConfigError::new(
-                "workspaces.namespace_template",
-                format!(
-                    "'{template}' must make a DNS label (lowercase letters, digits and '-') once {{user}} is filled in"
-                ),
-            ));
-        }
+        let cluster_console = match (
+            self.cluster_console_url.trim(),
+            self.cluster_console_title.trim(),
+        ) {
+            ("", "") => None,
+            (url, title) => Some((url.to_owned(), title.to_owned())),
+        };
         if self.max_running_per_user == 0 {
             return Err(ConfigError::new(
                 "workspaces.max_running_per_user",
@@ -158,7 +214,15 @@ impl WorkspacesSettings {
         };
         Ok(WorkspacesConfig {
             che_url,
-            namespace_template: template.to_owned(),
+            namespace_template,
+            auto_provision: self.auto_provision,
+            che_namespace: self.che_namespace.trim().to_owned(),
+            storage_type,
+            default_component_image: non_empty(&self.default_component_image),
+            plugin_registry_url: non_empty(&self.plugin_registry_url),
+            plugin_registry_internal_url: self.plugin_registry_internal_url.trim().to_owned(),
+            openvsx_url: non_empty(&self.openvsx_url),
+            cluster_console,
             max_running_per_user: self.max_running_per_user,
             editor: self.editor.trim().to_owned(),
             editor_image: self.editor_image.trim().to_owned(),
@@ -176,6 +240,9 @@ impl WorkspacesSettings {
         })
     }
 }
+
+/// Che's storage strategies (`controller.devfile.io/storage-type`).
+pub const STORAGE_TYPES: &[&str] = &["common", "per-user", "per-workspace", "ephemeral", "async"];
 
 fn zero_or_duration(setting: &str, value: &str) -> Result<Duration, ConfigError> {
     if matches!(value.trim(), "0" | "0s") {
@@ -200,7 +267,11 @@ mod tests {
         let config = WorkspacesSettings::default().validate().unwrap();
         assert_eq!(config.cluster, ClusterMode::None);
         assert_eq!(config.max_running_per_user, 3);
-        assert_eq!(config.namespace_template, "{user}-workspaces");
+        assert_eq!(
+            config.namespace_template, None,
+            "the CheCluster's, else Che's"
+        );
+        assert_eq!(config.che_namespace, "eclipse-che");
         assert_eq!(config.simulated_start_delay, Duration::from_secs(5));
     }
 
@@ -210,9 +281,13 @@ mod tests {
             problem(|s| s.che_url = "che.example.com".into()).starts_with("workspaces.che_url:")
         );
         assert!(
-            problem(|s| s.namespace_template = "workspaces".into()).contains("must contain {user}")
+            problem(|s| s.namespace_template = "workspaces".into())
+                .contains("must contain <username>")
         );
-        assert!(problem(|s| s.namespace_template = "{user}_ws".into()).contains("DNS label"));
+        assert!(problem(|s| s.namespace_template = "<username>_ws".into()).contains("DNS label"));
+        assert!(
+            problem(|s| s.storage_type = "shared".into()).starts_with("workspaces.storage_type")
+        );
         assert!(
             problem(|s| s.max_running_per_user = 0).starts_with("workspaces.max_running_per_user")
         );

@@ -106,7 +106,10 @@ pub async fn page(State(ui): State<UiState>, viewer: Viewer) -> Result<Response,
             },
         ),
         ("Che dashboard", ws.che_url.to_string()),
-        ("Namespace per user", ws.namespace_template.clone()),
+        (
+            "Namespace per user",
+            ui.workspaces.namespace_template().await,
+        ),
         (
             "Running workspaces per user",
             ws.max_running_per_user.to_string(),

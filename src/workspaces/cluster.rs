@@ -9,6 +9,7 @@ pub mod simulated;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::model::{NewWorkspace, Owner, Workspace, WorkspaceId};
@@ -36,15 +37,39 @@ pub enum ClusterError {
     /// The API server cannot be reached, or did not answer in time.
     #[error("Kubernetes API unavailable: {0}")]
     Unavailable(String),
-    /// The API server refused our own credentials (401, or 403 from RBAC).
+    /// The API server refused our own credentials (401).
     #[error("Kubernetes API refused our credentials: {0}")]
     CredentialsRefused(String),
+    /// RBAC forbids our identity an action (403): the verb and resource the server named.
+    #[error("Kubernetes API forbids {verb} on {resource}{}", scope(.namespace))]
+    Forbidden {
+        /// What we tried (`create`, `list`, ...).
+        verb: String,
+        /// The resource, with its API group (`devworkspaces.workspace.devfile.io`).
+        resource: String,
+        /// Where, or cluster-wide.
+        namespace: Option<String>,
+    },
+    /// The workspace is being deleted (Terminating): it cannot be started.
+    #[error("workspace '{0}' is being deleted")]
+    Terminating(String),
+    /// The namespace is another user's (its `che.eclipse.org/username` names someone else).
+    #[error("namespace '{0}' belongs to another user")]
+    NamespaceTaken(String),
     /// The simulated driver's database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Anything else (logged, never shown).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+/// ` in namespace 'x'` or ` cluster-wide`.
+pub fn scope(namespace: &Option<String>) -> String {
+    match namespace {
+        Some(ns) => format!(" in namespace '{ns}'"),
+        None => " cluster-wide".into(),
+    }
 }
 
 /// Where workspaces run: the launcher's use cases, each scoped to the owner.
@@ -72,6 +97,21 @@ pub trait Cluster: Send + Sync + 'static {
     ) -> Result<(), ClusterError>;
     /// Deletes it (the cluster may take a moment to clean up).
     async fn delete(&self, workspace: &Workspace) -> Result<(), ClusterError>;
+    /// A DevWorkspaceTemplate (a devfile's `parent.kubernetes`), as the cluster holds it.
+    async fn template(&self, namespace: &str, name: &str) -> Result<Option<Value>, ClusterError>;
+    /// The CheCluster in `namespace`, if there is one and we may read it.
+    async fn che_cluster(&self, namespace: &str) -> Result<Option<Value>, ClusterError>;
+    /// The namespace Che prepared for `username` (labelled as Che's workspaces namespace and
+    /// annotated with the user name), if any; the first by name when there are several.
+    async fn labelled_namespace(&self, username: &str) -> Result<Option<String>, ClusterError>;
+    /// Makes `namespace` ready for `username`'s workspaces: refuses it if it names another user;
+    /// with `provision`, creates it or adds Che's labels and annotation, as Che does.
+    async fn prepare_namespace(
+        &self,
+        namespace: &str,
+        username: &str,
+        provision: bool,
+    ) -> Result<(), ClusterError>;
 }
 
 /// The configured driver. The simulated one is ready at once; the Kubernetes client is built on

@@ -5,6 +5,7 @@
 //! [`parse`] turns YAML text into a [`Devfile`] or the first [`Violation`], worded as
 //! `components[1].name 'Python' must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`.
 
+pub mod flatten;
 pub mod quantity;
 pub mod rules;
 pub mod schema;
@@ -150,20 +151,63 @@ impl fmt::Display for Path {
 }
 
 /// Parses and validates devfile YAML. YAML 1.2 core types, as Che's dashboard reads devfiles
-/// (js-yaml): `yes`, `on` and `y` are strings, only `true`/`false` are booleans.
+/// (js-yaml): `yes`, `on` and `y` are strings, only `true`/`false` are booleans. A devfile with a
+/// parent is checked as it is here; [`read`] and [`finish`] check it flattened.
 pub fn parse(text: &str) -> Result<Devfile, DevfileError> {
+    validate(yaml(text)?)
+}
+
+fn yaml(text: &str) -> Result<Value, DevfileError> {
     let options = serde_saphyr::options! { strict_booleans: true };
-    let document: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let message = e.to_string();
         DevfileError::NotYaml(message.lines().next().unwrap_or_default().to_owned())
-    })?;
-    validate(document)
+    })
 }
 
 /// Validates a parsed document: the first violation, or the devfile with its warnings.
 pub fn validate(document: Value) -> Result<Devfile, DevfileError> {
-    let violations = check(&document);
-    if let Some(first) = violations.errors.into_iter().next() {
+    let version = schema_checked(&document)?;
+    let flat = document.clone();
+    finish_checked(document, version, &flat)
+}
+
+/// Parses devfile YAML and checks it against its own version's schema only: a document whose
+/// parent is still to be merged ([`flatten`]) before [`finish`].
+pub fn read(text: &str) -> Result<Value, DevfileError> {
+    let document = yaml(text)?;
+    schema_checked(&document)?;
+    Ok(document)
+}
+
+/// devfile/library's rules on `flat` (the document [`read`] gave, its parent merged in): the
+/// devfile, which keeps the `document` as written.
+pub fn finish(document: Value, flat: &Value) -> Result<Devfile, DevfileError> {
+    let version = schema_checked(&document)?;
+    finish_checked(document, version, flat)
+}
+
+fn schema_checked(document: &Value) -> Result<SchemaVersion, DevfileError> {
+    let version = schema_version(document).map_err(DevfileError::Invalid)?;
+    let mut errors = Vec::new();
+    schema::check(tree(version), document, &mut Path::default(), &mut errors);
+    match errors.into_iter().next() {
+        Some(first) => Err(DevfileError::Invalid(first)),
+        None => Ok(version),
+    }
+}
+
+fn finish_checked(
+    document: Value,
+    version: SchemaVersion,
+    flat: &Value,
+) -> Result<Devfile, DevfileError> {
+    let mut findings = Findings {
+        version: Some(version),
+        ..Findings::default()
+    };
+    rules::check(flat, version, &mut findings);
+    if let Some(first) = findings.errors.into_iter().next() {
         return Err(DevfileError::Invalid(first));
     }
     let metadata = document.get("metadata");
@@ -176,8 +220,8 @@ pub fn validate(document: Value) -> Result<Devfile, DevfileError> {
     Ok(Devfile {
         name: text("name"),
         version: text("version"),
-        schema_version: violations.version.expect("a valid devfile has a version"),
-        warnings: violations.warnings,
+        schema_version: version,
+        warnings: findings.warnings,
         document,
     })
 }

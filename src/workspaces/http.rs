@@ -25,9 +25,11 @@ pub struct CreateWorkspaceBody {
         example = "https://raw.githubusercontent.com/paruff/fawkes/main/platform/devfiles/goldenpath-python.yaml"
     )]
     devfile_url: String,
-    /// Kubernetes namespace; default: the caller's own (`{user}-workspaces`). Services must give one.
+    /// Kubernetes namespace; default (and the only one allowed): the caller's own, as Che finds it
+    /// (a namespace Che prepared for the user, else Che's namespace template).
     namespace: Option<String>,
-    /// A DNS-1123 label; default: the devfile's `metadata.name` plus `-` and 4 random characters.
+    /// A DNS-1123 label; default: the devfile's `metadata.name` (`generateName` plus `-` and 4
+    /// random characters, or a suffix when the name is taken, as in Che).
     name: Option<String>,
 }
 
@@ -118,9 +120,9 @@ pub struct ListQuery {
     responses(
         (status = 201, description = "Created and starting", body = WorkspaceView),
         (status = 400, description = "Bad URL, unreadable or invalid devfile, bad name or namespace", body = ErrorBody),
-        (status = 403, description = "Not your namespace, or the quota is reached", body = ErrorBody),
+        (status = 403, description = "Not your namespace (or another user's), or the quota is reached", body = ErrorBody),
         (status = 409, description = "The name is taken in the namespace", body = ErrorBody),
-        (status = 502, description = "The cluster refused our credentials", body = ErrorBody),
+        (status = 502, description = "The cluster refused our credentials, or forbids the portal an action it needs", body = ErrorBody),
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
 pub async fn create_workspace(
@@ -197,6 +199,7 @@ pub async fn delete_workspace(
         (status = 202, description = "Starting", body = WorkspaceView),
         (status = 403, description = "The quota is reached", body = ErrorBody),
         (status = 404, description = "No such workspace of the caller's", body = ErrorBody),
+        (status = 409, description = "The workspace is being deleted", body = ErrorBody),
         (status = 502, description = "The cluster refused our credentials", body = ErrorBody),
         (status = 503, description = "The Kubernetes API is unavailable", body = ErrorBody),
     ))]
@@ -205,10 +208,7 @@ pub async fn start_workspace(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<WorkspaceView>), AppError> {
-    let mut workspace = service.start(&principal, &id).await?;
-    if workspace.status != WorkspaceStatus::Running {
-        workspace.status = WorkspaceStatus::Starting;
-    }
+    let workspace = service.start(&principal, &id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(WorkspaceView::new(&service, workspace)),
@@ -230,10 +230,7 @@ pub async fn stop_workspace(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<WorkspaceView>), AppError> {
-    let mut workspace = service.stop(&principal, &id).await?;
-    if workspace.status != WorkspaceStatus::Stopped {
-        workspace.status = WorkspaceStatus::Stopping;
-    }
+    let workspace = service.stop(&principal, &id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(WorkspaceView::new(&service, workspace)),

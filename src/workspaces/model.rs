@@ -145,6 +145,10 @@ pub struct Workspace {
     pub owner: Owner,
     /// Where its life stands.
     pub status: WorkspaceStatus,
+    /// What was last asked of it (Che's `spec.started`).
+    pub started: bool,
+    /// Deleted, its finalizers still running (Kubernetes' Terminating).
+    pub terminating: bool,
     /// Why it failed, for `Failed`.
     pub message: Option<String>,
     /// The IDE's URL once the cluster reports it (DevWorkspace `status.mainUrl`).
@@ -182,6 +186,19 @@ pub struct NewWorkspace {
     pub devfile_version: String,
     /// RFC 3339 with milliseconds, as Che writes its timestamps.
     pub now: String,
+    /// The Kubernetes objects it is (the simulated driver keeps only the record).
+    pub resources: Resources,
+}
+
+/// A workspace's DevWorkspace and its editor's DevWorkspaceTemplate, as Che builds them
+/// ([`crate::workspaces::generate`]). The template's owner reference gets the DevWorkspace's uid
+/// once the cluster has given it one.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// The DevWorkspace, created stopped.
+    pub devworkspace: serde_json::Value,
+    /// The editor's DevWorkspaceTemplate, owned by the DevWorkspace.
+    pub editor: serde_json::Value,
 }
 
 /// `s` made a DNS label (as che-server normalises user names): lowercase, other characters to
@@ -202,22 +219,16 @@ pub fn to_dns_label(s: &str, max: usize) -> String {
     out.trim_matches('-').to_owned()
 }
 
-/// A name from `base` plus `-` and four random `[a-z0-9]`, at most 63 characters (as Che's dashboard
-/// names workspaces).
-pub fn generated_name(base: &str) -> String {
+/// `-` and four random `[a-z0-9]`: the suffix Che's dashboard gives a generated or taken name
+/// (`generateName.ts`).
+pub fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let base = to_dns_label(base, 58);
-    let base = if base.is_empty() {
-        "workspace".into()
-    } else {
-        base
-    };
     let random = uuid::Uuid::new_v4();
-    let suffix: String = random.as_bytes()[..4]
+    let chars: String = random.as_bytes()[..4]
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect();
-    format!("{base}-{suffix}")
+    format!("-{chars}")
 }
 
 #[cfg(test)]
@@ -244,17 +255,12 @@ mod tests {
         assert_eq!(to_dns_label("John.Doe_42", 63), "john-doe-42");
         assert_eq!(to_dns_label("--a__b--", 63), "a-b");
         assert_eq!(to_dns_label(&"x".repeat(80), 63).len(), 63);
-        let name = generated_name(&"Very-Long-Name".repeat(10));
+        let suffix = random_suffix();
         assert!(
-            crate::names::is_dns_label(&name) && name.len() <= 63,
-            "{name}"
+            suffix.len() == 5
+                && suffix.starts_with('-')
+                && crate::names::is_dns_label(&suffix[1..])
         );
-        let name = generated_name("goldenpath-python");
-        assert!(
-            name.starts_with("goldenpath-python-") && name.len() == 22,
-            "{name}"
-        );
-        assert!(generated_name("").starts_with("workspace-"));
     }
 
     #[test]

@@ -1,18 +1,25 @@
-//! The launcher's rules: who may use which namespace, naming, the quota, fetching and validating
-//! the devfile, and isolation (a caller only ever reaches their own workspaces).
+//! The launcher's rules: who may use which namespace ([`namespaces`]), naming, the quota
+//! ([`usage`]), fetching, flattening and validating the devfile ([`create`]), and isolation (a
+//! caller only ever reaches their own workspaces).
+
+mod create;
+mod namespaces;
+mod usage;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::WorkspacesConfig;
-use crate::names::is_dns_label;
 use crate::principal::Principal;
 
+use super::che::CheCache;
 use super::cluster::{ClusterError, ClusterSlot};
-use super::devfile::{self, Devfile, DevfileError};
-use super::model::{
-    NewWorkspace, Owner, Workspace, WorkspaceId, WorkspaceStatus, generated_name, to_dns_label,
-};
+use super::devfile::DevfileError;
+use super::model::{Owner, Workspace, WorkspaceId, WorkspaceStatus};
+use super::store::WorkspaceStore;
+
+pub use create::CheckedRequest;
+pub use usage::Quota;
 
 /// A create request, as parsed from the body.
 #[derive(Debug, Clone, Default)]
@@ -23,15 +30,6 @@ pub struct CreateRequest {
     pub namespace: Option<String>,
     /// The name asked for; default one made from the devfile's name.
     pub name: Option<String>,
-}
-
-/// Workspaces counting against the quota, and the most allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    /// Workspaces starting or running.
-    pub used: usize,
-    /// `workspaces.max_running_per_user`.
-    pub max: u32,
 }
 
 /// A created workspace, with anything worth telling the user about its devfile.
@@ -55,6 +53,10 @@ pub enum WorkspaceError {
     /// The devfile is invalid.
     #[error("Invalid devfile: {0}")]
     Devfile(DevfileError),
+    /// The devfile's parent cannot be used (unreadable, refused, or an override that does not
+    /// apply); the message says why.
+    #[error("Cannot use the devfile's parent: {0}")]
+    Parent(String),
     /// Another field of the request is invalid; the message says which.
     #[error("{0}")]
     BadRequest(String),
@@ -66,6 +68,14 @@ pub enum WorkspaceError {
         /// The caller's own.
         own: String,
     },
+    /// The namespace belongs to another principal.
+    #[error(
+        "Namespace '{0}' belongs to another user: ask a platform administrator to give your user its own namespace"
+    )]
+    NamespaceTaken(String),
+    /// The workspace is being deleted (Terminating).
+    #[error("Workspace '{0}' is being deleted: it cannot be started")]
+    Terminating(String),
     /// The owner runs as many workspaces as allowed.
     #[error("Workspace quota exceeded: {used} of {max} running workspaces")]
     Quota {
@@ -104,6 +114,8 @@ impl From<ClusterError> for WorkspaceError {
         match err {
             ClusterError::NameTaken(name) => WorkspaceError::NameTaken(name),
             ClusterError::NotFound => WorkspaceError::NotFound,
+            ClusterError::NamespaceTaken(ns) => WorkspaceError::NamespaceTaken(ns),
+            ClusterError::Terminating(name) => WorkspaceError::Terminating(name),
             other => WorkspaceError::Cluster(other),
         }
     }
@@ -117,9 +129,12 @@ pub struct Workspaces {
     source: super::source::DevfileSource,
     clock: Arc<dyn Clock>,
     quota: Arc<super::quota::QuotaLocks>,
+    che: CheCache,
+    /// Namespace claims (and, without a cluster, the simulated workspaces).
+    store: Arc<dyn WorkspaceStore>,
 }
 
-/// How many generated names are tried before giving up on a crowded namespace.
+/// How many names are tried before giving up on a crowded namespace.
 const NAME_ATTEMPTS: usize = 5;
 
 impl Workspaces {
@@ -133,6 +148,8 @@ impl Workspaces {
         let config = Arc::new(config.clone());
         Ok(Self {
             cluster: ClusterSlot::new(config.clone(), db, clock.clone()),
+            che: CheCache::new(config.clone()),
+            store: super::store::for_database(db),
             config,
             source: super::source::DevfileSource::new(fetcher),
             clock,
@@ -170,139 +187,66 @@ impl Workspaces {
         super::cluster::simulated::rfc3339(ms)
     }
 
-    /// The namespace a user's workspaces go to by default.
-    pub fn own_namespace(&self, principal: &Principal) -> Option<String> {
-        let user = principal.user_name()?;
-        let template = &self.config.namespace_template;
-        let room = 63usize.saturating_sub(template.len() - "{user}".len());
-        let mut label = to_dns_label(user, room);
-        if label.is_empty() {
-            label = "user".into();
-        }
-        Some(template.replace("{user}", &label))
+    /// Checks the request's fields (no network): the URL (HTTPS, no credentials) and the name.
+    pub fn check_request(&self, request: &CreateRequest) -> Result<url::Url, WorkspaceError> {
+        create::check_request(request)
     }
 
-    /// Checks the request's fields (no network): the URL, the namespace rule and the name.
-    pub fn check_request(
-        &self,
-        principal: &Principal,
-        request: &CreateRequest,
-    ) -> Result<(url::Url, String), WorkspaceError> {
-        let url = url::Url::parse(request.devfile_url.trim()).map_err(|e| {
-            WorkspaceError::InvalidDevfileUrl(format!(
-                "'{}' is not a URL ({e})",
-                request.devfile_url
-            ))
-        })?;
-        if url.scheme() != "https" {
-            return Err(WorkspaceError::InvalidDevfileUrl(
-                "URL must be HTTPS".into(),
-            ));
-        }
-        let namespace = match (&request.namespace, self.own_namespace(principal)) {
-            (Some(asked), _) if !is_dns_label(asked) => {
-                return Err(WorkspaceError::BadRequest(format!(
-                    "Invalid namespace '{asked}': it must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
-                )));
-            }
-            (Some(asked), Some(own)) if *asked != own => {
-                return Err(WorkspaceError::NamespaceNotYours {
-                    asked: asked.clone(),
-                    own,
-                });
-            }
-            (Some(asked), _) => asked.clone(),
-            (None, Some(own)) => own,
-            (None, None) => {
-                return Err(WorkspaceError::BadRequest(
-                    "namespace is required: a service principal has no default namespace".into(),
-                ));
-            }
-        };
-        if let Some(name) = &request.name
-            && !is_dns_label(name)
-        {
-            return Err(WorkspaceError::BadRequest(format!(
-                "Invalid name '{name}': it must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
-            )));
-        }
-        Ok((url, namespace))
-    }
-
-    async fn check_quota(
-        &self,
-        owner: &Owner,
-        except: Option<&WorkspaceId>,
-    ) -> Result<(), WorkspaceError> {
-        let workspaces = self.cluster.get().await?.list(owner).await?;
-        let quota = self.quota(workspaces.iter().filter(|w| Some(&w.id) != except));
-        if quota.used >= quota.max as usize {
-            return Err(WorkspaceError::Quota {
-                used: quota.used,
-                max: quota.max,
-            });
-        }
-        Ok(())
-    }
-
-    /// How much of the quota these workspaces (one owner's) use: those starting or running.
-    pub fn quota<'a>(&self, workspaces: impl IntoIterator<Item = &'a Workspace>) -> Quota {
-        Quota {
-            used: workspaces
-                .into_iter()
-                .filter(|w| w.status.is_active())
-                .count(),
-            max: self.config.max_running_per_user,
-        }
-    }
-
-    /// Fetches the devfile under the guard and validates it.
-    async fn fetch_devfile(&self, url: &url::Url) -> Result<(String, Devfile), WorkspaceError> {
-        let text = self.source.text(url).await?;
-        let devfile = devfile::parse(&text).map_err(WorkspaceError::Devfile)?;
-        Ok((text, devfile))
-    }
-
-    /// Creates a workspace from the request: 201's workspace, or why not.
+    /// Creates a workspace from the request: 201's workspace, or why not. The devfile is read,
+    /// flattened with its parent and validated before the namespace is claimed or provisioned.
     pub async fn create(
         &self,
         principal: &Principal,
         request: &CreateRequest,
     ) -> Result<Created, WorkspaceError> {
-        let (url, namespace) = self.check_request(principal, request)?;
+        let url = self.check_request(request)?;
         let owner = Owner::of(principal);
         // Refused early, before the devfile is fetched; checked again under the owner's lock.
         self.check_quota(&owner, None).await?;
-        let (text, devfile) = self.fetch_devfile(&url).await?;
-        let new = self.prepare(&owner, request, namespace, &url, text, &devfile);
+        let che = self.che.get(&self.cluster).await;
+        let plan = self.namespace_for(principal, request, &che).await?;
+        let checked = self.read_devfile(&url, &plan.namespace).await?;
+        self.claim_namespace(&plan, che.auto_provision).await?;
         let quota = self.quota.lock(owner.subject()).await?;
-        let created = self.create_within_quota(new, request.name.is_none()).await;
+        let created = self
+            .create_within_quota(&owner, request, &plan.namespace, &checked, &che)
+            .await;
         quota.release().await;
-        self.created(created, &devfile)
+        self.created(created, &checked.devfile)
     }
 
-    /// The quota check and the create, under the owner's lock.
+    /// The quota check and the create, under the owner's lock. A name taken in the namespace
+    /// gets Che's suffix, unless the request named it.
     async fn create_within_quota(
         &self,
-        mut new: NewWorkspace,
-        rename: bool,
+        owner: &Owner,
+        request: &CreateRequest,
+        namespace: &str,
+        checked: &CheckedRequest,
+        che: &super::che::CheSettings,
     ) -> Result<Workspace, WorkspaceError> {
-        self.check_quota(&new.owner, None).await?;
-        for _ in 1..NAME_ATTEMPTS {
+        self.check_quota(owner, None).await?;
+        let base = super::generate::workspace_name(&checked.devfile.document, &request.devfile_url);
+        let mut name = request.name.clone().unwrap_or_else(|| base.clone());
+        let mut attempt = 1;
+        loop {
+            let new = self.prepare(owner, request, namespace, &name, checked, che);
             match self.cluster.get().await?.create(&new).await {
-                Err(ClusterError::NameTaken(_)) if rename => {
-                    new.name = generated_name(&new.devfile_name);
+                Err(ClusterError::NameTaken(_))
+                    if request.name.is_none() && attempt < NAME_ATTEMPTS =>
+                {
+                    name = super::generate::with_suffix(&base);
+                    attempt += 1;
                 }
                 other => return Ok(other?),
             }
         }
-        Ok(self.cluster.get().await?.create(&new).await?)
     }
 
     fn created(
         &self,
         result: Result<Workspace, WorkspaceError>,
-        devfile: &Devfile,
+        devfile: &super::devfile::Devfile,
     ) -> Result<Created, WorkspaceError> {
         let workspace = result?;
         tracing::info!(
@@ -313,35 +257,6 @@ impl Workspaces {
             workspace,
             warnings: devfile.warnings.clone(),
         })
-    }
-
-    /// Our own work on a create once the devfile is here: naming and the new workspace's record.
-    pub fn prepare(
-        &self,
-        owner: &Owner,
-        request: &CreateRequest,
-        namespace: String,
-        url: &url::Url,
-        text: String,
-        devfile: &Devfile,
-    ) -> NewWorkspace {
-        let devfile_name = devfile.name.clone().unwrap_or_else(|| "workspace".into());
-        let name = request
-            .name
-            .clone()
-            .unwrap_or_else(|| generated_name(&devfile_name));
-        NewWorkspace {
-            id: WorkspaceId::generate(),
-            name,
-            namespace,
-            owner: owner.clone(),
-            devfile_url: url.to_string(),
-            devfile_text: text,
-            devfile: devfile.document.clone(),
-            devfile_name,
-            devfile_version: devfile.version.clone().unwrap_or_default(),
-            now: self.now(),
-        }
     }
 
     /// The caller's workspaces, optionally only those in `status`.
@@ -370,20 +285,24 @@ impl Workspaces {
             .ok_or(WorkspaceError::NotFound)
     }
 
-    /// Starts a stopped workspace; it counts against the quota.
+    /// Starts a stopped workspace; it counts against the quota. The workspace as it is now: a
+    /// stopped one reads `Starting` whatever phase the operator last reported.
     pub async fn start(
         &self,
         principal: &Principal,
         id: &str,
     ) -> Result<Workspace, WorkspaceError> {
         let workspace = self.own(principal, id).await?;
+        if workspace.terminating {
+            return Err(WorkspaceError::Terminating(workspace.name));
+        }
         if workspace.status.is_active() {
             self.cluster
                 .get()
                 .await?
                 .set_started(&workspace, true, &self.now())
                 .await?;
-            return Ok(workspace);
+            return Ok(as_started(workspace));
         }
         let quota = self.quota.lock(workspace.owner.subject()).await?;
         let started = self.start_within_quota(principal, id).await;
@@ -398,6 +317,9 @@ impl Workspaces {
         id: &str,
     ) -> Result<Workspace, WorkspaceError> {
         let workspace = self.own(principal, id).await?;
+        if workspace.terminating {
+            return Err(WorkspaceError::Terminating(workspace.name));
+        }
         if !workspace.status.is_active() {
             self.check_quota(&workspace.owner, Some(&workspace.id))
                 .await?;
@@ -407,17 +329,21 @@ impl Workspaces {
             .await?
             .set_started(&workspace, true, &self.now())
             .await?;
-        Ok(workspace)
+        Ok(as_started(workspace))
     }
 
-    /// Stops a workspace (its storage stays).
+    /// Stops a workspace (its storage stays). A started one reads `Stopping`.
     pub async fn stop(&self, principal: &Principal, id: &str) -> Result<Workspace, WorkspaceError> {
-        let workspace = self.own(principal, id).await?;
+        let mut workspace = self.own(principal, id).await?;
         self.cluster
             .get()
             .await?
             .set_started(&workspace, false, &self.now())
             .await?;
+        if workspace.started || workspace.status != WorkspaceStatus::Stopped {
+            workspace.status = WorkspaceStatus::Stopping;
+        }
+        workspace.started = false;
         Ok(workspace)
     }
 
@@ -440,4 +366,14 @@ impl Workspaces {
             workspace.namespace, workspace.name
         )
     }
+}
+
+/// A workspace just started, as the caller should read it: `Starting` unless it was already
+/// started and running (never the phase the operator reported before the start).
+fn as_started(mut workspace: Workspace) -> Workspace {
+    if !workspace.started || workspace.status != WorkspaceStatus::Running {
+        workspace.status = WorkspaceStatus::Starting;
+    }
+    workspace.started = true;
+    workspace
 }

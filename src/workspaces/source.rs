@@ -20,10 +20,29 @@ impl DevfileSource {
 
     /// The devfile's text.
     pub async fn text(&self, url: &url::Url) -> Result<String, WorkspaceError> {
+        self.read(url).await.map_err(|(refused, message)| {
+            if refused {
+                WorkspaceError::InvalidDevfileUrl(message)
+            } else {
+                WorkspaceError::Fetch(message)
+            }
+        })
+    }
+
+    /// A parent devfile's text: every problem is the parent's.
+    pub async fn parent_text(&self, url: &url::Url) -> Result<String, WorkspaceError> {
+        self.read(url)
+            .await
+            .map_err(|(_, message)| WorkspaceError::Parent(format!("cannot read {url}: {message}")))
+    }
+
+    /// The text at `url`, or whether the URL itself was refused and why.
+    async fn read(&self, url: &url::Url) -> Result<String, (bool, String)> {
         let body = match self.fetcher.get(url.as_str(), None).await {
             Ok(Fetched::Body { body, .. }) => body,
             Ok(Fetched::NotModified) => {
-                return Err(WorkspaceError::Fetch(
+                return Err((
+                    false,
                     "the source answered 304 Not Modified to an unconditional request".into(),
                 ));
             }
@@ -33,10 +52,10 @@ impl DevfileSource {
                 | FetchError::HostNotAllowed { .. }
                 | FetchError::CredentialsInUrl
                 | FetchError::ForbiddenAddress { .. }),
-            ) => return Err(WorkspaceError::InvalidDevfileUrl(e.to_string())),
-            Err(e) => return Err(WorkspaceError::Fetch(format!("{url}: {e}"))),
+            ) => return Err((true, e.to_string())),
+            Err(e) => return Err((false, format!("{url}: {e}"))),
         };
         String::from_utf8(body.to_vec())
-            .map_err(|_| WorkspaceError::Fetch(format!("{url}: the devfile is not UTF-8 text")))
+            .map_err(|_| (false, format!("{url}: the devfile is not UTF-8 text")))
     }
 }

@@ -1,4 +1,5 @@
-//! Storage of the simulated driver: workspaces kept in the database when no cluster is configured.
+//! Storage of the Che launcher: the simulated driver's workspaces (kept in the database when no
+//! cluster is configured) and, with any driver, which principal each namespace belongs to.
 //! The SQL is written once (sqlx binds `$N` on SQLite too; both have `ON CONFLICT` and `RETURNING`),
 //! so one implementation generic over the backend serves both ([`SqlWorkspaceStore`]).
 
@@ -58,6 +59,13 @@ pub trait WorkspaceStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Removes it; `false` if absent.
     async fn delete(&self, owner: &str, id: &str) -> Result<bool, StoreError>;
+    /// Claims `namespace` for `username` unless someone has it: the user name it belongs to.
+    async fn claim_namespace(
+        &self,
+        namespace: &str,
+        username: &str,
+        at_ms: i64,
+    ) -> Result<String, StoreError>;
 }
 
 /// The store on `db`'s backend.
@@ -96,3 +104,7 @@ const FIND: &str = concat!(
     columns!(),
     " FROM simulated_workspaces WHERE owner = $1 AND id = $2"
 );
+
+const CLAIM_NAMESPACE: &str = "INSERT INTO workspace_namespaces (namespace, username, claimed_at_ms) \
+     VALUES ($1, $2, $3) ON CONFLICT (namespace) DO NOTHING";
+const NAMESPACE_OWNER: &str = "SELECT username FROM workspace_namespaces WHERE namespace = $1";

@@ -4,9 +4,12 @@
 
 mod devfile;
 mod devfile_versions;
+mod flatten;
+mod golden;
 pub mod kube_server;
 pub mod kubernetes;
 mod kubernetes_http;
+mod namespaces;
 mod requests;
 pub mod simulated;
 mod store;

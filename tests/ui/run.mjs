@@ -139,7 +139,7 @@ await step('search and open an entity and follow a relation', async () => {
   assert.equal(await heading(), 'platform-team');
   await page.goto(`${BASE_URL}/catalog/default/component/payments-api`);
   await page.getByRole('button', { name: 'Open in Che' }).click();
-  await page.waitForURL(/\/workspaces\?launched=goldenpath-python-/);
+  await page.waitForURL(/\/workspaces\?launched=goldenpath-python$/);
   await page.getByRole('status').filter({ hasText: 'is starting' }).waitFor();
 });
 
@@ -242,7 +242,7 @@ await step('sign in through the OpenID Connect provider', async () => {
   assert.equal(await heading(), 'Welcome, Alice Example');
   assert.doesNotMatch(await page.locator('header').innerText(), /Guest/);
   // Alice sees none of the guest's workspaces.
-  assert.doesNotMatch(await page.locator('#workspace-list').innerText(), /goldenpath-python-/);
+  assert.doesNotMatch(await page.locator('#workspace-list').innerText(), /goldenpath-python/);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(`${BASE_URL}/sign-in`);
 });

@@ -55,6 +55,8 @@ impl SimulatedCluster {
             namespace: row.namespace,
             owner: Owner::new(row.owner),
             status,
+            started: row.started,
+            terminating: false,
             message: None,
             main_url: None,
             devfile_name: row.devfile_name,
@@ -144,6 +146,38 @@ impl Cluster for SimulatedCluster {
         } else {
             Err(ClusterError::NotFound)
         }
+    }
+
+    async fn template(
+        &self,
+        _namespace: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, ClusterError> {
+        Err(ClusterError::Rejected(format!(
+            "parent.kubernetes names the DevWorkspaceTemplate '{name}', which only a Kubernetes cluster holds (workspaces.cluster.mode is none)"
+        )))
+    }
+
+    async fn che_cluster(
+        &self,
+        _namespace: &str,
+    ) -> Result<Option<serde_json::Value>, ClusterError> {
+        Ok(None)
+    }
+
+    /// No cluster, no labelled namespaces: the template decides.
+    async fn labelled_namespace(&self, _username: &str) -> Result<Option<String>, ClusterError> {
+        Ok(None)
+    }
+
+    /// Nothing to provision; ownership is the store's claim.
+    async fn prepare_namespace(
+        &self,
+        _namespace: &str,
+        _username: &str,
+        _provision: bool,
+    ) -> Result<(), ClusterError> {
+        Ok(())
     }
 
     async fn delete(&self, workspace: &Workspace) -> Result<(), ClusterError> {

@@ -5,7 +5,10 @@
 use async_trait::async_trait;
 use sqlx::Pool;
 
-use super::{DELETE, FIND, INSERT, LIST, SET_STARTED, StoredWorkspace, WorkspaceStore};
+use super::{
+    CLAIM_NAMESPACE, DELETE, FIND, INSERT, LIST, NAMESPACE_OWNER, SET_STARTED, StoredWorkspace,
+    WorkspaceStore,
+};
 use crate::db::StoreError;
 use crate::db::sql::{Backend, Columns, Statement};
 
@@ -106,5 +109,27 @@ impl<DB: Backend> WorkspaceStore for SqlWorkspaceStore<DB> {
             .fetch_optional::<DB>(&mut conn)
             .await?;
         Ok(deleted.is_some())
+    }
+
+    async fn claim_namespace(
+        &self,
+        namespace: &str,
+        username: &str,
+        at_ms: i64,
+    ) -> Result<String, StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        Statement::new(CLAIM_NAMESPACE)
+            .bind(namespace)
+            .bind(username)
+            .bind(at_ms)
+            .execute::<DB>(&mut conn)
+            .await?;
+        // Rows are never updated: what the writer sees now is final.
+        let row = Statement::new(NAMESPACE_OWNER)
+            .bind(namespace)
+            .fetch_one::<DB>(&mut conn)
+            .await?;
+        let owner = row.text(0)?;
+        Ok(owner)
     }
 }

@@ -109,7 +109,11 @@ async fn the_launcher_page_launches_follows_and_removes_a_workspace() {
     assert!(list.contains("data-status=\"Running\""), "{list}");
     assert!(!list.contains("hx-trigger"), "no polling once settled");
     assert!(list.contains("Open IDE"));
-    assert!(list.contains("/dashboard/#/ide/alice-workspaces/alice-ws"));
+    // Che's default namespace template, `<username>-che`.
+    assert!(
+        list.contains("/dashboard/#/ide/alice-che/alice-ws"),
+        "{list}"
+    );
 
     // Stop and start through forms; with htmx the answer is the list.
     let stopped = htmx
@@ -192,10 +196,10 @@ async fn launch_errors_show_the_apis_message_and_keep_the_input() {
         )
         .await;
     assert_eq!(picked.status, StatusCode::SEE_OTHER);
-    assert!(
-        picked
-            .header("location")
-            .starts_with("/workspaces?launched=goldenpath-python-")
+    // Named as Che names it: the devfile's name, with a suffix only when that is taken.
+    assert_eq!(
+        picked.header("location"),
+        "/workspaces?launched=goldenpath-python"
     );
 }
 

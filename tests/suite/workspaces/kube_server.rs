@@ -1,9 +1,26 @@
-//! An in-process Kubernetes API server for DevWorkspaces and DevWorkspaceTemplates, speaking the
-//! real wire protocol: 201 on create, `Status` bodies for 409 AlreadyExists and 404 NotFound,
-//! label-selected lists (per namespace and across them), merge and JSON patches (415 for others),
-//! deletion that passes through Terminating while finalizers are pending, bearer-token checks.
-//! Tests drive workspaces through phases, and make the server refuse credentials, deny by
-//! admission webhook, fail or hang.
+//! An in-process Kubernetes API server for what the portal touches, speaking the real wire
+//! protocol and checking what a real server checks:
+//!
+//! - DevWorkspaces and DevWorkspaceTemplates ([`objects`]): 201 on create, `Status` bodies (409
+//!   AlreadyExists, 404 NotFound, 409 Conflict, 422 Invalid with causes, 403 Forbidden naming the
+//!   verb and resource), label-selected lists per namespace and across them, merge and JSON
+//!   patches (415 for others); `resourceVersion` bumped on every write and a write carrying a stale
+//!   one refused; the `status` subresource (status only through it, never through the object);
+//!   every object checked against the real CRD schema ([`schema`]); deletion through Terminating
+//!   while finalizers are pending; owned objects garbage-collected once their owner is gone; and
+//!   OwnerReferencesPermissionEnforcement (`blockOwnerDeletion` needs `update` on the owner's
+//!   `finalizers`, which the portal's identity is not given).
+//! - Namespaces and CheClusters ([`namespaces`]).
+//!
+//! The portal never watches, so there is no watch. Tests drive workspaces through phases, and make
+//! the server refuse credentials or actions, deny by admission webhook, fail or hang.
+
+#[path = "kube_server/namespaces.rs"]
+mod namespaces;
+#[path = "kube_server/objects.rs"]
+mod objects;
+#[path = "kube_server/schema.rs"]
+pub mod schema;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,15 +28,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
 pub const TOKEN: &str = "fake-cluster-token";
-const GROUP: &str = "workspace.devfile.io";
+pub const GROUP: &str = "workspace.devfile.io";
+/// Who the portal is to this server (in RBAC messages).
+const USER: &str = "system:serviceaccount:fawkes:fawkes-portal";
 
 /// How the server misbehaves, when asked to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,45 +51,129 @@ pub enum Trouble {
 }
 
 #[derive(Default)]
-struct Inner {
+pub(crate) struct Inner {
     /// (plural, namespace, name) → object.
     objects: BTreeMap<(String, String, String), Value>,
-    namespaces: Vec<String>,
+    namespaces: BTreeMap<String, Value>,
+    checlusters: Vec<Value>,
     trouble: Option<Trouble>,
     /// Deny DevWorkspace creation as the DevWorkspace Operator's admission webhook does.
     webhook_denial: Option<String>,
     /// Keep deleted DevWorkspaces Terminating (as DWO's finalizers do) until `finish_deletions`.
     hold_deletions: bool,
-    /// Every request: "METHOD path?query".
+    /// `(verb, resource)` pairs RBAC refuses, e.g. `("list", "namespaces")`.
+    forbidden: Vec<(String, String)>,
+    /// Every request: "METHOD path?query", and the content type of patches.
     log: Vec<String>,
-    next_version: u64,
+    version: u64,
 }
+
+impl Inner {
+    /// The next `resourceVersion`, as the store hands them out: one counter for every write.
+    fn bump(&mut self) -> String {
+        self.version += 1;
+        self.version.to_string()
+    }
+
+    /// RBAC: `None` if allowed, else the message of the 403 the server sends.
+    fn refusal(
+        &self,
+        verb: &str,
+        resource: &str,
+        group: &str,
+        namespace: Option<&str>,
+    ) -> Option<String> {
+        let finalizers = resource.ends_with("/finalizers");
+        let refused = finalizers
+            || self
+                .forbidden
+                .iter()
+                .any(|(v, r)| v == verb && r == resource);
+        if !refused {
+            return None;
+        }
+        let scope = match namespace {
+            Some(ns) => format!("in the namespace \"{ns}\""),
+            None => "at the cluster scope".into(),
+        };
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        Some(format!(
+            "{qualified} is forbidden: User \"{USER}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
+        ))
+    }
+
+    /// RBAC: `None` if allowed, else the 403 the server sends.
+    fn denied(
+        &self,
+        verb: &str,
+        resource: &str,
+        group: &str,
+        namespace: Option<&str>,
+    ) -> Option<Response> {
+        let message = self.refusal(verb, resource, group, namespace)?;
+        Some(status(
+            403,
+            "Forbidden",
+            message,
+            json!({"group": group, "kind": resource}),
+        ))
+    }
+}
+
+pub(crate) type Shared = Arc<Mutex<Inner>>;
 
 #[derive(Clone)]
 pub struct KubeServer {
-    inner: Arc<Mutex<Inner>>,
+    inner: Shared,
     pub addr: SocketAddr,
     _dir: Arc<tempfile::TempDir>,
     pub kubeconfig: PathBuf,
 }
 
 impl KubeServer {
-    /// Serves on 127.0.0.1 with `namespaces` existing.
+    /// Serves on 127.0.0.1 with `namespaces` existing (plain, as an administrator makes them).
     pub async fn start(namespaces: &[&str]) -> KubeServer {
-        let inner = Arc::new(Mutex::new(Inner {
-            namespaces: namespaces.iter().map(|s| (*s).to_owned()).collect(),
-            ..Inner::default()
-        }));
+        // Reading and compiling the CRDs' schemas takes a while: not inside a request.
+        tokio::task::spawn_blocking(schema::load).await.unwrap();
+        let inner: Shared = Arc::new(Mutex::new(Inner::default()));
+        for ns in namespaces {
+            namespaces::add(
+                &mut inner.lock().unwrap(),
+                json!({"metadata": {"name": ns}}),
+            );
+        }
         let base = "/apis/workspace.devfile.io/v1alpha2";
         let app = Router::new()
-            .route(&format!("{base}/devworkspaces"), get(list_all))
+            .route(&format!("{base}/devworkspaces"), get(objects::list_all))
             .route(
                 &format!("{base}/namespaces/{{ns}}/{{plural}}"),
-                get(list_namespaced).post(create),
+                get(objects::list_namespaced).post(objects::create),
             )
             .route(
                 &format!("{base}/namespaces/{{ns}}/{{plural}}/{{name}}"),
-                get(read).patch(patch).delete(delete),
+                get(objects::read)
+                    .patch(objects::patch)
+                    .delete(objects::delete),
+            )
+            .route(
+                &format!("{base}/namespaces/{{ns}}/{{plural}}/{{name}}/status"),
+                get(objects::read).patch(objects::patch_status),
+            )
+            .route(
+                "/api/v1/namespaces",
+                get(namespaces::list).post(namespaces::create),
+            )
+            .route(
+                "/api/v1/namespaces/{name}",
+                get(namespaces::read).patch(namespaces::patch),
+            )
+            .route(
+                "/apis/org.eclipse.che/v2/namespaces/{ns}/checlusters",
+                get(namespaces::checlusters),
             )
             .with_state(inner.clone())
             .layer(axum::middleware::from_fn_with_state(inner.clone(), gate));
@@ -98,28 +199,52 @@ impl KubeServer {
         self.inner.lock().unwrap().webhook_denial = Some(message.to_owned());
     }
 
+    /// RBAC refuses `verb` on `resource` (a plural, e.g. `namespaces`) from now on.
+    pub fn forbid(&self, verb: &str, resource: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .forbidden
+            .push((verb.into(), resource.into()));
+    }
+
     pub fn hold_deletions(&self) {
         self.inner.lock().unwrap().hold_deletions = true;
     }
 
-    /// The finalizers are done: Terminating objects go away.
+    /// The finalizers are done: Terminating objects go, and what they owned after them.
     pub fn finish_deletions(&self) {
         let mut inner = self.inner.lock().unwrap();
-        inner
+        let terminating: Vec<_> = inner
             .objects
-            .retain(|_, o| o.pointer("/metadata/deletionTimestamp").is_none());
+            .iter()
+            .filter(|(_, o)| o.pointer("/metadata/deletionTimestamp").is_some())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in terminating {
+            objects::remove(&mut inner, &key);
+        }
     }
 
-    /// Sets a DevWorkspace's status as the DevWorkspace Operator would.
-    pub fn set_status(&self, namespace: &str, name: &str, status: Value) {
+    /// Sets a DevWorkspace's status as the DevWorkspace Operator does: through the status
+    /// subresource (a write: a new resourceVersion), with the workspace id the operator derives
+    /// from the uid (`workspace` and the uid's first three groups) unless `status` names one.
+    pub fn set_status(&self, namespace: &str, name: &str, mut status: Value) {
         let mut inner = self.inner.lock().unwrap();
+        let version = inner.bump();
         let key = (
             "devworkspaces".to_owned(),
             namespace.to_owned(),
             name.to_owned(),
         );
         let object = inner.objects.get_mut(&key).expect("no such DevWorkspace");
+        if status.get("devworkspaceId").is_none() {
+            let uid = object["metadata"]["uid"].as_str().unwrap_or_default();
+            let id: String = uid.split('-').take(3).collect();
+            status["devworkspaceId"] = json!(format!("workspace{id}"));
+        }
         object["status"] = status;
+        object["metadata"]["resourceVersion"] = json!(version);
     }
 
     /// One stored object.
@@ -141,11 +266,32 @@ impl KubeServer {
     }
 
     /// Adds an object as another client would (e.g. someone else's workspace).
-    pub fn insert(&self, plural: &str, object: Value) {
+    pub fn insert(&self, plural: &str, mut object: Value) {
         let mut inner = self.inner.lock().unwrap();
         let ns = object["metadata"]["namespace"].as_str().unwrap().to_owned();
         let name = object["metadata"]["name"].as_str().unwrap().to_owned();
+        let version = inner.bump();
+        let metadata = &mut object["metadata"];
+        metadata["resourceVersion"] = json!(version);
+        if metadata.get("uid").is_none() {
+            metadata["uid"] = json!(uuid::Uuid::new_v4().to_string());
+        }
         inner.objects.insert((plural.to_owned(), ns, name), object);
+    }
+
+    /// A namespace object, if it exists.
+    pub fn namespace(&self, name: &str) -> Option<Value> {
+        self.inner.lock().unwrap().namespaces.get(name).cloned()
+    }
+
+    /// Adds a namespace as an administrator (or Che) would.
+    pub fn add_namespace(&self, namespace: Value) {
+        namespaces::add(&mut self.inner.lock().unwrap(), namespace);
+    }
+
+    /// Installs a CheCluster (in its `metadata.namespace`).
+    pub fn add_checluster(&self, checluster: Value) {
+        self.inner.lock().unwrap().checlusters.push(checluster);
     }
 
     /// The requests seen so far, then forgets them.
@@ -163,9 +309,7 @@ pub fn write_kubeconfig(path: &std::path::Path, server: &str, token: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-type Shared = Arc<Mutex<Inner>>;
-
-fn status(code: u16, reason: &str, message: String, details: Value) -> Response {
+pub(crate) fn status(code: u16, reason: &str, message: String, details: Value) -> Response {
     let body = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": message, "reason": reason, "details": details, "code": code,
@@ -173,17 +317,21 @@ fn status(code: u16, reason: &str, message: String, details: Value) -> Response 
     (StatusCode::from_u16(code).unwrap(), axum::Json(body)).into_response()
 }
 
-fn not_found(plural: &str, name: &str) -> Response {
+pub(crate) fn not_found(resource: &str, name: &str) -> Response {
     status(
         404,
         "NotFound",
-        format!("{plural}.{GROUP} \"{name}\" not found"),
-        json!({"name": name, "group": GROUP, "kind": plural}),
+        format!("{resource} \"{name}\" not found"),
+        json!({"name": name, "kind": resource}),
     )
 }
 
+pub(crate) fn now() -> Value {
+    json!(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string())
+}
+
 async fn gate(
-    State(inner): State<Shared>,
+    axum::extract::State(inner): axum::extract::State<Shared>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -210,16 +358,23 @@ async fn gate(
         Trouble::Forbidden => status(
             403,
             "Forbidden",
-            "devworkspaces.workspace.devfile.io is forbidden: User \"system:serviceaccount:fawkes:portal\" cannot list resource \"devworkspaces\"".into(),
+            format!(
+                "devworkspaces.workspace.devfile.io is forbidden: User \"{USER}\" cannot list resource \"devworkspaces\" in API group \"workspace.devfile.io\" at the cluster scope"
+            ),
             json!({"group": GROUP, "kind": "devworkspaces"}),
         ),
-        Trouble::Broken => status(500, "InternalError", "etcdserver: request timed out".into(), json!({})),
+        Trouble::Broken => status(
+            500,
+            "InternalError",
+            "etcdserver: request timed out".into(),
+            json!({}),
+        ),
         Trouble::Hang => std::future::pending().await,
     }
 }
 
 /// `a=b,c=d` and `a` (exists) terms, as the API server reads them.
-fn matches_selector(object: &Value, selector: Option<&String>) -> bool {
+pub(crate) fn matches_selector(object: &Value, selector: Option<&String>) -> bool {
     let Some(selector) = selector else {
         return true;
     };
@@ -231,199 +386,4 @@ fn matches_selector(object: &Value, selector: Option<&String>) -> bool {
             None => label(term).is_some(),
         }
     })
-}
-
-fn list_body(plural: &str, items: Vec<Value>) -> Response {
-    let kind = if plural == "devworkspaces" {
-        "DevWorkspaceList"
-    } else {
-        "DevWorkspaceTemplateList"
-    };
-    axum::Json(json!({
-        "apiVersion": "workspace.devfile.io/v1alpha2", "kind": kind,
-        "metadata": {"resourceVersion": "1"}, "items": items,
-    }))
-    .into_response()
-}
-
-async fn list_all(
-    State(inner): State<Shared>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let inner = inner.lock().unwrap();
-    let items = inner
-        .objects
-        .iter()
-        .filter(|((p, _, _), o)| {
-            p == "devworkspaces" && matches_selector(o, query.get("labelSelector"))
-        })
-        .map(|(_, o)| o.clone())
-        .collect();
-    list_body("devworkspaces", items)
-}
-
-async fn list_namespaced(
-    State(inner): State<Shared>,
-    Path((ns, plural)): Path<(String, String)>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let inner = inner.lock().unwrap();
-    let items = inner
-        .objects
-        .iter()
-        .filter(|((p, n, _), o)| {
-            *p == plural && *n == ns && matches_selector(o, query.get("labelSelector"))
-        })
-        .map(|(_, o)| o.clone())
-        .collect();
-    list_body(&plural, items)
-}
-
-async fn create(
-    State(inner): State<Shared>,
-    Path((ns, plural)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    let mut inner = inner.lock().unwrap();
-    let Ok(mut object) = serde_json::from_slice::<Value>(&body) else {
-        return status(400, "BadRequest", "the body is not JSON".into(), json!({}));
-    };
-    if !inner.namespaces.contains(&ns) {
-        return status(
-            404,
-            "NotFound",
-            format!("namespaces \"{ns}\" not found"),
-            json!({"name": ns, "kind": "namespaces"}),
-        );
-    }
-    if plural == "devworkspaces"
-        && let Some(denial) = &inner.webhook_denial
-    {
-        return status(
-            403,
-            "Forbidden",
-            format!(
-                "admission webhook \"validate.devworkspace-controller.svc\" denied the request: {denial}"
-            ),
-            json!({}),
-        );
-    }
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let key = (plural.clone(), ns.clone(), name.clone());
-    if inner.objects.contains_key(&key) {
-        return status(
-            409,
-            "AlreadyExists",
-            format!("{plural}.{GROUP} \"{name}\" already exists"),
-            json!({"name": name, "group": GROUP, "kind": plural}),
-        );
-    }
-    inner.next_version += 1;
-    let metadata = &mut object["metadata"];
-    metadata["namespace"] = json!(ns);
-    metadata["uid"] = json!(uuid::Uuid::new_v4().to_string());
-    metadata["creationTimestamp"] =
-        json!(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
-    metadata["resourceVersion"] = json!(inner.next_version.to_string());
-    metadata["generation"] = json!(1);
-    if plural == "devworkspaces" {
-        // The DevWorkspace Operator's finalizers.
-        metadata["finalizers"] = json!(["storage.controller.devfile.io"]);
-    }
-    inner.objects.insert(key, object.clone());
-    (StatusCode::CREATED, axum::Json(object)).into_response()
-}
-
-async fn read(
-    State(inner): State<Shared>,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-) -> Response {
-    let inner = inner.lock().unwrap();
-    match inner.objects.get(&(plural.clone(), ns, name.clone())) {
-        Some(object) => axum::Json(object.clone()).into_response(),
-        None => not_found(&plural, &name),
-    }
-}
-
-async fn patch(
-    State(inner): State<Shared>,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut inner = inner.lock().unwrap();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    inner.log.push(format!("content-type {content_type}"));
-    let Some(object) = inner.objects.get_mut(&(plural.clone(), ns, name.clone())) else {
-        return not_found(&plural, &name);
-    };
-    let Ok(patch) = serde_json::from_slice::<Value>(&body) else {
-        return status(400, "BadRequest", "the patch is not JSON".into(), json!({}));
-    };
-    match content_type.as_str() {
-        "application/merge-patch+json" => json_patch::merge(object, &patch),
-        "application/json-patch+json" => {
-            let Ok(ops) = serde_json::from_value::<json_patch::Patch>(patch) else {
-                return status(400, "BadRequest", "not a JSON patch".into(), json!({}));
-            };
-            if let Err(e) = json_patch::patch(object, &ops) {
-                return status(
-                    422,
-                    "Invalid",
-                    format!("the JSON patch does not apply: {e}"),
-                    json!({}),
-                );
-            }
-        }
-        other => {
-            return status(
-                415,
-                "UnsupportedMediaType",
-                format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (not {other})"
-                ),
-                json!({}),
-            );
-        }
-    }
-    axum::Json(object.clone()).into_response()
-}
-
-async fn delete(
-    State(inner): State<Shared>,
-    method: Method,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-) -> Response {
-    assert_eq!(method, Method::DELETE);
-    let mut inner = inner.lock().unwrap();
-    let hold = inner.hold_deletions;
-    let key = (plural.clone(), ns, name.clone());
-    let Some(object) = inner.objects.get_mut(&key) else {
-        return not_found(&plural, &name);
-    };
-    if hold
-        && object
-            .pointer("/metadata/finalizers")
-            .is_some_and(|f| f.as_array().is_some_and(|a| !a.is_empty()))
-    {
-        object["metadata"]["deletionTimestamp"] =
-            json!(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
-        object["status"]["phase"] = json!("Terminating");
-        return axum::Json(object.clone()).into_response();
-    }
-    let uid = object["metadata"]["uid"].clone();
-    inner.objects.remove(&key);
-    axum::Json(json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-        "details": {"name": name, "group": GROUP, "kind": plural, "uid": uid},
-    }))
-    .into_response()
 }

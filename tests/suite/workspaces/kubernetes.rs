@@ -1,17 +1,23 @@
-//! The Kubernetes driver against the in-process API server: resources built as Che builds them,
-//! phases, patches, Terminating, and every way the cluster can fail.
+//! The Kubernetes driver against the in-process API server: Che's calls in Che's order, phases,
+//! stale phases, patches, Terminating, and every way the cluster can fail. What the objects hold,
+//! field for field, is `golden.rs`'s.
 
 use std::sync::Arc;
 
 use fawkes_portal::config::Settings;
+use fawkes_portal::workspaces::che::CheSettings;
 use fawkes_portal::workspaces::cluster::kube::KubeCluster;
 use fawkes_portal::workspaces::cluster::{Cluster, ClusterError};
-use fawkes_portal::workspaces::model::{NewWorkspace, Owner, WorkspaceId, WorkspaceStatus};
+use fawkes_portal::workspaces::generate::{self, Build};
+use fawkes_portal::workspaces::model::{
+    NewWorkspace, Owner, Resources, WorkspaceId, WorkspaceStatus,
+};
 use serde_json::{Value, json};
 
 use super::kube_server::{KubeServer, Trouble, write_kubeconfig};
 
-pub const NS: &str = "tester-workspaces";
+/// The test user's namespace: Che's default template, `<username>-che`.
+pub const NS: &str = "tester-che";
 
 pub fn settings_for(kubeconfig: &std::path::Path, settings: &mut Settings) {
     settings.workspaces.cluster.mode = "kubeconfig".into();
@@ -29,7 +35,9 @@ async fn driver(kubeconfig: &std::path::Path) -> KubeCluster {
 }
 
 fn new_workspace(owner: &str, name: &str) -> NewWorkspace {
-    NewWorkspace {
+    let config = Settings::default().validate().unwrap().workspaces;
+    let che = CheSettings::new(&config, None);
+    let mut new = NewWorkspace {
         id: WorkspaceId::generate(),
         name: name.into(),
         namespace: NS.into(),
@@ -44,7 +52,24 @@ fn new_workspace(owner: &str, name: &str) -> NewWorkspace {
         devfile_name: "py".into(),
         devfile_version: "1.0.0".into(),
         now: "2026-11-27T10:00:00.000Z".into(),
-    }
+        resources: Resources::default(),
+    };
+    let build = Build {
+        new: &new,
+        name,
+        namespace: NS,
+        che: &che,
+        editor: &config.editor,
+        editor_image: &config.editor_image,
+        routing_class: &config.routing_class,
+        parent_sets_storage_type: false,
+    };
+    let resources = Resources {
+        devworkspace: generate::devworkspace(&build),
+        editor: generate::editor::template(&build, ""),
+    };
+    new.resources = resources;
+    new
 }
 
 /// A DevWorkspace as our driver labels it, for setting up the cluster directly.
@@ -65,78 +90,37 @@ pub fn devworkspace(id: &str, name: &str, namespace: &str, owner: &str, started:
 }
 
 #[tokio::test]
-async fn a_workspace_is_created_as_che_creates_it() {
+async fn a_workspace_is_created_with_ches_calls_in_ches_order() {
     let server = KubeServer::start(&[NS]).await;
     let cluster = driver(&server.kubeconfig).await;
     let new = new_workspace("user:default/tester", "py-ab12");
     let created = cluster.create(&new).await.unwrap();
     assert_eq!(created.status, WorkspaceStatus::Starting);
     assert_eq!(created.id, new.id);
-    let log: Vec<String> = server.take_log();
-    let calls: Vec<&str> = log
-        .iter()
-        .map(String::as_str)
-        .filter(|l| !l.starts_with("content-type"))
-        .collect();
+    let log = server.take_log();
+    let calls: Vec<&str> = log.iter().map(String::as_str).collect();
+    // Created stopped, then its editor template, then Che's start (a JSON patch).
     assert_eq!(
         calls,
         [
-            "POST /apis/workspace.devfile.io/v1alpha2/namespaces/tester-workspaces/devworkspaces?",
-            "POST /apis/workspace.devfile.io/v1alpha2/namespaces/tester-workspaces/devworkspacetemplates?",
-            "PATCH /apis/workspace.devfile.io/v1alpha2/namespaces/tester-workspaces/devworkspaces/py-ab12?",
+            "POST /apis/workspace.devfile.io/v1alpha2/namespaces/tester-che/devworkspaces?",
+            "POST /apis/workspace.devfile.io/v1alpha2/namespaces/tester-che/devworkspacetemplates?",
+            "PATCH /apis/workspace.devfile.io/v1alpha2/namespaces/tester-che/devworkspaces/py-ab12?",
+            "content-type application/json-patch+json",
         ],
         "{log:?}"
     );
-    assert!(log.contains(&"content-type application/merge-patch+json".to_owned()));
-
     let dw = server.object("devworkspaces", NS, "py-ab12").unwrap();
     assert_eq!(dw["spec"]["started"], true);
-    assert_eq!(dw["spec"]["routingClass"], "che");
-    assert_eq!(
-        dw["spec"]["contributions"],
-        json!([{"name": "editor", "kubernetes": {"name": "che-code-py-ab12"}}])
-    );
-    let template = &dw["spec"]["template"];
-    assert!(template.get("schemaVersion").is_none() && template.get("metadata").is_none());
-    assert_eq!(template["components"][0]["name"], "tools");
-    assert_eq!(
-        template["attributes"]["controller.devfile.io/use-starter-project"],
-        "fastapi"
-    );
-    let annotations = &dw["metadata"]["annotations"];
-    assert_eq!(
-        annotations["che.eclipse.org/devfile-source"],
-        "factory:\n  params: url=https://example.com/devfile.yaml\n"
-    );
-    assert_eq!(
-        annotations["che.eclipse.org/last-updated-timestamp"],
-        "2026-11-27T10:00:00.000Z"
-    );
-    assert_eq!(
-        annotations["che.eclipse.org/che-editor"],
-        "che-incubator/che-code/latest"
-    );
-    assert_eq!(
-        annotations["che.eclipse.org/devfile"],
-        "schemaVersion: 2.2.2\n"
-    );
-    assert_eq!(
-        dw["metadata"]["labels"]["fawkes.dev/workspace-id"],
-        new.id.as_str()
-    );
-
+    // Both objects passed the CRD schema; the template is owned without blocking its owner's
+    // deletion (which would need `update` on devworkspaces/finalizers).
     let dwt = server
         .object("devworkspacetemplates", NS, "che-code-py-ab12")
         .unwrap();
-    let owner = &dwt["metadata"]["ownerReferences"][0];
-    assert_eq!(owner["kind"], "DevWorkspace");
-    assert_eq!(owner["name"], "py-ab12");
-    assert_eq!(owner["uid"], dw["metadata"]["uid"]);
-    let main = &dwt["spec"]["components"][1]["container"]["endpoints"][0];
-    assert_eq!(main["attributes"]["type"], "main");
     assert_eq!(
-        dwt["spec"]["events"]["preStart"],
-        json!(["init-container-command"])
+        dwt["metadata"]["ownerReferences"],
+        json!([{"apiVersion": "workspace.devfile.io/v1alpha2", "kind": "devworkspace",
+                "name": "py-ab12", "uid": dw["metadata"]["uid"]}])
     );
 
     // The name is taken now; a missing namespace is reported as such.
@@ -149,13 +133,43 @@ async fn a_workspace_is_created_as_che_creates_it() {
     );
     let mut elsewhere = new_workspace("user:default/tester", "py-cd34");
     elsewhere.namespace = "nowhere".into();
+    elsewhere.resources.devworkspace["metadata"]["namespace"] = json!("nowhere");
     assert!(
         matches!(cluster.create(&elsewhere).await, Err(ClusterError::NamespaceMissing(ref n)) if n == "nowhere")
     );
 }
 
 #[tokio::test]
-async fn phases_map_to_statuses_and_lookups_are_one_label_selected_list() {
+async fn blocking_the_owners_deletion_is_refused_as_the_api_server_refuses_it() {
+    let server = KubeServer::start(&[NS]).await;
+    let cluster = driver(&server.kubeconfig).await;
+    let mut new = new_workspace("user:default/tester", "py-1");
+    // The old layout: blockOwnerDeletion on the editor template's owner reference.
+    new.resources.editor["metadata"]["ownerReferences"][0]["blockOwnerDeletion"] = json!(true);
+    match cluster.create(&new).await {
+        Err(ClusterError::Forbidden {
+            verb,
+            resource,
+            namespace,
+        }) => {
+            assert_eq!(
+                (verb.as_str(), resource.as_str(), namespace.as_deref()),
+                (
+                    "update",
+                    "devworkspaces/finalizers.workspace.devfile.io",
+                    Some(NS)
+                )
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing half-made is left behind.
+    assert!(server.objects("devworkspaces").is_empty());
+    assert!(server.objects("devworkspacetemplates").is_empty());
+}
+
+#[tokio::test]
+async fn phases_and_what_was_asked_map_to_statuses() {
     let server = KubeServer::start(&[NS]).await;
     let cluster = driver(&server.kubeconfig).await;
     let owner = Owner::new("user:default/tester");
@@ -163,72 +177,98 @@ async fn phases_map_to_statuses_and_lookups_are_one_label_selected_list() {
         .create(&new_workspace(owner.subject(), "py-1"))
         .await
         .unwrap();
-    server.take_log();
+    let running = json!({"phase": "Running", "mainUrl": "https://che.example.com/x/"});
     let cases = [
         (
+            true,
             json!({"phase": "Starting", "devworkspaceId": "workspace1a2b"}),
             WorkspaceStatus::Starting,
             None,
         ),
+        (true, running.clone(), WorkspaceStatus::Running, None),
+        // Stopped, and the operator has not acted yet: never the stale Running.
+        (false, running.clone(), WorkspaceStatus::Stopping, None),
         (
-            json!({"phase": "Running", "mainUrl": "https://che.example.com/tester/py-1/3100/"}),
-            WorkspaceStatus::Running,
-            None,
-        ),
-        (
+            false,
             json!({"phase": "Stopping"}),
             WorkspaceStatus::Stopping,
             None,
         ),
-        (json!({"phase": "Stopped"}), WorkspaceStatus::Stopped, None),
         (
+            false,
+            json!({"phase": "Stopped"}),
+            WorkspaceStatus::Stopped,
+            None,
+        ),
+        // Started again before the operator saw it stop.
+        (
+            true,
+            json!({"phase": "Stopped"}),
+            WorkspaceStatus::Starting,
+            None,
+        ),
+        (
+            true,
+            json!({"phase": "Stopping"}),
+            WorkspaceStatus::Starting,
+            None,
+        ),
+        (
+            false,
             json!({"phase": "Failing", "message": "Container tools has state CrashLoopBackOff"}),
             WorkspaceStatus::Failed,
             Some("Container tools has state CrashLoopBackOff"),
         ),
         (
+            false,
             json!({"phase": "Failed", "message": "couldn't find any merge contribution target component"}),
             WorkspaceStatus::Failed,
             Some("couldn't find any merge contribution target component"),
         ),
         (
+            false,
             json!({"phase": "Error"}),
             WorkspaceStatus::Failed,
             Some("the workspace failed to start"),
         ),
         (
+            true,
             json!({"phase": "Terminating"}),
             WorkspaceStatus::Stopping,
             None,
         ),
     ];
-    for (status, expected, message) in cases {
+    for (started, status, expected, message) in cases {
+        let workspace = cluster.find(&owner, &created.id).await.unwrap().unwrap();
+        cluster
+            .set_started(&workspace, started, "2026-11-27T11:00:00.000Z")
+            .await
+            .unwrap();
         server.set_status(NS, "py-1", status.clone());
         let found = cluster.find(&owner, &created.id).await.unwrap().unwrap();
-        assert_eq!(found.status, expected, "{status}");
+        assert_eq!(
+            (found.status, found.started),
+            (expected, started),
+            "{status}"
+        );
         assert_eq!(found.message.as_deref(), message, "{status}");
     }
-    server.set_status(
-        NS,
-        "py-1",
-        json!({"phase": "Running", "mainUrl": "https://che.example.com/x/"}),
-    );
+    server.set_status(NS, "py-1", running);
+    server.take_log();
     let listed = cluster.list(&owner).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(
         listed[0].main_url.as_deref(),
         Some("https://che.example.com/x/")
     );
-    assert_eq!(listed[0].last_used, "2026-11-27T10:00:00.000Z");
     let log = server.take_log();
     let selector = format!("fawkes.dev%2Fowner%3D{}", owner.label());
+    assert_eq!(log.len(), 1, "one label-selected list: {log:?}");
     assert!(
-        log.iter()
-            .all(|l| l.starts_with("GET /apis/workspace.devfile.io/v1alpha2/devworkspaces?")),
+        log[0].starts_with("GET /apis/workspace.devfile.io/v1alpha2/devworkspaces?")
+            && log[0].contains(&selector),
         "{log:?}"
     );
-    assert!(log.last().unwrap().contains(&selector), "{log:?}");
-    assert!(log[0].contains("fawkes.dev%2Fworkspace-id%3D"), "{log:?}");
 }
 
 #[tokio::test]
@@ -241,7 +281,6 @@ async fn stop_start_and_delete_as_che_does_them() {
         .create(&new_workspace(owner.subject(), "py-1"))
         .await
         .unwrap();
-    server.take_log();
     cluster
         .set_started(&workspace, false, "2026-11-27T11:00:00.000Z")
         .await
@@ -250,6 +289,7 @@ async fn stop_start_and_delete_as_che_does_them() {
         server.object("devworkspaces", NS, "py-1").unwrap()["spec"]["started"],
         false
     );
+    let before = server.object("devworkspaces", NS, "py-1").unwrap();
     cluster
         .set_started(&workspace, true, "2026-11-27T12:00:00.000Z")
         .await
@@ -260,21 +300,37 @@ async fn stop_start_and_delete_as_che_does_them() {
         dw["metadata"]["annotations"]["che.eclipse.org/last-updated-timestamp"],
         "2026-11-27T12:00:00.000Z"
     );
-    let log = server.take_log();
-    assert_eq!(
-        log.iter()
-            .filter(|l| *l == "content-type application/json-patch+json")
-            .count(),
-        2,
-        "{log:?}"
-    );
+    // Every write moved the resourceVersion on.
+    let version = |o: &Value| {
+        o["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(version(&dw) > version(&before));
 
-    // Deletion passes through Terminating while the operator's finalizers run.
+    // Deletion passes through Terminating while the operator's finalizers run; a start then is
+    // refused, and the object is left alone.
     cluster.delete(&workspace).await.unwrap();
     let listed = cluster.list(&owner).await.unwrap();
     assert_eq!(listed[0].status, WorkspaceStatus::Stopping);
+    assert!(listed[0].terminating);
+    let terminating = server.object("devworkspaces", NS, "py-1").unwrap();
+    assert!(matches!(
+        cluster.set_started(&listed[0], true, "2026-11-27T13:00:00.000Z").await,
+        Err(ClusterError::Terminating(ref n)) if n == "py-1"
+    ));
+    assert_eq!(
+        server.object("devworkspaces", NS, "py-1").unwrap(),
+        terminating
+    );
+    // Once the finalizers are done the workspace is gone, and the garbage collector took the
+    // editor template it owned.
+    assert_eq!(server.objects("devworkspacetemplates").len(), 1);
     server.finish_deletions();
     assert!(cluster.list(&owner).await.unwrap().is_empty());
+    assert!(server.objects("devworkspacetemplates").is_empty());
     assert!(matches!(
         cluster.delete(&workspace).await,
         Err(ClusterError::NotFound)
@@ -299,10 +355,17 @@ async fn cluster_failures_are_classified() {
         other => panic!("{other:?}"),
     }
     server.trouble(Trouble::Forbidden);
-    assert!(matches!(
-        cluster.list(&owner).await,
-        Err(ClusterError::CredentialsRefused(_))
-    ));
+    match cluster.list(&owner).await {
+        Err(ClusterError::Forbidden {
+            verb,
+            resource,
+            namespace,
+        }) => assert_eq!(
+            (verb.as_str(), resource.as_str(), namespace),
+            ("list", "devworkspaces.workspace.devfile.io", None)
+        ),
+        other => panic!("{other:?}"),
+    }
     server.trouble(Trouble::Broken);
     assert!(matches!(
         cluster.list(&owner).await,
@@ -329,4 +392,68 @@ async fn cluster_failures_are_classified() {
         refused.list(&owner).await,
         Err(ClusterError::CredentialsRefused(_))
     ));
+}
+
+#[tokio::test]
+async fn a_write_with_a_stale_resource_version_is_a_conflict() {
+    let server = KubeServer::start(&[NS]).await;
+    let cluster = driver(&server.kubeconfig).await;
+    let owner = Owner::new("user:default/tester");
+    let workspace = cluster
+        .create(&new_workspace(owner.subject(), "py-1"))
+        .await
+        .unwrap();
+    let object = server.object("devworkspaces", NS, "py-1").unwrap();
+    // Another client (the operator) writes meanwhile.
+    server.set_status(NS, "py-1", json!({"phase": "Running"}));
+    let client = reqwest::Client::new();
+    let url = format!(
+        "http://{}/apis/workspace.devfile.io/v1alpha2/namespaces/{NS}/devworkspaces/py-1",
+        server.addr
+    );
+    let stale = json!({"metadata": {"resourceVersion": object["metadata"]["resourceVersion"]},
+                       "spec": {"started": false}});
+    let response = client
+        .patch(&url)
+        .bearer_auth(super::kube_server::TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .body(stale.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["reason"], "Conflict");
+    // Through the object's endpoint, a status is not written; through the status subresource it is.
+    let response = client
+        .patch(&url)
+        .bearer_auth(super::kube_server::TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"status": {"phase": "Failed"}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        server.object("devworkspaces", NS, "py-1").unwrap()["status"]["phase"],
+        "Running"
+    );
+    let response = client
+        .patch(format!("{url}/status"))
+        .bearer_auth(super::kube_server::TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"status": {"phase": "Failed"}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        server.object("devworkspaces", NS, "py-1").unwrap()["status"]["phase"],
+        "Failed"
+    );
+    // The driver's start reads first, so it is not refused.
+    cluster
+        .set_started(&workspace, true, "2026-11-27T12:00:00.000Z")
+        .await
+        .unwrap();
 }

@@ -1,5 +1,6 @@
 //! The Kubernetes driver through HTTP: creation from a served devfile, isolation between users,
-//! and cluster trouble as 503/502 bodies that never leak internals.
+//! starting and stopping as the user sees it, and cluster trouble as 503/502 bodies that never
+//! leak internals (an RBAC refusal says which permission is missing).
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -41,7 +42,7 @@ async fn over_http_cluster_trouble_is_503_or_502_and_never_leaks() {
         (
             Trouble::Forbidden,
             502,
-            "Kubernetes API refused the portal's credentials: an administrator must check its access to DevWorkspaces",
+            "Kubernetes API forbids the portal to list devworkspaces.workspace.devfile.io cluster-wide: an administrator must grant it (docs/CHE.md lists the permissions the portal needs)",
         ),
     ] {
         server.trouble(trouble);
@@ -82,7 +83,7 @@ async fn over_http_cluster_trouble_is_503_or_502_and_never_leaks() {
 
 #[tokio::test]
 async fn over_http_users_reach_only_their_own_workspaces() {
-    let server = KubeServer::start(&[NS, "jane-workspaces"]).await;
+    let server = KubeServer::start(&[NS, "jane-che"]).await;
     let app = app_on(&server.kubeconfig).await;
     let mine = "workspace-00000000000a";
     let janes = "workspace-00000000000b";
@@ -92,7 +93,7 @@ async fn over_http_users_reach_only_their_own_workspaces() {
     );
     server.insert(
         "devworkspaces",
-        devworkspace(janes, "janes", "jane-workspaces", "user:default/jane", true),
+        devworkspace(janes, "janes", "jane-che", "user:default/jane", true),
     );
     let listed = app.get("/api/che-launcher/workspaces").await;
     assert_eq!(listed.status, StatusCode::OK);
@@ -107,7 +108,7 @@ async fn over_http_users_reach_only_their_own_workspaces() {
     );
     assert_eq!(
         body["workspaces"][0]["ideUrl"],
-        "https://che.127.0.0.1.nip.io/dashboard/#/ide/tester-workspaces/mine"
+        "https://che.127.0.0.1.nip.io/dashboard/#/ide/tester-che/mine"
     );
 
     for (method, suffix) in [
@@ -129,9 +130,7 @@ async fn over_http_users_reach_only_their_own_workspaces() {
         assert_eq!(response.json(), json!({"error": "Workspace not found"}));
     }
     assert_eq!(
-        server
-            .object("devworkspaces", "jane-workspaces", "janes")
-            .unwrap()["spec"]["started"],
+        server.object("devworkspaces", "jane-che", "janes").unwrap()["spec"]["started"],
         true
     );
 
@@ -152,6 +151,25 @@ async fn over_http_users_reach_only_their_own_workspaces() {
         .await;
     assert_eq!(stop.status, StatusCode::ACCEPTED);
     assert_eq!(stop.json()["status"], "Stopping");
+    // Started again before the operator reports anything: Starting, never the stale Running.
+    server.set_status(NS, "mine", json!({"phase": "Running"}));
+    let restart = app
+        .send(
+            Request::post(format!("/api/che-launcher/workspaces/{mine}/start"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(restart.status, StatusCode::ACCEPTED);
+    assert_eq!(restart.json()["status"], "Starting");
+    let again = app
+        .send(
+            Request::post(format!("/api/che-launcher/workspaces/{mine}/stop"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.json()["status"], "Stopping");
     server.set_status(NS, "mine", json!({"phase": "Stopped"}));
     let stopped = app
         .get("/api/che-launcher/workspaces?status=Stopped")
@@ -247,18 +265,22 @@ async fn over_http_a_devfile_becomes_a_devworkspace() {
         json!({"error": "The cluster refused the workspace: admission webhook \"validate.devworkspace-controller.svc\" denied the request: container tools is marked merge-contribution twice"})
     );
 
-    let service = app.issue(&TokenSubject::service("ci-bot").unwrap());
-    let request = Request::post("/api/che-launcher/workspaces")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {service}"))
-        .body(Body::from(
-            json!({"devfileUrl": url, "namespace": "no-such-namespace"}).to_string(),
-        ))
-        .unwrap();
-    let missing = app.send(request).await;
-    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        missing.json(),
-        json!({"error": "Namespace 'no-such-namespace' does not exist on the cluster: ask a platform administrator to create it"})
+    // Credentials in the URL are refused before anything is fetched or stored.
+    let secret = url.replacen("https://", "https://user:secret@", 1);
+    let refused = create(json!({"devfileUrl": secret})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("may not carry credentials"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        server
+            .objects("devworkspaces")
+            .iter()
+            .all(|dw| !dw.to_string().contains("secret"))
     );
 }

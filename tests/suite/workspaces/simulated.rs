@@ -150,19 +150,18 @@ async fn a_simulated_workspace_lives_through_its_lifecycle() {
             && id[10..].bytes().all(|b| b.is_ascii_hexdigit()),
         "{id}"
     );
-    assert!(
-        name.starts_with("goldenpath-python-") && name.len() == 22,
-        "{name}"
-    );
+    // As Che names it: the devfile's metadata.name (a suffix only when the name is taken).
+    assert_eq!(name, "goldenpath-python");
     assert_eq!(body["status"], "Starting");
-    assert_eq!(body["namespace"], "tester-workspaces");
+    // Che's default namespace template, <username>-che.
+    assert_eq!(body["namespace"], "tester-che");
     assert_eq!(
         body["devfile"],
         json!({"name": "goldenpath-python", "version": "1.0.0"})
     );
     assert_eq!(
         body["ideUrl"],
-        format!("https://che.127.0.0.1.nip.io/dashboard/#/ide/tester-workspaces/{name}")
+        format!("https://che.127.0.0.1.nip.io/dashboard/#/ide/tester-che/{name}")
     );
     assert!(body.get("warnings").is_none());
 
@@ -239,8 +238,8 @@ async fn a_simulated_workspace_lives_through_its_lifecycle() {
 
 #[tokio::test]
 async fn names_namespaces_and_conflicts() {
-    let launcher = Launcher::start(|_| {}).await;
-    let created = launcher.create(json!({"devfileUrl": "/devfile.yaml", "name": "my-python-workspace", "namespace": "tester-workspaces"})).await;
+    let launcher = Launcher::start(|s| s.workspaces.max_running_per_user = 10).await;
+    let created = launcher.create(json!({"devfileUrl": "/devfile.yaml", "name": "my-python-workspace", "namespace": "tester-che"})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     assert_eq!(created.json()["name"], "my-python-workspace");
     let taken = launcher
@@ -251,48 +250,51 @@ async fn names_namespaces_and_conflicts() {
         taken.json(),
         json!({"error": "Workspace with name 'my-python-workspace' already exists"})
     );
+    // The devfile's name, then (taken) the name and a suffix, as Che does.
+    let first = launcher
+        .create(json!({"devfileUrl": "/devfile.yaml"}))
+        .await;
+    assert_eq!(first.json()["name"], "goldenpath-python");
+    let second = launcher
+        .create(json!({"devfileUrl": "/devfile.yaml"}))
+        .await;
+    let suffixed = second.json()["name"].as_str().unwrap().to_owned();
+    assert!(
+        suffixed.starts_with("goldenpath-python-")
+            && suffixed.len() == "goldenpath-python-".len() + 4,
+        "{suffixed}"
+    );
 
-    // No metadata.name: "workspace" plus a suffix.
+    // No metadata.name: the URL's last segment plus a suffix (Che's project name).
     let unnamed = launcher
         .create(json!({"devfileUrl": "/no-name.yaml"}))
         .await;
     assert_eq!(unnamed.status, StatusCode::CREATED, "{}", unnamed.text());
+    let name = unnamed.json()["name"].as_str().unwrap().to_owned();
     assert!(
-        unnamed.json()["name"]
-            .as_str()
-            .unwrap()
-            .starts_with("workspace-")
+        name.starts_with("no-name-yaml-") && name.len() == "no-name-yaml-".len() + 4,
+        "{name}"
     );
     assert_eq!(
         unnamed.json()["devfile"],
-        json!({"name": "workspace", "version": ""})
+        json!({"name": name, "version": ""})
     );
 
     let theirs = launcher
-        .create(json!({"devfileUrl": "/devfile.yaml", "namespace": "jane-workspaces"}))
+        .create(json!({"devfileUrl": "/devfile.yaml", "namespace": "jane-che"}))
         .await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
     assert_eq!(
         theirs.json(),
-        json!({"error": "Namespace 'jane-workspaces' is not yours: use 'tester-workspaces' (or leave namespace out)"})
+        json!({"error": "Namespace 'jane-che' is not yours: use 'tester-che' (or leave namespace out)"})
     );
 
+    // A service principal has a namespace of its own too, and only that one.
     let service = launcher
         .app
         .issue(&TokenSubject::service("ci-bot").unwrap());
-    let no_namespace = launcher
-        .create_as(json!({"devfileUrl": "/devfile.yaml"}), Some(&service))
-        .await;
-    assert_eq!(no_namespace.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        no_namespace.json(),
-        json!({"error": "namespace is required: a service principal has no default namespace"})
-    );
     let by_service = launcher
-        .create_as(
-            json!({"devfileUrl": "/devfile.yaml", "namespace": "ci-workspaces"}),
-            Some(&service),
-        )
+        .create_as(json!({"devfileUrl": "/devfile.yaml"}), Some(&service))
         .await;
     assert_eq!(
         by_service.status,
@@ -300,22 +302,103 @@ async fn names_namespaces_and_conflicts() {
         "{}",
         by_service.text()
     );
-    assert_eq!(by_service.json()["namespace"], "ci-workspaces");
+    let service_namespace = by_service.json()["namespace"].as_str().unwrap().to_owned();
+    assert!(
+        service_namespace.starts_with("ci-bot--") && service_namespace.ends_with("-che"),
+        "{service_namespace}"
+    );
+    let elsewhere = launcher
+        .create_as(
+            json!({"devfileUrl": "/devfile.yaml", "namespace": "tester-che"}),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
     // The service's workspaces are its own.
-    assert_eq!(launcher.list("").await["total"], 2);
+    assert_eq!(launcher.list("").await["total"], 4);
 }
 
+/// Issue #12 item 3: entity refs that made one namespace now each have their own, stable one.
 #[tokio::test]
-async fn user_names_become_dns_labels_in_the_namespace_template() {
-    let launcher = Launcher::start(|s| s.workspaces.namespace_template = "che-{user}".into()).await;
-    let token = launcher
-        .app
-        .issue(&TokenSubject::user("John.Doe_42").unwrap());
-    let created = launcher
-        .create_as(json!({"devfileUrl": "/devfile.yaml"}), Some(&token))
+async fn distinct_users_never_share_a_namespace() {
+    let launcher =
+        Launcher::start(|s| s.workspaces.namespace_template = "{user}-workspaces".into()).await;
+    let mut namespaces = std::collections::BTreeMap::new();
+    for user in [
+        "john-doe",
+        "john.doe",
+        "john_doe",
+        "John-Doe",
+        "user:team-a/john-doe",
+    ] {
+        let token = launcher.app.issue(&TokenSubject::user(user).unwrap());
+        for _ in 0..2 {
+            let created = launcher
+                .create_as(json!({"devfileUrl": "/devfile.yaml"}), Some(&token))
+                .await;
+            assert_eq!(
+                created.status,
+                StatusCode::CREATED,
+                "{user}: {}",
+                created.text()
+            );
+            let namespace = created.json()["namespace"].as_str().unwrap().to_owned();
+            // Stable: the same user, the same namespace.
+            assert_eq!(
+                namespaces.entry(user).or_insert(namespace.clone()),
+                &namespace
+            );
+        }
+    }
+    let distinct: std::collections::BTreeSet<&String> = namespaces.values().collect();
+    assert_eq!(distinct.len(), 5, "{namespaces:?}");
+    // A user whose name is already a plain DNS label keeps the seed's form.
+    assert_eq!(namespaces["john-doe"], "john-doe-workspaces");
+    assert!(
+        namespaces["john.doe"].starts_with("john-doe--"),
+        "{namespaces:?}"
+    );
+    // Nobody may ask for someone else's.
+    let dotted = launcher.app.issue(&TokenSubject::user("john.doe").unwrap());
+    let refused = launcher
+        .create_as(
+            json!({"devfileUrl": "/devfile.yaml", "namespace": "john-doe-workspaces"}),
+            Some(&dotted),
+        )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    assert_eq!(created.json()["namespace"], "che-john-doe-42");
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// A namespace another principal claimed first (a changed template, a hash collision) is refused
+/// whatever the template says, and nothing is created in it.
+#[tokio::test]
+async fn a_namespace_claimed_by_another_principal_is_refused() {
+    let launcher = Launcher::start(|_| {}).await;
+    let store = fawkes_portal::workspaces::store::for_database(&launcher.app.app.state().db);
+    assert_eq!(
+        store
+            .claim_namespace("tester-che", "someone-else", 0)
+            .await
+            .unwrap(),
+        "someone-else"
+    );
+    let refused = launcher
+        .create(json!({"devfileUrl": "/devfile.yaml"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json(),
+        json!({"error": "Namespace 'tester-che' belongs to another user: ask a platform administrator to give your user its own namespace"})
+    );
+    assert_eq!(launcher.list("").await["total"], 0);
+    // The first claim stays.
+    assert_eq!(
+        store
+            .claim_namespace("tester-che", "tester", 1)
+            .await
+            .unwrap(),
+        "someone-else"
+    );
 }
 
 #[tokio::test]
