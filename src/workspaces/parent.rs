@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use super::cluster::Cluster;
+use super::cluster::{Cluster, ClusterError};
 use super::devfile::{self, flatten};
 use super::service::WorkspaceError;
 use super::source::DevfileSource;
@@ -157,11 +157,11 @@ impl Parents<'_> {
                 }
             }
             Location::Template { namespace, name } => {
-                let template = self
-                    .cluster
-                    .template(namespace, name)
-                    .await
-                    .map_err(WorkspaceError::from)?;
+                let template = match self.cluster.template(namespace, name).await {
+                    Ok(template) => template,
+                    Err(ClusterError::Rejected(reason)) => return Err(refused(reason)),
+                    Err(other) => return Err(other.into()),
+                };
                 let allowed = template
                     .as_ref()
                     .is_some_and(|t| importable(t, self.namespace));

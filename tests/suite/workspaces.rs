@@ -10,6 +10,7 @@ pub mod kube_server;
 pub mod kubernetes;
 mod kubernetes_http;
 mod namespaces;
+mod parents;
 mod requests;
 pub mod simulated;
 mod store;
