@@ -6,6 +6,7 @@ mod devfile;
 mod devfile_versions;
 mod flatten;
 mod golden;
+mod kube_api;
 pub mod kube_server;
 pub mod kubernetes;
 mod kubernetes_http;

@@ -1,13 +1,18 @@
-//! Namespaces on a cluster, over HTTP: found as Che finds them (a namespace labelled for the user,
-//! else the CheCluster's template, read from the cluster when the portal may), provisioned as Che
-//! provisions them, never another user's; and the other settings read from the CheCluster.
+//! Namespaces over HTTP: one per principal, never shared (simulated, where only the template and
+//! the database's claims decide); on a cluster, found as Che finds them (a namespace labelled for
+//! the user, else the CheCluster's template, read from the cluster when the portal may),
+//! provisioned as Che provisions them, never another user's; and the other settings read from the
+//! CheCluster.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
+use fawkes_portal::auth::issuer::TokenSubject;
+
 use super::kube_server::KubeServer;
 use super::kubernetes::settings_for;
+use super::simulated::Launcher;
 use crate::support::https::HttpsServer;
 use crate::support::{TestApp, TestResponse};
 
@@ -266,4 +271,87 @@ async fn a_terminating_workspace_cannot_be_started() {
     );
     let listed = cluster.app.get("/api/che-launcher/workspaces").await.json();
     assert_eq!(listed["workspaces"][0]["status"], "Stopping");
+}
+
+/// Issue #12 item 3: entity refs that made one namespace now each have their own, stable one.
+#[tokio::test]
+async fn distinct_users_never_share_a_namespace() {
+    let launcher =
+        Launcher::start(|s| s.workspaces.namespace_template = "{user}-workspaces".into()).await;
+    let mut namespaces = std::collections::BTreeMap::new();
+    for user in [
+        "john-doe",
+        "john.doe",
+        "john_doe",
+        "John-Doe",
+        "user:team-a/john-doe",
+    ] {
+        let token = launcher.app.issue(&TokenSubject::user(user).unwrap());
+        for _ in 0..2 {
+            let created = launcher
+                .create_as(json!({"devfileUrl": "/devfile.yaml"}), Some(&token))
+                .await;
+            assert_eq!(
+                created.status,
+                StatusCode::CREATED,
+                "{user}: {}",
+                created.text()
+            );
+            let namespace = created.json()["namespace"].as_str().unwrap().to_owned();
+            // Stable: the same user, the same namespace.
+            assert_eq!(
+                namespaces.entry(user).or_insert(namespace.clone()),
+                &namespace
+            );
+        }
+    }
+    let distinct: std::collections::BTreeSet<&String> = namespaces.values().collect();
+    assert_eq!(distinct.len(), 5, "{namespaces:?}");
+    // A user whose name is already a plain DNS label keeps the seed's form.
+    assert_eq!(namespaces["john-doe"], "john-doe-workspaces");
+    assert!(
+        namespaces["john.doe"].starts_with("john-doe--"),
+        "{namespaces:?}"
+    );
+    // Nobody may ask for someone else's.
+    let dotted = launcher.app.issue(&TokenSubject::user("john.doe").unwrap());
+    let refused = launcher
+        .create_as(
+            json!({"devfileUrl": "/devfile.yaml", "namespace": "john-doe-workspaces"}),
+            Some(&dotted),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// A namespace another principal claimed first (a changed template, a hash collision) is refused
+/// whatever the template says, and nothing is created in it.
+#[tokio::test]
+async fn a_namespace_claimed_by_another_principal_is_refused() {
+    let launcher = Launcher::start(|_| {}).await;
+    let store = fawkes_portal::workspaces::store::for_database(&launcher.app.app.state().db);
+    assert_eq!(
+        store
+            .claim_namespace("tester-che", "someone-else", 0)
+            .await
+            .unwrap(),
+        "someone-else"
+    );
+    let refused = launcher
+        .create(json!({"devfileUrl": "/devfile.yaml"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json(),
+        json!({"error": "Namespace 'tester-che' belongs to another user: ask a platform administrator to give your user its own namespace"})
+    );
+    assert_eq!(launcher.list("").await["total"], 0);
+    // The first claim stays.
+    assert_eq!(
+        store
+            .claim_namespace("tester-che", "tester", 1)
+            .await
+            .unwrap(),
+        "someone-else"
+    );
 }
