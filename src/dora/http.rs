@@ -1,5 +1,7 @@
-//! The DevLake plugin's routes: DevLake-compatible webhooks (service principals only), the DORA
-//! metrics and the deployment history.
+//! The DevLake plugin's routes: DevLake-compatible webhooks (service principals only; bodies read
+//! as DevLake reads them, [`body`]), the DORA metrics and the deployment history.
+
+pub mod body;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -18,8 +20,9 @@ use std::sync::Arc;
 
 use super::DoraService;
 use crate::error::{AppError, ErrorBody};
-use crate::http::extract::{AppJson, AppPath, AppQuery};
+use crate::http::extract::{AppPath, AppQuery};
 use crate::principal::Principal;
+use body::WebhookBody;
 
 /// The caller of a webhook: a service principal. Users get a 403 saying so.
 pub struct WebhookCaller(pub Principal);
@@ -67,7 +70,7 @@ pub async fn post_deployment(
     State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath(project): AppPath<String>,
-    AppJson(body): AppJson<DeploymentWebhook>,
+    WebhookBody(body): WebhookBody<DeploymentWebhook>,
 ) -> Result<Json<Received>, AppError> {
     let id = dora.post_deployment(&project, body).await?;
     Ok(Json(Received { project, id }))
@@ -87,7 +90,7 @@ pub async fn post_incident(
     State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath(project): AppPath<String>,
-    AppJson(body): AppJson<IncidentWebhook>,
+    WebhookBody(body): WebhookBody<IncidentWebhook>,
 ) -> Result<Json<Received>, AppError> {
     let id = dora.post_incident(&project, body).await?;
     Ok(Json(Received { project, id }))
@@ -117,7 +120,8 @@ pub async fn close_incident(
     }))
 }
 
-/// Create or update a pull request (DevLake's pull request webhook body).
+/// Create or update a pull request (DevLake's pull request webhook body), keyed by its
+/// `pullRequestKey` as in DevLake.
 #[utoipa::path(post, path = "/api/devlake/webhooks/{project}/pull-requests", tag = "devlake",
     operation_id = "post_devlake_pull_request",
     params(("project" = String, Path, description = "The DevLake project (catalog project name)")),
@@ -131,7 +135,7 @@ pub async fn post_pull_request(
     State(dora): State<Arc<DoraService>>,
     _caller: WebhookCaller,
     AppPath(project): AppPath<String>,
-    AppJson(body): AppJson<PullRequestWebhook>,
+    WebhookBody(body): WebhookBody<PullRequestWebhook>,
 ) -> Result<Json<Received>, AppError> {
     let id = dora.post_pull_request(&project, body).await?;
     Ok(Json(Received { project, id }))

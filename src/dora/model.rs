@@ -1,13 +1,18 @@
 //! The DevLake webhook bodies (DevLake's webhook plugin; camelCase, DevLake's required fields and defaults)
-//! and the records they become. Parsing checks types and names the field; [`DeploymentWebhook::
-//! into_record`] and friends apply DevLake's rules and defaults.
+//! and the records they become. [`loose`] decodes a body as leniently as DevLake does (any key
+//! case, loosely typed values) and names the field that does not fit; times are read exactly as
+//! DevLake reads them ([`devlake_time`]); [`DeploymentWebhook::into_record`] and friends apply
+//! DevLake's rules and defaults.
+
+pub mod devlake_time;
+pub mod loose;
 
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::calendar::{Millis, parse_timestamp};
+use super::calendar::Millis;
 
-/// A timestamp in one of the formats DevLake accepts (see [`parse_timestamp`]).
+/// A time in one of the forms DevLake accepts (see [`devlake_time`]); text only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookTime(pub Millis);
 
@@ -17,17 +22,15 @@ impl<'de> Deserialize<'de> for WebhookTime {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = WebhookTime;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a timestamp string such as \"2024-06-01T12:00:00Z\"")
+                f.write_str("a time string such as \"2024-06-01T12:00:00Z\"")
             }
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<WebhookTime, E> {
-                parse_timestamp(text).map(WebhookTime).ok_or_else(|| {
-                    E::custom(format!(
-                        "'{text}' is not a timestamp; use RFC 3339 (2024-06-01T12:00:00Z) or \
-                         YYYY-MM-DD HH:MM:SS (UTC)"
-                    ))
-                })
+                devlake_time::parse(text)
+                    .map(WebhookTime)
+                    .map_err(E::custom)
             }
         }
+        // `deserialize_str`: a time is never coerced from a number (see `loose`).
         deserializer.deserialize_str(Visitor)
     }
 }
@@ -412,9 +415,10 @@ pub fn incident_lead_time(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PullRequestWebhook {
-    /// The pull request's id; posting it again updates it.
+    /// Required but, as in DevLake, not the pull request's identity: `pullRequestKey` is.
     pub id: String,
     pub display_title: String,
+    /// The pull request's number (not 0); posting it again updates the pull request.
     pub pull_request_key: i64,
     #[schema(value_type = String, format = DateTime)]
     pub created_date: WebhookTime,
@@ -455,7 +459,7 @@ pub struct PullRequestWebhook {
 /// A pull request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestRecord {
-    /// The pull request's id in its code host, unique per project.
+    /// The decimal `pullRequestKey`: a project's pull requests are keyed by it, as in DevLake.
     pub id: String,
     /// Its title.
     pub title: String,
@@ -489,8 +493,12 @@ impl PullRequestWebhook {
         if let Some(status) = &self.status {
             one_of("status", status, &["OPEN", "CLOSED", "MERGED"])?;
         }
+        required("id", &self.id)?;
+        if self.pull_request_key == 0 {
+            return Err(invalid("pullRequestKey", "must not be 0"));
+        }
         Ok(PullRequestRecord {
-            id: required("id", &self.id)?,
+            id: self.pull_request_key.to_string(),
             title: required("displayTitle", &self.display_title)?,
             pull_request_key: self.pull_request_key,
             status: self.status,
@@ -586,7 +594,7 @@ mod tests {
             ),
             (
                 with(&["startedDate"], "yesterday".into()),
-                "'yesterday' is not a timestamp",
+                "'yesterday' is not a time DevLake accepts",
             ),
         ];
         for (error, expected) in cases {

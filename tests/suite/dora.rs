@@ -6,6 +6,7 @@ mod history;
 mod metrics_api;
 mod properties;
 mod store;
+mod webhook_compat;
 mod webhooks;
 
 use std::sync::Arc;

@@ -62,7 +62,10 @@ pub fn deployment_frequency(
         median_deployment_days_per_month: medians.per_month,
         median_deployment_days_per_six_months: medians.per_six_months,
     };
-    if !facts.iter().any(|f| f.has_deployments) || days.is_empty() {
+    // No successful production deployment in the window: N/A, as DevLake's dashboard shows it
+    // for a window of any length ("N/A. Please check if you have collected deployments."),
+    // whatever else the projects deployed.
+    if deployments == 0 || days.is_empty() {
         return Computed::empty(details);
     }
     let per_week = ratio(deployments * 7, details.days, 100).unwrap_or_default();
@@ -244,7 +247,7 @@ mod tests {
                 window: june,
                 benchmark: Dora2023,
                 finished: &[at("2024-01-01", 1)],
-                value: Some(0.0),
+                value: None,
                 performance: None,
                 weekly: Some(0),
                 monthly: Some(0),
@@ -254,7 +257,17 @@ mod tests {
                 window: june,
                 benchmark: Dora2021,
                 finished: &[at("2024-01-01", 1)],
-                value: Some(0.0),
+                value: None,
+                performance: None,
+                weekly: Some(0),
+                monthly: Some(0),
+            },
+            Case {
+                name: "nothing in 200 days is N/A too",
+                window: long,
+                benchmark: Dora2023,
+                finished: &[at("2023-12-31", 1)],
+                value: None,
                 performance: None,
                 weekly: Some(0),
                 monthly: Some(0),

@@ -223,7 +223,7 @@ async fn devlake_worked_examples() {
             "ex",
             "pull-requests",
             json!({
-                "id": format!("pr{i}"), "displayTitle": "change", "pullRequestKey": i,
+                "id": format!("pr{i}"), "displayTitle": "change", "pullRequestKey": i + 1,
                 "createdDate": at(deployed - minutes * 60_000),
                 "mergedDate": at(deployed - 60_000),
                 "mergeCommitSha": format!("sha-d{i}"),
@@ -367,8 +367,8 @@ async fn a_team_aggregates_its_projects_and_no_scope_means_everything() {
 #[tokio::test]
 async fn trends_compare_with_the_previous_window_of_the_same_length() {
     let app = app().await;
-    // Week 1: 2 deployments; week 2: 4; week 3: 4.
-    let days = [3, 4, 10, 11, 12, 13, 17, 18, 19, 20];
+    // Week 1: 2 deployments; week 2: 4; week 3: 4; week 4: 1.
+    let days = [3, 4, 10, 11, 12, 13, 17, 18, 19, 20, 24];
     for (i, day) in days.iter().enumerate() {
         app.hook(
             "svc",
