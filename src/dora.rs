@@ -27,7 +27,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The plugin's routes under `/api/devlake`.
+/// The plugin's routes under `/api/devlake`, and Fawkes' widget route `/api/dora/metrics`.
 pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -41,4 +41,5 @@ where
         .routes(routes!(http::post_pull_request))
         .routes(routes!(http::dora_metrics))
         .routes(routes!(http::deployment_history))
+        .routes(routes!(http::widget::widget_metrics))
 }

@@ -1,7 +1,9 @@
 //! The DevLake plugin's routes: DevLake-compatible webhooks (service principals only; bodies read
-//! as DevLake reads them, [`body`]), the DORA metrics and the deployment history.
+//! as DevLake reads them, [`body`]), the DORA metrics, the deployment history, and Fawkes' DORA
+//! widget's route ([`widget`]).
 
 pub mod body;
+pub mod widget;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};

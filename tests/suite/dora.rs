@@ -8,6 +8,7 @@ mod properties;
 mod store;
 mod webhook_compat;
 mod webhooks;
+mod widget;
 
 use std::sync::Arc;
 use std::time::Duration;
