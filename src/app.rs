@@ -81,7 +81,7 @@ impl AppState {
             &crate::db::lease::instance_id(&config.data_dir),
         );
         let dora = Arc::new(DoraService::new(
-            crate::dora::store::open(&db),
+            crate::dora::sources(&db),
             Arc::new(CatalogProjects::new(
                 Arc::new(catalog.clone()),
                 ConfiguredTeams::new(config.dora.teams.clone()),

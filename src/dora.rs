@@ -3,6 +3,7 @@
 //!
 //! - [`model`]: the webhook bodies and the records they become;
 //! - [`store`]: where records land, and the per-project facts the metrics read (SQLite, PostgreSQL);
+//! - [`source`]: where the metrics' facts come from ([`source::DoraSource`]);
 //! - [`metrics`]: the four metrics as pure functions of those facts, over [`stats`] (DevLake's
 //!   medians and roundings), [`calendar`] (UTC days, weeks, months) and [`benchmark`] (levels);
 //! - [`directory`]: which projects a team has ([`directory::ProjectDirectory`]): the catalog's
@@ -17,15 +18,29 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod service;
+pub mod source;
 pub mod stats;
 pub mod store;
 
 pub use service::{DoraError, DoraService};
+pub use source::Sources;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::db::Database;
+use source::WebhookSource;
+
+/// Where webhooks land (`db`) and where the metrics read.
+pub fn sources(db: &Database) -> Sources {
+    let store = store::open(db);
+    Sources {
+        facts: Arc::new(WebhookSource(store.clone())),
+        store,
+    }
+}
 
 /// The plugin's routes under `/api/devlake`, and Fawkes' widget route `/api/dora/metrics`.
 pub fn router<S>() -> OpenApiRouter<S>

@@ -7,6 +7,7 @@ use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::db::StoreError;
 use crate::dora::DoraError;
+use crate::dora::source::SourceError;
 use crate::error::AppError;
 use crate::workspaces::cluster::ClusterError;
 use crate::workspaces::service::WorkspaceError;
@@ -50,7 +51,17 @@ impl From<DoraError> for AppError {
             DoraError::Invalid(message) => AppError::BadRequest(message),
             DoraError::NotFound(message) => AppError::NotFound(message),
             DoraError::Store(err) => err.into(),
+            DoraError::Source(err) => err.into(),
             DoraError::Internal(err) => AppError::Internal(err),
+        }
+    }
+}
+
+/// A source's failure.
+impl From<SourceError> for AppError {
+    fn from(err: SourceError) -> Self {
+        match err {
+            SourceError::Store(err) => err.into(),
         }
     }
 }

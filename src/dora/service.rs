@@ -9,6 +9,7 @@ use super::calendar::{DAY_MS, Day, Millis, format_timestamp, parse_timestamp};
 use super::directory::ProjectDirectory;
 use super::metrics::{self, Report, Window};
 use super::model::{DeploymentWebhook, IncidentWebhook, InvalidField, PullRequestWebhook};
+use super::source::{DoraSource, SourceError, Sources};
 use super::store::{DoraStore, HistoryRow};
 use crate::clock::Clock;
 use crate::db::StoreError;
@@ -34,6 +35,9 @@ pub enum DoraError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Reading the facts failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
     /// The project directory failed, or a loading task panicked.
     #[error("{0}")]
     Internal(anyhow::Error),
@@ -94,6 +98,7 @@ pub struct HistoryAnswer {
 /// The DevLake plugin's use cases: storing webhooks, computing metrics, listing deployments.
 pub struct DoraService {
     store: Arc<dyn DoraStore>,
+    source: Arc<dyn DoraSource>,
     directory: Arc<dyn ProjectDirectory>,
     clock: Arc<dyn Clock>,
     default_benchmark: Benchmark,
@@ -102,13 +107,14 @@ pub struct DoraService {
 impl DoraService {
     /// The plugin over `store`, with projects and teams from `directory`, on `clock`, rating by `default_benchmark` when a request names none.
     pub fn new(
-        store: Arc<dyn DoraStore>,
+        sources: Sources,
         directory: Arc<dyn ProjectDirectory>,
         clock: Arc<dyn Clock>,
         default_benchmark: Benchmark,
     ) -> Self {
         Self {
-            store,
+            store: sources.store,
+            source: sources.facts,
             directory,
             clock,
             default_benchmark,
@@ -238,10 +244,10 @@ impl DoraService {
         Ok(self.scope(None, Some(team)).await?.1)
     }
 
-    /// Every team the directory knows, and every project (the directory's and the webhooks').
+    /// Every team the directory knows, and every project (the directory's and the source's).
     pub async fn teams_and_projects(&self) -> Result<(Vec<String>, Vec<String>), DoraError> {
         let teams = self.directory.teams().await.map_err(DoraError::Internal)?;
-        let mut projects: BTreeSet<String> = self.store.projects().await?.into_iter().collect();
+        let mut projects: BTreeSet<String> = self.source.projects().await?.into_iter().collect();
         projects.extend(
             self.directory
                 .projects()
@@ -260,8 +266,8 @@ impl DoraService {
     ) -> Result<Vec<metrics::ProjectFacts>, DoraError> {
         let mut tasks = tokio::task::JoinSet::new();
         for project in projects {
-            let store = self.store.clone();
-            tasks.spawn(async move { store.facts(&project, window, restored).await });
+            let source = self.source.clone();
+            tasks.spawn(async move { source.facts(&project, window, restored).await });
         }
         let mut facts = Vec::with_capacity(tasks.len());
         while let Some(joined) = tasks.join_next().await {
@@ -310,7 +316,7 @@ impl DoraService {
             })?;
             return Ok((Some(team.to_owned()), projects));
         }
-        let mut all: BTreeSet<String> = self.store.projects().await?.into_iter().collect();
+        let mut all: BTreeSet<String> = self.source.projects().await?.into_iter().collect();
         all.extend(
             self.directory
                 .projects()
@@ -326,7 +332,7 @@ impl DoraService {
             .has_project(project)
             .await
             .map_err(DoraError::Internal)?
-            || self.store.has_project(project).await?)
+            || self.source.has_project(project).await?)
     }
 
     /// The newest deployments of `service`, in one environment or all.
@@ -365,7 +371,7 @@ impl DoraService {
         if !self.knows(&service).await? {
             return Err(unknown_project(&service));
         }
-        let (total, deployments) = self.store.history(&service, environments, limit).await?;
+        let (total, deployments) = self.source.history(&service, environments, limit).await?;
         Ok(HistoryAnswer {
             service,
             total,
