@@ -81,7 +81,7 @@ impl AppState {
             &crate::db::lease::instance_id(&config.data_dir),
         );
         let dora = Arc::new(DoraService::new(
-            crate::dora::sources(&db),
+            crate::dora::sources(&config.dora, &db)?,
             Arc::new(CatalogProjects::new(
                 Arc::new(catalog.clone()),
                 ConfiguredTeams::new(config.dora.teams.clone()),

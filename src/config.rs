@@ -448,6 +448,7 @@ impl Settings {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.rate_limit.redis_url = redact_url(&shown.rate_limit.redis_url);
+        shown.dora.devlake.database_url = redact_url(&shown.dora.devlake.database_url);
         if !shown.fetch.github_token.is_empty() {
             shown.fetch.github_token = "***".into();
         }

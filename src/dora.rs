@@ -1,9 +1,11 @@
 //! The DevLake plugin: DORA metrics and deployment history, computed exactly as Apache DevLake's
-//! DORA dashboard does, from DevLake-compatible webhooks.
+//! DORA dashboard does, from DevLake-compatible webhooks, from a running DevLake's database, or
+//! both.
 //!
-//! - [`model`]: the webhook bodies and the records they become;
+//! - [`model`]: the webhook bodies (decoded as loosely as DevLake does) and the records they become;
 //! - [`store`]: where records land, and the per-project facts the metrics read (SQLite, PostgreSQL);
-//! - [`source`]: where the metrics' facts come from ([`source::DoraSource`]);
+//! - [`source`]: where the metrics' facts come from: the store, [`devlake`] (DevLake's domain
+//!   tables on MySQL or MariaDB, read-only), or both;
 //! - [`metrics`]: the four metrics as pure functions of those facts, over [`stats`] (DevLake's
 //!   medians and roundings), [`calendar`] (UTC days, weeks, months) and [`benchmark`] (levels);
 //! - [`directory`]: which projects a team has ([`directory::ProjectDirectory`]): the catalog's
@@ -13,6 +15,7 @@
 
 pub mod benchmark;
 pub mod calendar;
+pub mod devlake;
 pub mod directory;
 pub mod http;
 pub mod metrics;
@@ -30,16 +33,31 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::config::DoraConfig;
+use crate::config::dora::Source;
 use crate::db::Database;
-use source::WebhookSource;
+use source::{BothSources, DoraSource, WebhookSource};
 
-/// Where webhooks land (`db`) and where the metrics read.
-pub fn sources(db: &Database) -> Sources {
+/// Where webhooks land (`db`) and where the metrics read, as `[dora] source` says. DevLake's
+/// database is connected on first use.
+pub fn sources(config: &DoraConfig, db: &Database) -> anyhow::Result<Sources> {
     let store = store::open(db);
-    Sources {
-        facts: Arc::new(WebhookSource(store.clone())),
+    let webhooks: Arc<dyn DoraSource> = Arc::new(WebhookSource(store.clone()));
+    let facts: Arc<dyn DoraSource> = match (config.source, &config.devlake) {
+        (Source::DevLake, Some(devlake)) => {
+            Arc::new(devlake::DevLakeSource::connect_lazy(devlake)?)
+        }
+        (Source::Both, Some(devlake)) => Arc::new(BothSources {
+            devlake: Arc::new(devlake::DevLakeSource::connect_lazy(devlake)?),
+            webhooks,
+        }),
+        _ => webhooks,
+    };
+    Ok(Sources {
         store,
-    }
+        facts,
+        takes_webhooks: config.source.takes_webhooks(),
+    })
 }
 
 /// The plugin's routes under `/api/devlake`, and Fawkes' widget route `/api/dora/metrics`.

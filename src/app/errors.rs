@@ -52,16 +52,31 @@ impl From<DoraError> for AppError {
             DoraError::NotFound(message) => AppError::NotFound(message),
             DoraError::Store(err) => err.into(),
             DoraError::Source(err) => err.into(),
+            DoraError::WebhooksOff(message) => AppError::Conflict(message),
             DoraError::Internal(err) => AppError::Internal(err),
         }
     }
 }
 
-/// A source's failure.
+/// DevLake's database is someone else's: when it is down or lacks a table, the caller reads
+/// that (503, 502) and the cause goes to the log.
 impl From<SourceError> for AppError {
     fn from(err: SourceError) -> Self {
         match err {
             SourceError::Store(err) => err.into(),
+            SourceError::DevLakeUnavailable(cause) => {
+                tracing::warn!(%cause, "DevLake's database unavailable");
+                AppError::Unavailable("DevLake's database is unavailable".into())
+            }
+            SourceError::DevLakeSchema(cause) => {
+                tracing::error!(%cause, "DevLake's database lacks a table or column");
+                AppError::BadGateway(
+                    "DevLake's database lacks a table or column this server reads (it needs \
+                     the domain layer of DevLake v1.0.1 or later); the server's log names it"
+                        .into(),
+                )
+            }
+            SourceError::DevLake(cause) => AppError::Internal(cause.into()),
         }
     }
 }

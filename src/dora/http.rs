@@ -67,6 +67,7 @@ pub struct Received {
         (status = 200, description = "Stored (created, or updated when the id was posted before)", body = Received),
         (status = 400, description = "A field is missing or malformed; the message names it", body = ErrorBody),
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
+        (status = 409, description = "Webhooks are off: the facts come from DevLake ([dora] source = \"devlake\")", body = ErrorBody),
     ))]
 pub async fn post_deployment(
     State(dora): State<Arc<DoraService>>,
@@ -87,6 +88,7 @@ pub async fn post_deployment(
         (status = 200, description = "Stored (created, or updated when the key was posted before)", body = Received),
         (status = 400, description = "A field is missing or malformed; the message names it", body = ErrorBody),
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
+        (status = 409, description = "Webhooks are off: the facts come from DevLake ([dora] source = \"devlake\")", body = ErrorBody),
     ))]
 pub async fn post_incident(
     State(dora): State<Arc<DoraService>>,
@@ -109,6 +111,7 @@ pub async fn post_incident(
         (status = 200, description = "Closed", body = Received),
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
         (status = 404, description = "No such incident in this project", body = ErrorBody),
+        (status = 409, description = "Webhooks are off: the facts come from DevLake ([dora] source = \"devlake\")", body = ErrorBody),
     ))]
 pub async fn close_incident(
     State(dora): State<Arc<DoraService>>,
@@ -132,6 +135,7 @@ pub async fn close_incident(
         (status = 200, description = "Stored (created, or updated when the id was posted before)", body = Received),
         (status = 400, description = "A field is missing or malformed; the message names it", body = ErrorBody),
         (status = 403, description = "The caller is a user; webhooks take service tokens", body = ErrorBody),
+        (status = 409, description = "Webhooks are off: the facts come from DevLake ([dora] source = \"devlake\")", body = ErrorBody),
     ))]
 pub async fn post_pull_request(
     State(dora): State<Arc<DoraService>>,

@@ -35,9 +35,12 @@ pub enum DoraError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Reading the facts failed.
+    /// Reading the facts failed (this server's database, or DevLake's).
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// Webhooks are refused: the facts come from DevLake alone (`[dora] source = "devlake"`).
+    #[error("{0}")]
+    WebhooksOff(String),
     /// The project directory failed, or a loading task panicked.
     #[error("{0}")]
     Internal(anyhow::Error),
@@ -99,6 +102,7 @@ pub struct HistoryAnswer {
 pub struct DoraService {
     store: Arc<dyn DoraStore>,
     source: Arc<dyn DoraSource>,
+    takes_webhooks: bool,
     directory: Arc<dyn ProjectDirectory>,
     clock: Arc<dyn Clock>,
     default_benchmark: Benchmark,
@@ -115,6 +119,7 @@ impl DoraService {
         Self {
             store: sources.store,
             source: sources.facts,
+            takes_webhooks: sources.takes_webhooks,
             directory,
             clock,
             default_benchmark,
@@ -125,13 +130,26 @@ impl DoraService {
         i64::try_from(self.clock.now().as_millis()).unwrap_or(i64::MAX)
     }
 
+    /// The project named in a webhook's URL, when webhooks are taken.
+    fn webhook_project<'a>(&self, project: &'a str) -> Result<&'a str, DoraError> {
+        if !self.takes_webhooks {
+            return Err(DoraError::WebhooksOff(
+                "This server reads DORA data from Apache DevLake ([dora] source = \"devlake\") \
+                 and stores no webhooks: post to DevLake's webhook, or set [dora] source = \
+                 \"both\""
+                    .into(),
+            ));
+        }
+        project_name(project)
+    }
+
     /// Stores a deployment webhook of `project`; answers the deployment's id.
     pub async fn post_deployment(
         &self,
         project: &str,
         body: DeploymentWebhook,
     ) -> Result<String, DoraError> {
-        let project = project_name(project)?;
+        let project = self.webhook_project(project)?;
         let record = body.into_record()?;
         self.store
             .save_deployment(project, &record, self.now_ms())
@@ -145,7 +163,7 @@ impl DoraService {
         project: &str,
         body: IncidentWebhook,
     ) -> Result<String, DoraError> {
-        let project = project_name(project)?;
+        let project = self.webhook_project(project)?;
         let record = body.into_record()?;
         self.store.save_incident(project, &record).await?;
         Ok(record.issue_key)
@@ -153,7 +171,7 @@ impl DoraService {
 
     /// Closes incident `issue_key` of `project` now (DevLake's close webhook).
     pub async fn close_incident(&self, project: &str, issue_key: &str) -> Result<(), DoraError> {
-        let project = project_name(project)?;
+        let project = self.webhook_project(project)?;
         if self
             .store
             .close_incident(project, issue_key, self.now_ms())
@@ -174,7 +192,7 @@ impl DoraService {
         project: &str,
         body: PullRequestWebhook,
     ) -> Result<String, DoraError> {
-        let project = project_name(project)?;
+        let project = self.webhook_project(project)?;
         let record = body.into_record()?;
         self.store.save_pull_request(project, &record).await?;
         Ok(record.id)
@@ -244,7 +262,8 @@ impl DoraService {
         Ok(self.scope(None, Some(team)).await?.1)
     }
 
-    /// Every team the directory knows, and every project (the directory's and the source's).
+    /// Every team the directory knows, and every project (the directory's and the source's:
+    /// webhooks, DevLake, or both).
     pub async fn teams_and_projects(&self) -> Result<(Vec<String>, Vec<String>), DoraError> {
         let teams = self.directory.teams().await.map_err(DoraError::Internal)?;
         let mut projects: BTreeSet<String> = self.source.projects().await?.into_iter().collect();
@@ -382,7 +401,8 @@ impl DoraService {
 
 fn unknown_project(project: &str) -> DoraError {
     DoraError::NotFound(format!(
-        "Unknown project '{project}': no webhook has posted to it and no team lists it"
+        "Unknown project '{project}': the DORA data (webhooks posted here, or DevLake's \
+         projects) does not have it and no team lists it"
     ))
 }
 

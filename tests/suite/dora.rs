@@ -2,9 +2,14 @@
 //! properties of its medians and rates.
 
 mod catalog_teams;
+mod dataset;
+mod devlake_rows;
+mod devlake_source;
+mod differential;
 mod history;
 mod metrics_api;
 mod properties;
+mod source_contract;
 mod store;
 mod webhook_compat;
 mod webhooks;
@@ -24,6 +29,15 @@ use crate::support::{TestApp, TestResponse};
 
 /// An app whose clock reads `now` (RFC 3339), with `[dora.teams]` set to `teams`.
 pub async fn app_at(now: &str, teams: &[(&str, &[&str])]) -> DoraApp {
+    app_with(now, teams, |_| {}).await
+}
+
+/// As [`app_at`], with more settings changed by `edit` (e.g. `[dora] source`).
+pub async fn app_with(
+    now: &str,
+    teams: &[(&str, &[&str])],
+    edit: impl FnOnce(&mut Settings),
+) -> DoraApp {
     let ms = fawkes_portal::dora::calendar::parse_timestamp(now).unwrap();
     let teams: Vec<(String, Vec<String>)> = teams
         .iter()
@@ -42,6 +56,7 @@ pub async fn app_at(now: &str, teams: &[(&str, &[&str])]) -> DoraApp {
             s.dora.teams = teams.into_iter().collect();
             s.rate_limit.user_per_minute = 100_000;
             s.rate_limit.service_per_minute = 100_000;
+            edit(s);
         },
         fawkes_portal::app::routes::api_routes(),
         Arc::new(ManualClock::at(Duration::from_millis(ms as u64))),

@@ -8,6 +8,7 @@ pub mod github;
 pub mod https;
 pub mod keys;
 pub mod logs;
+pub mod mariadb;
 pub mod oidc;
 pub mod postgres;
 pub mod redis;

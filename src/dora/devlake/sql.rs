@@ -1,0 +1,231 @@
+//! The statements the DevLake source runs on DevLake's domain tables (MySQL 8 or MariaDB; `?`
+//! placeholders), each with the one function that binds it. They read only columns DevLake has
+//! had since v1.0.1 and reach rows through DevLake's own indexes (see docs/DORA.md):
+//! `project_mapping`'s primary key (`project_name`, `table`, `row_id`),
+//! `idx_cicd_deployment_commits_cicd_scope_id`, `idx_cicd_deployments_cicd_scope_id`,
+//! `idx_table_scope_id` on `incidents`, `idx_pull_requests_base_repo_id`, and the primary keys of
+//! `project_incident_deployment_relationships`, `project_pr_metrics`, `cicd_deployment_commits`,
+//! `cicd_scopes` and `commits`.
+//!
+//! Strings DevLake compares (`SUCCESS`, `PRODUCTION`, project names, `project_mapping.table`)
+//! are compared byte for byte, as DevLake's `utf8mb4_bin` database does, whatever the server's
+//! collation: each such test is an indexable `=` plus the same test on `CAST(... AS BINARY)`.
+//! Times are DevLake's UTC `DATETIME`s, read as epoch milliseconds and compared with
+//! `YYYY-MM-DD HH:MM:SS.fff` texts ([`datetime`]).
+
+use sqlx::MySql;
+use sqlx::mysql::MySqlArguments;
+use sqlx::query::Query;
+
+use crate::dora::calendar::{Day, Millis};
+
+pub(crate) type Statement = Query<'static, MySql, MySqlArguments>;
+
+/// `ms` as the `DATETIME(3)` text DevLake's columns compare with.
+pub(crate) fn datetime(ms: Millis) -> String {
+    let day = Day::of(ms);
+    let in_day = ms - day.start_ms();
+    let (h, m, s, f) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    format!("{} {h:02}:{m:02}:{s:02}.{f:03}", day.format())
+}
+
+/// The project, bound twice: `name = ? AND CAST(name AS BINARY) = ?`.
+fn for_project(sql: &'static str, project: &str) -> Statement {
+    sqlx::query(sql)
+        .bind(project.to_owned())
+        .bind(project.to_owned())
+}
+
+/// Whether a project exists (its name bound twice).
+pub const PROJECT: &str = "SELECT CAST(1 AS SIGNED) FROM projects \
+     WHERE name = ? AND CAST(name AS BINARY) = ? LIMIT 1";
+
+pub(crate) fn project(name: &str) -> Statement {
+    for_project(PROJECT, name)
+}
+
+/// Every project's name.
+pub const PROJECTS: &str = "SELECT name FROM projects";
+
+pub(crate) fn projects() -> Statement {
+    sqlx::query(PROJECTS)
+}
+
+/// Whether the project has any deployment commit row, and any incident, of its scopes.
+pub const ACTIVITY: &str = "SELECT \
+     CAST(EXISTS (SELECT 1 FROM project_mapping pm \
+       JOIN cicd_deployment_commits c ON c.cicd_scope_id = pm.row_id \
+       WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+       AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes') AS SIGNED), \
+     CAST(EXISTS (SELECT 1 FROM project_mapping pm \
+       JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
+       WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ?) AS SIGNED)";
+
+pub(crate) fn activity(project: &str) -> Statement {
+    for_project(ACTIVITY, project)
+        .bind(project.to_owned())
+        .bind(project.to_owned())
+}
+
+/// The project's successful production deployment commit rows that finished at or after `?`:
+/// a deployment finishes at its latest such row, so rows before the range cannot move a
+/// deployment into it (the caller groups them and applies the range's end).
+pub const PROD_ROWS: &str = "SELECT c.cicd_deployment_id, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
+     FROM project_mapping pm \
+     JOIN cicd_deployment_commits c ON c.cicd_scope_id = pm.row_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes' \
+     AND CAST(c.result AS BINARY) = 'SUCCESS' AND CAST(c.environment AS BINARY) = 'PRODUCTION' \
+     AND c.finished_date >= ?";
+
+pub(crate) fn prod_rows(project: &str, from_ms: Millis) -> Statement {
+    for_project(PROD_ROWS, project).bind(datetime(from_ms))
+}
+
+/// The incidents of the project's boards (any scope `project_mapping` gives it) with the
+/// deployment DevLake's dora plugin linked each to, under any project name.
+pub const LINKED_INCIDENTS: &str = "SELECT r.deployment_id, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', i.resolution_date) DIV 1000 \
+     FROM project_mapping pm \
+     JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
+     JOIN project_incident_deployment_relationships r ON r.id = i.id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ?";
+
+pub(crate) fn linked_incidents(project: &str) -> Statement {
+    for_project(LINKED_INCIDENTS, project)
+}
+
+/// The project's incidents resolved in the range, with their own lead time (2021's median time
+/// to restore).
+pub const RESTORED_INCIDENTS: &str = "SELECT \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', i.resolution_date) DIV 1000, \
+     CAST(i.lead_time_minutes AS SIGNED) \
+     FROM project_mapping pm \
+     JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND i.resolution_date BETWEEN ? AND ?";
+
+pub(crate) fn restored_incidents(project: &str, from_ms: Millis, to_ms: Millis) -> Statement {
+    for_project(RESTORED_INCIDENTS, project)
+        .bind(datetime(from_ms))
+        .bind(datetime(to_ms))
+}
+
+/// Merged pull requests of the project's repositories with the cycle time the dora plugin
+/// computed (any project name) and the finish of the deployment commit row it linked them to.
+pub const PULL_REQUEST_CHANGES: &str = "SELECT p.id, ppm.pr_cycle_time, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
+     FROM project_mapping pm \
+     JOIN pull_requests p ON p.base_repo_id = pm.row_id \
+     JOIN project_pr_metrics ppm ON ppm.id = p.id \
+     JOIN cicd_deployment_commits c ON c.id = ppm.deployment_commit_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND pm.`table` = 'repos' AND CAST(pm.`table` AS BINARY) = 'repos' \
+     AND p.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL \
+     AND c.finished_date BETWEEN ? AND ?";
+
+pub(crate) fn pull_request_changes(project: &str, from_ms: Millis, to_ms: Millis) -> Statement {
+    for_project(PULL_REQUEST_CHANGES, project)
+        .bind(datetime(from_ms))
+        .bind(datetime(to_ms))
+}
+
+/// Deployment history: how many finished deployments (`cicd_deployments`) the project's CI/CD
+/// scopes have, in every environment.
+pub const HISTORY_COUNT_ALL: &str = "SELECT COUNT(*) FROM project_mapping pm \
+     JOIN cicd_deployments d ON d.cicd_scope_id = pm.row_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes' \
+     AND d.finished_date IS NOT NULL";
+/// As [`HISTORY_COUNT_ALL`], in one or two environments.
+pub const HISTORY_COUNT_IN: &str = "SELECT COUNT(*) FROM project_mapping pm \
+     JOIN cicd_deployments d ON d.cicd_scope_id = pm.row_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes' \
+     AND d.finished_date IS NOT NULL AND CAST(d.environment AS BINARY) IN (?, ?)";
+/// The newest page of the history, in every environment, with the name of each deployment's
+/// CI/CD scope (`triggeredBy`).
+pub const HISTORY_ALL: &str = "SELECT d.id, d.cicd_scope_id, d.environment, d.result, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', COALESCE(d.started_date, d.created_date, d.finished_date)) DIV 1000 AS started, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', d.finished_date) DIV 1000, d.duration_sec, s.name \
+     FROM project_mapping pm \
+     JOIN cicd_deployments d ON d.cicd_scope_id = pm.row_id \
+     LEFT JOIN cicd_scopes s ON s.id = d.cicd_scope_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes' \
+     AND d.finished_date IS NOT NULL \
+     ORDER BY started DESC, CAST(d.id AS BINARY) DESC LIMIT ?";
+/// As [`HISTORY_ALL`], in one or two environments.
+pub const HISTORY_IN: &str = "SELECT d.id, d.cicd_scope_id, d.environment, d.result, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', COALESCE(d.started_date, d.created_date, d.finished_date)) DIV 1000 AS started, \
+     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', d.finished_date) DIV 1000, d.duration_sec, s.name \
+     FROM project_mapping pm \
+     JOIN cicd_deployments d ON d.cicd_scope_id = pm.row_id \
+     LEFT JOIN cicd_scopes s ON s.id = d.cicd_scope_id \
+     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
+     AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes' \
+     AND d.finished_date IS NOT NULL AND CAST(d.environment AS BINARY) IN (?, ?) \
+     ORDER BY started DESC, CAST(d.id AS BINARY) DESC LIMIT ?";
+
+/// The history's total and newest `limit` rows, in every environment or in one or two.
+pub(crate) fn history(
+    project: &str,
+    environments: Option<&[&str]>,
+    limit: i64,
+) -> (Statement, Statement) {
+    match environments {
+        None => (
+            for_project(HISTORY_COUNT_ALL, project),
+            for_project(HISTORY_ALL, project).bind(limit),
+        ),
+        Some(envs) => {
+            let (first, second) = (envs[0], envs.get(1).copied().unwrap_or(envs[0]));
+            let bind = |sql| {
+                for_project(sql, project)
+                    .bind(first.to_owned())
+                    .bind(second.to_owned())
+            };
+            (bind(HISTORY_COUNT_IN), bind(HISTORY_IN).bind(limit))
+        }
+    }
+}
+
+/// The commit rows of deployments `ids` in scope `scope_id` (through the scope's index:
+/// `cicd_deployment_id` has none), with the author from `commits` when DevLake cloned the repo.
+pub(crate) fn deployment_commits(scope_id: &str, ids: &[String]) -> Statement {
+    let placeholders = vec!["?"; ids.len()].join(", ");
+    let sql = format!(
+        "SELECT c.cicd_deployment_id, c.commit_sha, c.commit_msg, cm.author_name, \
+         TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
+         FROM cicd_deployment_commits c LEFT JOIN commits cm ON cm.sha = c.commit_sha \
+         WHERE c.cicd_scope_id = ? AND c.cicd_deployment_id IN ({placeholders})"
+    );
+    // Only placeholders are formatted into the text.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope_id.to_owned());
+    for id in ids {
+        query = query.bind(id.clone());
+    }
+    query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_are_utc_with_milliseconds() {
+        let day = Day::parse("2024-06-01").unwrap();
+        assert_eq!(datetime(day.start_ms()), "2024-06-01 00:00:00.000");
+        assert_eq!(datetime(day.end_ms()), "2024-06-01 23:59:59.999");
+        assert_eq!(
+            datetime(day.start_ms() + 13 * 3_600_000 + 5 * 60_000 + 7_042),
+            "2024-06-01 13:05:07.042"
+        );
+    }
+}
