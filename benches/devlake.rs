@@ -1,0 +1,269 @@
+//! The DORA routes over a DevLake database (`[dora] source = "devlake"`) at scale: DevLake's
+//! domain tables (`tests/data/devlake/domain.sql`, DevLake's own indexes and no others) filled
+//! with 1,000,000 deployment-commit rows: by default 500 projects, each with 2 CI/CD scopes and
+//! 1,000 deployments over two years (2 commits each: 2,000 rows per project; the shape of
+//! `benches/dora.rs`), 400 merged pull requests per project with the dora plugin's
+//! `project_pr_metrics`, and an incident after every twentieth successful production deployment
+//! with its deployment link. `DEVLAKE_BENCH_ROWS_PER_PROJECT=5000` spreads the same million over
+//! 200 busier projects. DevLake indexes no date, so a read costs a project's rows of all time.
+//! Measured through the whole router (auth and rate-limit guard included), one request at a time:
+//! 1. `dora-metrics` for one project over 30 days;
+//! 2. `dora-metrics` for a team of 20 projects over 90 days (2023 and 2021 benchmarks);
+//! 3. the widget's `/api/dora/metrics` for one project;
+//! 4. `deployment-history` (20 newest) for one project.
+//!
+//! It prints which index MariaDB/MySQL uses for each table of each read (`EXPLAIN`). Run it with
+//!
+//!     cargo bench --bench devlake
+//!
+//! on a MariaDB or MySQL server given by `FAWKES_BENCH_MYSQL_URL` (`mysql://root@127.0.0.1:3306`),
+//! else on a private MariaDB it starts (Debian's `mariadb-server`; as root it runs the server as
+//! `FAWKES_TEST_PG_USER`, default `fawkes-test`). `DEVLAKE_BENCH_KEEP=1` keeps the generated
+//! database (`fawkes_devlake_bench_<rows per project>`) and reuses it on the next run.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a failed unwrap ends the run"
+)]
+
+#[path = "devlake/generate.rs"]
+mod generate;
+#[path = "devlake/server.rs"]
+mod server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use fawkes_portal::app::{App, AppState};
+use fawkes_portal::auth::issuer::TokenSubject;
+use fawkes_portal::clock::ManualClock;
+use fawkes_portal::config::Settings;
+use fawkes_portal::db::Database;
+use fawkes_portal::dora::calendar::Day;
+use fawkes_portal::dora::devlake::sql;
+use sqlx::Row;
+use sqlx::mysql::MySqlPool;
+use tower::ServiceExt;
+
+/// Projects per team.
+const TEAM_SIZE: usize = 20;
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort_unstable();
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(name: &str, samples: &mut [Duration]) {
+    let p50 = percentile(samples, 0.50);
+    let p95 = percentile(samples, 0.95);
+    println!(
+        "{name:<56} n={:<5} p50={p50:>10.2?} p95={p95:>10.2?}",
+        samples.len()
+    );
+}
+
+/// `EXPLAIN` of each read for one project: the index each table is reached by.
+async fn explain(pool: &MySqlPool) {
+    let from = "2024-10-01 00:00:00.000";
+    let to = "2024-12-31 23:59:59.999";
+    let project = generate::project_name(7);
+    let queries: [(&str, &str, &[&str]); 6] = [
+        (
+            "activity",
+            sql::ACTIVITY,
+            &[&project, &project, &project, &project],
+        ),
+        ("deployments", sql::PROD_ROWS, &[&project, &project, from]),
+        ("incidents", sql::LINKED_INCIDENTS, &[&project, &project]),
+        (
+            "restored (2021)",
+            sql::RESTORED_INCIDENTS,
+            &[&project, &project, from, to],
+        ),
+        (
+            "pull requests",
+            sql::PULL_REQUEST_CHANGES,
+            &[&project, &project, from, to],
+        ),
+        ("history", sql::HISTORY_ALL, &[&project, &project, "20"]),
+    ];
+    println!("indexes used (EXPLAIN, project {project}):");
+    for (name, text, params) in queries {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {text}")));
+        for param in params {
+            query = query.bind(*param);
+        }
+        let rows = query.fetch_all(pool).await.unwrap();
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let table: Option<String> = row.try_get("table").unwrap_or_default();
+                let key: Option<String> = row.try_get("key").unwrap_or_default();
+                format!(
+                    "{}: {}",
+                    table.unwrap_or_default(),
+                    key.unwrap_or_else(|| "-".into())
+                )
+            })
+            .collect();
+        println!("  {name:<16} {}", plan.join(", "));
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let (server_url, _private) = match std::env::var("FAWKES_BENCH_MYSQL_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let private = server::Private::start();
+            (private.url(), Some(private))
+        }
+    };
+    let keep = std::env::var("DEVLAKE_BENCH_KEEP").as_deref() == Ok("1");
+    let shape = generate::Shape {
+        rows_per_project: std::env::var("DEVLAKE_BENCH_ROWS_PER_PROJECT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2_000),
+    };
+    let projects = shape.projects();
+    let teams = projects / TEAM_SIZE;
+    let url = generate::prepare(&server_url, shape).await;
+    let pool = MySqlPool::connect(&url).await.unwrap();
+    explain(&pool).await;
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut settings = Settings {
+        data_dir: dir.path().display().to_string(),
+        ..Settings::default()
+    };
+    settings.rate_limit.user_per_minute = u64::MAX / 2;
+    settings.dora.source = "devlake".into();
+    settings.dora.devlake.database_url = url.clone();
+    let per_team = TEAM_SIZE;
+    settings.dora.teams = (0..teams)
+        .map(|t| {
+            let members = (t * per_team..(t + 1) * per_team)
+                .map(generate::project_name)
+                .collect();
+            (format!("team-{t:02}"), members)
+        })
+        .collect();
+    let config = settings.validate().unwrap();
+    let db = Database::connect(&config.database).await.unwrap();
+    db.migrate().await.unwrap();
+    let now = generate::end_day().start_ms() + 12 * 3_600_000;
+    let clock = Arc::new(ManualClock::at(Duration::from_millis(now as u64)));
+    let state = AppState::with_clock(config, db.clone(), clock).unwrap();
+    let issuer = state.auth.issuer.clone().unwrap();
+    let user = format!(
+        "Bearer {}",
+        issuer
+            .issue(
+                &TokenSubject::user("jdoe").unwrap(),
+                None,
+                jsonwebtoken::get_current_timestamp()
+            )
+            .unwrap()
+    );
+    let router = App::new(state, fawkes_portal::app::routes::api_routes()).router();
+    let get = |path: String| {
+        let router = router.clone();
+        let user = user.clone();
+        async move {
+            let request = Request::get(path.as_str())
+                .header(header::AUTHORIZATION, user)
+                .body(Body::empty())
+                .unwrap();
+            let started = Instant::now();
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+            started.elapsed()
+        }
+    };
+    let last: Day = generate::end_day().plus(-1);
+    let month = format!(
+        "startDate={}&endDate={}",
+        last.plus(-29).format(),
+        last.format()
+    );
+    let quarter = format!(
+        "startDate={}&endDate={}",
+        last.plus(-89).format(),
+        last.format()
+    );
+    let mut rng = generate::Rng(42);
+    let project = |rng: &mut generate::Rng| generate::project_name(rng.below(projects));
+    // Warm the pool and DevLake's buffer pool as a running server would have them.
+    for p in 0..projects {
+        get(format!(
+            "/api/devlake/dora-metrics?project={}&{quarter}",
+            generate::project_name(p)
+        ))
+        .await;
+    }
+
+    let mut samples = Vec::new();
+    for _ in 0..300 {
+        let p = project(&mut rng);
+        samples.push(get(format!("/api/devlake/dora-metrics?project={p}&{month}")).await);
+    }
+    report("dora-metrics, one project, 30 days", &mut samples);
+    for benchmark in ["2023", "2021"] {
+        let mut samples = Vec::new();
+        for _ in 0..100 {
+            let team = format!("team-{:02}", rng.below(teams));
+            samples.push(
+                get(format!(
+                    "/api/devlake/dora-metrics?team={team}&{quarter}&benchmark={benchmark}"
+                ))
+                .await,
+            );
+        }
+        report(
+            &format!("dora-metrics, one team ({per_team} projects), 90 days, {benchmark}"),
+            &mut samples,
+        );
+    }
+    let mut samples = Vec::new();
+    for _ in 0..300 {
+        let p = project(&mut rng);
+        samples.push(get(format!("/api/dora/metrics?project={p}")).await);
+    }
+    report(
+        "/api/dora/metrics (widget), one project, 30 days",
+        &mut samples,
+    );
+    let mut samples = Vec::new();
+    for i in 0..300 {
+        let p = project(&mut rng);
+        let filter = ["", "&environment=prod", "&environment=dev"][i % 3];
+        samples.push(
+            get(format!(
+                "/api/devlake/deployment-history?service={p}&limit=20{filter}"
+            ))
+            .await,
+        );
+    }
+    report("deployment-history, 20 newest", &mut samples);
+
+    pool.close().await;
+    db.close().await;
+    if !keep {
+        generate::drop(&server_url, &shape.database()).await;
+    }
+}
