@@ -26,6 +26,7 @@ pub mod search;
 pub mod service;
 pub mod stitch;
 pub mod store;
+pub mod template;
 pub mod validate;
 
 pub use model::{Entity, EntityRef, Location, LocationSpec, LocationStatus, LocationType};

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::model::{DEFAULT_NAMESPACE, Entity, EntityRef};
+use super::template::check_template;
 use crate::names::is_dns_label;
 
 const ADR: &str = "To learn more about catalog file format, visit: https://github.com/backstage/backstage/blob/master/docs/architecture-decisions/adr002-default-catalog-file-format.md";
@@ -169,7 +170,14 @@ fn validate_kind(api_version: &str, kind: &str, entity: &Entity) -> Result<(), S
         "Group" if backstage => (&["type"], &["children"]),
         "User" if backstage => (&[], &["memberOf"]),
         "Location" if backstage => (&[], &[]),
-        "Template" if api_version == "scaffolder.backstage.io/v1beta3" => (&["type"], &["steps"]),
+        "Template" if api_version == "scaffolder.backstage.io/v1beta3" => {
+            return check_template(entity.get("spec")).map_err(|e| {
+                format!(
+                    "Processor ScaffolderEntitiesProcessor threw an error while validating the entity {}; caused by TypeError: {e}",
+                    EntityRef::of(entity)
+                )
+            });
+        }
         _ => {
             let r = EntityRef::of(entity);
             return Err(format!(

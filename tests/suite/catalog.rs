@@ -9,6 +9,7 @@ mod queries;
 mod refresh;
 mod replicas;
 mod store;
+mod templates;
 mod urls;
 
 use std::path::PathBuf;
