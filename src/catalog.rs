@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod membership;
 pub mod model;
 pub mod parse;
+pub mod placeholder;
 pub mod predicate;
 pub mod query;
 pub mod read;

@@ -15,6 +15,7 @@ use super::model::{
     Entity, EntityRef, LocationSpec, LocationType, MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION,
 };
 use super::parse::parse_documents;
+use super::placeholder::{self, has_placeholders};
 use super::read::{FileValidators, ReadError, ReadOutcome, Reader, Validators};
 use super::relations::{Relation, relations_of};
 use super::stitch::processed_hash;
@@ -34,6 +35,8 @@ const FILES_AT_ONCE: usize = 2;
 enum FileOutcome {
     Parsed {
         validators: FileValidators,
+        /// The validators of files read for placeholders.
+        placeholder_validators: Validators,
         entities: Vec<FileEntity>,
         errors: Vec<String>,
         /// Bytes read.
@@ -79,27 +82,48 @@ impl Ingest {
     }
 
     /// Parses and validates one file of `spec`: its entities with their relations, or every
-    /// problem found.
+    /// problem found. Placeholders are left as written (see [`Ingest::entities_of`]).
     pub fn file_entities(
         &self,
         bytes: &[u8],
         spec: &LocationSpec,
         origin: &LocationSpec,
     ) -> (Vec<(Entity, Vec<Relation>)>, Vec<String>) {
-        let name = file_name(&spec.target);
-        let documents = match parse_documents(bytes) {
-            Ok(docs) => docs,
-            Err(e) => return (Vec::new(), vec![format!("Invalid {name}: {e}")]),
+        match documents_of(bytes, spec) {
+            Ok(documents) => self.check_documents(documents, spec, origin),
+            Err(e) => (Vec::new(), vec![e]),
+        }
+    }
+
+    /// As [`Ingest::file_entities`], placeholders resolved first.
+    pub async fn entities_of(
+        &self,
+        bytes: &[u8],
+        spec: &LocationSpec,
+        origin: &LocationSpec,
+    ) -> (Vec<(Entity, Vec<Relation>)>, Vec<String>) {
+        let documents = match documents_of(bytes, spec) {
+            Ok(documents) => documents,
+            Err(e) => return (Vec::new(), vec![e]),
         };
-        let several = documents.len() > 1;
+        let (documents, mut errors, _) = self.resolve_placeholders(documents, spec).await;
+        let (entities, more) = self.check_documents(documents, spec, origin);
+        errors.extend(more);
+        (entities, errors)
+    }
+
+    /// Validates the parsed documents of one file of `spec`.
+    fn check_documents(
+        &self,
+        documents: Documents,
+        spec: &LocationSpec,
+        origin: &LocationSpec,
+    ) -> (Vec<(Entity, Vec<Relation>)>, Vec<String>) {
         let mut entities = Vec::new();
         let mut errors = Vec::new();
-        for (index, document) in documents {
-            let at = if several {
-                format!("Invalid {name} (document {index})")
-            } else {
-                format!("Invalid {name}")
-            };
+        let several = documents.several;
+        for (index, document) in documents.documents {
+            let at = Documents::label_of(several, &spec.target, index);
             let mut entity = match validate(document, &self.allowed_kinds) {
                 Ok(e) => e,
                 Err(e) => {
@@ -118,6 +142,43 @@ impl Ingest {
             entities.push((entity, relations));
         }
         (entities, errors)
+    }
+
+    /// Replaces the placeholders of `documents`, read from `spec`: a document whose placeholders
+    /// fail is left out, with its error. Also returns the validators of every file read.
+    async fn resolve_placeholders(
+        &self,
+        documents: Documents,
+        spec: &LocationSpec,
+    ) -> (Documents, Vec<String>, Validators) {
+        let mut reads = placeholder::Reads::new();
+        let mut kept = Vec::with_capacity(documents.documents.len());
+        let mut errors = Vec::new();
+        for (index, mut document) in documents.documents {
+            if !has_placeholders(&document) {
+                kept.push((index, document));
+                continue;
+            }
+            match placeholder::resolve(&mut document, spec, &self.reader, &mut reads).await {
+                Ok(()) => kept.push((index, document)),
+                Err(e) => errors.push(format!(
+                    "{}: {e}",
+                    Documents::label_of(documents.several, &spec.target, index)
+                )),
+            }
+        }
+        let validators = reads
+            .into_iter()
+            .filter_map(|(key, read)| read.ok().map(|(_, v)| (key, v)))
+            .collect();
+        (
+            Documents {
+                documents: kept,
+                several: documents.several,
+            },
+            errors,
+            validators,
+        )
     }
 
     /// Reads every file reachable from `root`. `root_body` (content and validators, from a read
@@ -157,6 +218,7 @@ impl Ingest {
             let (entities, errors) = match file {
                 FileOutcome::Parsed {
                     validators,
+                    placeholder_validators,
                     entities,
                     errors,
                     size,
@@ -169,6 +231,7 @@ impl Ingest {
                         ));
                     }
                     result.validators.insert(spec.key(), validators);
+                    result.validators.extend(placeholder_validators);
                     (entities, errors)
                 }
                 FileOutcome::NotModified => continue,
@@ -256,17 +319,37 @@ impl Ingest {
         let size = bytes.len();
         let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
         // The stored form (JSON, hash) is made here too, off the runtime; callers that only
-        // validate (`Catalog::read_root`, validate-entity) skip it.
+        // validate (`Catalog::read_root`, validate-entity) skip it. A file with placeholders goes
+        // back to the runtime for their reads, then is checked on a blocking thread again.
         let parsed = tokio::task::spawn_blocking(move || {
-            let (entities, errors) = this.file_entities(&bytes, &file, &origin);
-            let entities = entities
-                .into_iter()
-                .map(|(entity, relations)| FileEntity::new(entity, relations))
-                .collect();
-            (entities, errors)
+            let documents = documents_of(&bytes, &file)?;
+            if documents.documents.iter().any(|(_, d)| has_placeholders(d)) {
+                return Ok(Err(documents));
+            }
+            Ok(Ok(this.checked_file(documents, &file, &origin)))
         })
         .await;
-        let (entities, errors) = parsed.unwrap_or_else(|e| {
+        let mut placeholder_validators = Validators::new();
+        let checked = match parsed {
+            Ok(Ok(Ok(checked))) => Ok(checked),
+            Ok(Ok(Err(documents))) => {
+                let (documents, errors, validators) =
+                    self.resolve_placeholders(documents, spec).await;
+                placeholder_validators = validators;
+                let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
+                let checked = tokio::task::spawn_blocking(move || {
+                    this.checked_file(documents, &file, &origin)
+                })
+                .await;
+                checked.map(|(entities, mut more)| {
+                    more.splice(0..0, errors);
+                    (entities, more)
+                })
+            }
+            Ok(Err(e)) => Ok((Vec::new(), vec![e])),
+            Err(e) => Err(e),
+        };
+        let (entities, errors) = checked.unwrap_or_else(|e| {
             tracing::error!(error = %e, target = %spec.key(), "parsing a catalog file failed");
             (
                 Vec::new(),
@@ -278,10 +361,26 @@ impl Ingest {
         });
         FileOutcome::Parsed {
             validators,
+            placeholder_validators,
             entities,
             errors,
             size,
         }
+    }
+
+    /// The checked entities of a parsed file in the form they are stored in, and its errors.
+    fn checked_file(
+        &self,
+        documents: Documents,
+        file: &LocationSpec,
+        origin: &LocationSpec,
+    ) -> (Vec<FileEntity>, Vec<String>) {
+        let (entities, errors) = self.check_documents(documents, file, origin);
+        let entities = entities
+            .into_iter()
+            .map(|(entity, relations)| FileEntity::new(entity, relations))
+            .collect();
+        (entities, errors)
     }
 
     /// The canonical form of a target (file paths canonicalised below the roots).
@@ -306,6 +405,34 @@ fn over_limit(reason: String) -> TreeResult {
         over_limit: Some(reason),
         ..TreeResult::default()
     }
+}
+
+/// The non-empty documents of one file, each with its 1-based index in the file.
+struct Documents {
+    documents: Vec<(usize, Value)>,
+    /// The file has more than one document (errors then name the document).
+    several: bool,
+}
+
+impl Documents {
+    fn label_of(several: bool, target: &str, index: usize) -> String {
+        let name = file_name(target);
+        if several {
+            format!("Invalid {name} (document {index})")
+        } else {
+            format!("Invalid {name}")
+        }
+    }
+}
+
+/// The documents of one file of `spec`, or why it cannot be parsed.
+fn documents_of(bytes: &[u8], spec: &LocationSpec) -> Result<Documents, String> {
+    let documents =
+        parse_documents(bytes).map_err(|e| format!("Invalid {}: {e}", file_name(&spec.target)))?;
+    Ok(Documents {
+        several: documents.len() > 1,
+        documents,
+    })
 }
 
 /// A valid entity of a file, in the form it is stored in.

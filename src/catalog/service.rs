@@ -259,7 +259,7 @@ impl Catalog {
             Ok(ReadOutcome::NotModified) => (Bytes::new(), FileValidators::default()),
             Err(e) => return Err(CatalogError::Invalid(e.to_string())),
         };
-        let (_, errors) = self.ingest.file_entities(&bytes, spec, spec);
+        let (_, errors) = self.ingest.entities_of(&bytes, spec, spec).await;
         if !errors.is_empty() {
             return Err(CatalogError::Invalid(errors.join("; ")));
         }

@@ -121,6 +121,23 @@ async fn the_fawkes_templates_register_with_their_owner() {
         );
         assert_eq!(template["spec"]["steps"][0]["id"], "fetch-base", "{name}");
     }
+    // `parameters: [{$yaml: ../defaults/parameters/service-info.yaml}, ...]`, resolved beside the file.
+    let python = c.entity("template", "python-service").await;
+    let parameters = python["spec"]["parameters"].as_array().unwrap();
+    let titles: Vec<&str> = parameters
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Service Information",
+            "Repository Configuration",
+            "Deployment Configuration"
+        ],
+        "{python}"
+    );
+    assert_eq!(parameters[0]["required"][0], "name");
 }
 
 #[tokio::test]

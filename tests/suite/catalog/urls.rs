@@ -321,3 +321,56 @@ async fn the_guard_refuses_plain_http_and_unlisted_hosts() {
         .await;
     assert_eq!(local.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn placeholders_resolve_beside_their_file_and_a_failing_one_drops_only_its_entity() {
+    let files = Files::default();
+    let server = start(&files).await;
+    let api = "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: checkout-api}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-a\n  definition:\n    $text: ./openapi.yaml\n";
+    let broken = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: broken\n  annotations: {$json: ./missing.json}\nspec: {type: service, lifecycle: production, owner: team-a}\n";
+    let params = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: with-json}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n  settings: {$json: ../shared/settings.json}\n  schema: {$ref: '#/definitions/x'}\n";
+    for (path, body) in [
+        (
+            "/r/catalog-info.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: root}\nspec: {targets: [./dir/apis.yaml]}\n".to_owned(),
+        ),
+        ("/r/dir/apis.yaml", format!("{api}---\n{broken}---\n{params}")),
+        ("/r/dir/openapi.yaml", "openapi: 3.0.0\ninfo: {title: Checkout}\n".to_owned()),
+        ("/r/shared/settings.json", r#"{"retries": 3}"#.to_owned()),
+    ] {
+        files.files.lock().unwrap().insert(path.into(), body);
+    }
+    let c = app_for(&server).await;
+    let response = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": server.url("/r/catalog-info.yaml")}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let view = c
+        .wait_processed(response.json()["location"]["id"].as_str().unwrap())
+        .await;
+    let api = c.entity("api", "checkout-api").await;
+    assert_eq!(
+        api["spec"]["definition"],
+        "openapi: 3.0.0\ninfo: {title: Checkout}\n"
+    );
+    let with_json = c.entity("component", "with-json").await;
+    assert_eq!(with_json["spec"]["settings"], json!({"retries": 3}));
+    assert_eq!(
+        with_json["spec"]["schema"],
+        json!({"$ref": "#/definitions/x"})
+    );
+    let missing = c
+        .get("/api/catalog/entities/by-name/component/default/broken")
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let errors = view["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{view}");
+    let error = errors[0].as_str().unwrap();
+    assert!(
+        error.contains("(document 2): InputError: Processor PlaceholderProcessor threw an error while preprocessing; caused by Error: Placeholder $json could not read location ./missing.json, NotFoundError"),
+        "{error}"
+    );
+}
