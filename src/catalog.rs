@@ -11,6 +11,7 @@
 //!   projection); [`store`]: persistence (one implementation for SQLite and PostgreSQL);
 //!   [`http`]: the handlers; [`router`]: the routes.
 
+pub mod ancestry;
 pub mod entities;
 pub mod filter;
 pub mod ingest;
@@ -44,7 +45,7 @@ where
     S: Clone + Send + Sync + 'static,
     Catalog: FromRef<S>,
 {
-    use http::{entities, locations, misc};
+    use http::{ancestry, entities, locations, misc};
     use utoipa_axum::routes;
     OpenApiRouter::new()
         .routes(routes!(entities::get_entities))
@@ -53,6 +54,7 @@ where
             entities::query_entities_post
         ))
         .routes(routes!(entities::by_name))
+        .routes(routes!(ancestry::ancestry))
         .routes(routes!(entities::by_uid, entities::delete_by_uid))
         .routes(routes!(entities::by_refs))
         .routes(routes!(misc::entity_facets, misc::entity_facets_post))

@@ -511,7 +511,7 @@ fn annotate(entity: &mut Entity, spec: &LocationSpec, origin: &str) {
 /// `spec.target` and `spec.targets[]` of a Location entity read from `parent`, resolved against it.
 /// An optional `file` target is left out only when it is missing inside the roots: outside them,
 /// leaving it out would tell whether the file exists.
-fn nested_targets(
+pub(super) fn nested_targets(
     entity: &Entity,
     parent: &LocationSpec,
     reader: &Reader,

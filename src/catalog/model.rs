@@ -16,6 +16,8 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
 /// The annotation naming the location registered by a user that led to the entity.
 pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
+/// The annotation of an entity its location no longer lists (kept by `orphan_strategy = "keep"`).
+pub const ORPHAN: &str = "backstage.io/orphan";
 
 /// `kind:namespace/name`, compared and printed lower-cased as Backstage does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

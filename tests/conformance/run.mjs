@@ -107,6 +107,18 @@ await step('validateEntity', async () => {
   assert.match(invalid.errors[0].message, /metadata\.name/);
 });
 
+await step('getEntityAncestors', async () => {
+  const { rootEntityRef, items } = await client.getEntityAncestors({ entityRef: 'component:default/svc-a' });
+  assert.equal(rootEntityRef, 'component:default/svc-a');
+  assert.equal(items.length, 2);
+  assert.equal(items[0].entity.metadata.name, 'svc-a');
+  const generated = items[1].entity;
+  assert.equal(generated.kind, 'Location');
+  assert.deepEqual(items[0].parentEntityRefs, [`location:default/${generated.metadata.name}`]);
+  assert.deepEqual(items[1].parentEntityRefs, []);
+  await assert.rejects(client.getEntityAncestors({ entityRef: 'component:default/nope' }), /404|NotFound|No such entity/);
+});
+
 await step('removeLocationById', async () => {
   await client.removeLocationById(locationId);
   assert.equal(await client.getEntityByRef('component:default/svc-a'), undefined);

@@ -4,6 +4,7 @@
 mod bad_input;
 mod conformance;
 mod fawkes;
+mod lineage;
 mod locations;
 mod queries;
 mod refresh;

@@ -97,6 +97,7 @@ async fn the_real_catalog_client_works_against_the_server() {
         "getLocationByRef",
         "refreshEntity",
         "validateEntity",
+        "getEntityAncestors",
         "removeLocationById",
     ] {
         assert!(
