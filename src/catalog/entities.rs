@@ -305,14 +305,9 @@ impl Catalog {
                 limits::MAX_REFS
             )));
         }
-        let refs: Vec<String> = refs
-            .iter()
-            .map(|r| {
-                EntityRef::parse(r, None, "default")
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|_| r.to_lowercase())
-            })
-            .collect();
+        // As in Backstage, each ref is matched as given (lower-cased): no kind or namespace is
+        // filled in, so `api:checkout-api` finds nothing.
+        let refs: Vec<String> = refs.iter().map(|r| r.to_lowercase()).collect();
         let found: std::collections::HashMap<String, String> =
             self.store.by_refs(&refs).await?.into_iter().collect();
         Ok(refs

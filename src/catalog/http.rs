@@ -13,9 +13,24 @@ use axum::response::{IntoResponse, Response};
 
 use super::filter::Filter;
 use crate::error::AppError;
+use crate::http::extract::QueryPairs;
 
 /// The OpenAPI tag of every catalog route.
 pub const TAG: &str = "catalog";
+
+/// Refuses query parameters a route does not know, and (as Backstage's request validation does)
+/// a parameter given once with an empty value (`filter=`); a repeated one may have empty values.
+pub(crate) fn check_params(params: &QueryPairs, known: &[&str]) -> Result<(), AppError> {
+    params.check(known)?;
+    for (name, value) in &params.0 {
+        if value.is_empty() && params.0.iter().filter(|(k, _)| k == name).count() == 1 {
+            return Err(AppError::BadRequest(format!(
+                "Empty value found for query parameter '{name}'"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Every `filter` parameter, parsed.
 pub(crate) fn filter_of(params: &[String]) -> Result<Filter, AppError> {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::ingest::TreeResult;
-use super::model::{EntityRef, Location, LocationSpec, LocationStatus, LocationType};
+use super::model::{Location, LocationSpec, LocationStatus, LocationType};
 use super::read::ReadOutcome;
 use super::service::{Catalog, CatalogError, RootFile, now_ms};
 use super::store::LocationResult;
@@ -272,13 +272,13 @@ impl Catalog {
         });
     }
 
-    /// `POST /refresh`: the location of `entity_ref` is re-read now.
+    /// `POST /refresh`: the location of `entity_ref` is re-read now. As in Backstage the ref is
+    /// matched as given (lower-cased), without defaults: an incomplete or unknown ref is a 404.
     pub async fn refresh_entity(&self, entity_ref: &str) -> Result<(), CatalogError> {
-        let parsed = EntityRef::parse(entity_ref, None, "default")
-            .map_err(|e| CatalogError::Invalid(format!("Invalid entityRef: {e}")))?;
-        let Some(location_id) = self.store.owner_location(&parsed.to_string()).await? else {
+        let entity_ref = entity_ref.to_lowercase();
+        let Some(location_id) = self.store.owner_location(&entity_ref).await? else {
             return Err(CatalogError::NotFound(format!(
-                "Failed to schedule {entity_ref} for refresh"
+                "Entity {entity_ref} not found"
             )));
         };
         self.store.schedule_location(&location_id, now_ms()).await?;

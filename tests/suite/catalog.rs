@@ -9,6 +9,7 @@ mod locations;
 mod queries;
 mod refresh;
 mod replicas;
+mod routes;
 mod store;
 mod templates;
 mod urls;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{TAG, filter_of, json_array, json_response, parse_u64};
+use super::{TAG, check_params, filter_of, json_array, json_response, parse_u64};
 use crate::catalog::Catalog;
 use crate::catalog::entities::{Cursor, EntityList, FieldPath, Fields, Listing, Order, StreamPage};
 use crate::catalog::query::{
@@ -39,7 +39,10 @@ pub async fn get_entities(
     State(catalog): State<Catalog>,
     params: QueryPairs,
 ) -> Result<Response, AppError> {
-    params.check(&["filter", "fields", "order", "offset", "limit", "after"])?;
+    check_params(
+        &params,
+        &["filter", "fields", "order", "offset", "limit", "after"],
+    )?;
     let mut order = Vec::new();
     for o in params.all("order") {
         let parsed = match o.split_once(':') {
@@ -232,17 +235,20 @@ pub async fn query_entities(
     State(catalog): State<Catalog>,
     params: QueryPairs,
 ) -> Result<QueryPage, AppError> {
-    params.check(&[
-        "filter",
-        "fields",
-        "limit",
-        "offset",
-        "orderField",
-        "cursor",
-        "totalItems",
-        "fullTextFilterTerm",
-        "fullTextFilterFields",
-    ])?;
+    check_params(
+        &params,
+        &[
+            "filter",
+            "fields",
+            "limit",
+            "offset",
+            "orderField",
+            "cursor",
+            "totalItems",
+            "fullTextFilterTerm",
+            "fullTextFilterFields",
+        ],
+    )?;
     let fields = Fields::parse(&params.all("fields"))?;
     let limit = parse_u64("limit", params.last("limit"))?;
     if let Some(cursor) = params.last("cursor") {
@@ -444,7 +450,7 @@ pub async fn by_refs(
     params: QueryPairs,
     AppJson(body): AppJson<ByRefsBody>,
 ) -> Result<Json<ByRefsResponse>, AppError> {
-    params.check(&["filter"])?;
+    check_params(&params, &["filter"])?;
     let filter = filter_of(&params.all("filter"))?;
     let fields = Fields::parse(&body.fields.unwrap_or_default())?;
     let items = catalog

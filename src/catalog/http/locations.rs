@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::TAG;
+use super::{TAG, check_params};
 use crate::catalog::Catalog;
 use crate::catalog::model::{Location, LocationStatus, LocationType};
 use crate::error::{AppError, ErrorBody};
@@ -129,7 +129,7 @@ pub async fn create_location(
     params: QueryPairs,
     AppJson(body): AppJson<NewLocationBody>,
 ) -> Result<(StatusCode, Json<Registered>), AppError> {
-    params.check(&["dryRun"])?;
+    check_params(&params, &["dryRun"])?;
     let dry_run = params.last("dryRun").is_some_and(|v| {
         matches!(
             v.to_ascii_lowercase().as_str(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{TAG, filter_of};
+use super::{TAG, check_params, filter_of};
 use crate::catalog::Catalog;
 use crate::catalog::entities::predicate;
 use crate::catalog::filter::Filter;
@@ -51,7 +51,7 @@ pub async fn entity_facets(
     State(catalog): State<Catalog>,
     params: QueryPairs,
 ) -> Result<Json<Facets>, AppError> {
-    params.check(&["facet", "filter"])?;
+    check_params(&params, &["facet", "filter"])?;
     let facets = params.all("facet");
     if facets.is_empty() {
         return Err(AppError::BadRequest("Missing facet parameter".into()));

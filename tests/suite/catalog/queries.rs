@@ -443,10 +443,11 @@ async fn lookups_by_name_uid_and_refs_and_facets() {
         "No entity with uid nope"
     );
 
-    let refs = c.post("/api/catalog/entities/by-refs", json!({"entityRefs": ["component:default/beta", "component:nope", "Group:team-a"], "fields": ["metadata.name"]})).await.json();
+    // Refs are matched as given, lower-cased: no namespace is filled in (as Backstage).
+    let refs = c.post("/api/catalog/entities/by-refs", json!({"entityRefs": ["component:default/beta", "component:nope", "Group:team-a", "GROUP:Default/Team-A"], "fields": ["metadata.name"]})).await.json();
     assert_eq!(
         refs["items"],
-        json!([{"metadata": {"name": "beta"}}, null, {"metadata": {"name": "team-a"}}])
+        json!([{"metadata": {"name": "beta"}}, null, null, {"metadata": {"name": "team-a"}}])
     );
     let filtered = c
         .post(

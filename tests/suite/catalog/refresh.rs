@@ -73,7 +73,7 @@ async fn a_refresh_applies_changes_and_removals() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
         unknown.json()["error"],
-        "Failed to schedule component:default/nope for refresh"
+        "Entity component:default/nope not found"
     );
 }
 
