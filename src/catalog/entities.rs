@@ -287,7 +287,25 @@ impl Catalog {
 
     /// Deletes one entity; an unknown uid is no error (as Backstage).
     pub async fn delete_entity(&self, uid: &str) -> Result<(), CatalogError> {
-        Ok(self.store.delete_entity(&uid.to_lowercase()).await?)
+        let uid = uid.to_lowercase();
+        let owner = match self.store.by_uid(&uid).await? {
+            Some(body) => {
+                let entity: Value = serde_json::from_str(&body).unwrap_or_default();
+                let entity_ref = entity
+                    .as_object()
+                    .map(|e| EntityRef::of(e).to_string())
+                    .unwrap_or_default();
+                self.store.owner_location(&entity_ref).await?
+            }
+            None => None,
+        };
+        self.store.delete_entity(&uid).await?;
+        // As in Backstage, the location that emitted it is processed again at once: while its
+        // file still lists the entity, it comes back (with a new uid).
+        if let Some(id) = owner {
+            self.reprocess(&id).await?;
+        }
+        Ok(())
     }
 
     /// The entities with these refs, in the order asked, projected; `null` where there is none or

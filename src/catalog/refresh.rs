@@ -282,7 +282,22 @@ impl Catalog {
             )));
         };
         self.store.schedule_location(&location_id, now_ms()).await?;
+        self.process_soon(&location_id);
+        Ok(())
+    }
+
+    /// Processes location `id` now, every file read and stored again even if unchanged (an
+    /// entity deleted by uid that the location still lists comes back, with a new uid).
+    pub(super) async fn reprocess(&self, id: &str) -> Result<(), CatalogError> {
+        self.store.reprocess_location(id, now_ms()).await?;
+        self.process_soon(id);
+        Ok(())
+    }
+
+    /// Processes due location `id` in a background task, unless another replica holds it.
+    fn process_soon(&self, id: &str) {
         let catalog = self.clone();
+        let location_id = id.to_owned();
         self.background.spawn(move |cancel| async move {
             tokio::select! {
                 () = cancel.cancelled() => {}
@@ -293,7 +308,6 @@ impl Catalog {
                 }
             }
         });
-        Ok(())
     }
 }
 

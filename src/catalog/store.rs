@@ -172,6 +172,9 @@ pub trait Locations: Send + Sync {
     async fn due_locations(&self, now: i64, limit: i64) -> Result<Vec<Location>, StoreError>;
     /// Makes the location due now (`POST /refresh`).
     async fn schedule_location(&self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// Makes the location due now and forgets its file validators, so that its next processing
+    /// reads and stores every file even if none changed (an entity deleted by uid comes back).
+    async fn reprocess_location(&self, id: &str, now: i64) -> Result<(), StoreError>;
     /// Stores the result of a processing of location `id`.
     async fn finish_location(&self, id: &str, result: &LocationResult) -> Result<(), StoreError>;
     /// The id of the location that owns the entity `entity_ref`.

@@ -142,6 +142,18 @@ impl<DB: CatalogSql> Locations for SqlCatalogStore<DB> {
         Ok(())
     }
 
+    async fn reprocess_location(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        Statement::new(
+            "UPDATE catalog_locations SET next_refresh_at = $1, validators = '{}' WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute::<DB>(&mut conn)
+        .await?;
+        Ok(())
+    }
+
     async fn finish_location(&self, id: &str, r: &LocationResult) -> Result<(), StoreError> {
         let errors = serde_json::to_string(&r.errors).unwrap_or_else(|_| "[]".into());
         let validators = r

@@ -1,9 +1,11 @@
-//! Where entities come from: their ancestry (the Location entities that led to them).
+//! Where entities come from: their ancestry (the Location entities that led to them), and what
+//! happens when an entity is deleted by uid while its file still lists it.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{CatalogApp, component};
+use super::{CatalogApp, WAIT, component};
+use crate::support::wait_for;
 
 /// A registered file with a Location entity `outer` listing `nested.yaml`, whose Location entity
 /// `inner` lists `c.yaml`, which holds the component `svc`.
@@ -63,4 +65,32 @@ async fn ancestry_walks_up_to_the_generated_location() {
         missing.json()["error"],
         "No such entity component:default/nope"
     );
+}
+
+#[tokio::test]
+async fn an_entity_deleted_by_uid_comes_back_while_its_file_lists_it() {
+    let c = CatalogApp::new().await;
+    let path = c.write("c.yaml", component("svc", "team-a"));
+    c.register(&path).await;
+    let uid = c.entity("component", "svc").await["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deleted = c
+        .delete(&format!("/api/catalog/entities/by-uid/{uid}"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    // Backstage processes the parent again at once: the entity is back, with a new uid, without
+    // any refresh asked for (and although the file did not change).
+    let back = wait_for(
+        async || {
+            let r = c
+                .get("/api/catalog/entities/by-name/component/default/svc")
+                .await;
+            (r.status == StatusCode::OK).then(|| r.json())
+        },
+        WAIT,
+    )
+    .await;
+    assert_ne!(back["metadata"]["uid"], uid);
 }

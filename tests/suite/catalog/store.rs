@@ -336,6 +336,16 @@ async fn locations_keep_status_errors_and_validators(db: &Database) {
         "None keeps the stored validators"
     );
     assert_eq!(store.locations().await.unwrap().len(), 1);
+    // Processing again (an entity deleted by uid, onConflict=refresh): due now, every file read
+    // again, the status and errors kept until that processing ends.
+    store.reprocess_location("l", 15).await.unwrap();
+    assert!(store.location_validators("l").await.unwrap().is_empty());
+    assert_eq!(store.due_locations(15, 10).await.unwrap().len(), 1);
+    let l = store.location("l").await.unwrap().unwrap();
+    assert_eq!(
+        (l.status, l.errors.clone()),
+        (LocationStatus::Ready, vec!["oops".to_owned()])
+    );
     // Moving a location: to a free target (validators forgotten), onto a taken one, or nowhere.
     location(&*store, "other").await;
     let spec = |target: &str| LocationSpec {
