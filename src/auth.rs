@@ -88,6 +88,8 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/api",
     "/api/openapi.json",
     "/api/auth/.well-known/jwks.json",
+    "/.backstage/health/v1/liveness",
+    "/.backstage/health/v1/readiness",
 ];
 
 /// Whether `route` (a matched route template) is served without a token.

@@ -11,10 +11,12 @@
 //!   projection); [`store`]: persistence (one implementation for SQLite and PostgreSQL);
 //!   [`http`]: the handlers; [`router`]: the routes.
 
+pub mod analyze;
 pub mod ancestry;
 pub mod entities;
 pub mod filter;
 pub mod ingest;
+pub mod location_query;
 pub mod membership;
 pub mod model;
 pub mod parse;
@@ -45,7 +47,7 @@ where
     S: Clone + Send + Sync + 'static,
     Catalog: FromRef<S>,
 {
-    use http::{ancestry, entities, locations, misc};
+    use http::{analyze, ancestry, entities, locations, misc};
     use utoipa_axum::routes;
     OpenApiRouter::new()
         .routes(routes!(entities::get_entities))
@@ -70,4 +72,6 @@ where
             locations::delete_location
         ))
         .routes(routes!(locations::location_by_entity))
+        .routes(routes!(locations::query_locations))
+        .routes(routes!(analyze::analyze_location))
 }

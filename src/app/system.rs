@@ -26,6 +26,8 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(api_index))
         .routes(routes!(openapi_json))
+        .routes(routes!(backstage_liveness))
+        .routes(routes!(backstage_readiness))
 }
 
 /// How long readiness waits for the database before it reports it unreachable.
@@ -79,6 +81,52 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Ready>, 
             database: state.db.kind(),
         })),
         Err(reason) => Err(AppError::Unavailable(format!("Not ready: {reason}"))),
+    }
+}
+
+/// Backstage's health answer: `{"status": "ok"}`, or `{"message", "status": "error"}`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
+#[derive(Serialize, ToSchema)]
+pub struct BackstageHealth {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// `ok` or `error`.
+    status: &'static str,
+}
+
+fn backstage_health(status: StatusCode, message: Option<String>) -> Response {
+    let body = BackstageHealth {
+        status: if message.is_some() { "error" } else { "ok" },
+        message,
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Backstage's liveness probe (the path its Helm chart probes): the process is up and serving.
+#[utoipa::path(get, path = "/.backstage/health/v1/liveness", tag = "system", operation_id = "get_backstage_liveness",
+    responses((status = 200, description = "The server is alive", body = BackstageHealth)))]
+pub async fn backstage_liveness() -> Response {
+    backstage_health(StatusCode::OK, None)
+}
+
+/// Backstage's readiness probe: ready as `/readyz` is, in Backstage's words.
+#[utoipa::path(get, path = "/.backstage/health/v1/readiness", tag = "system", operation_id = "get_backstage_readiness",
+    responses(
+        (status = 200, description = "Ready to serve traffic", body = BackstageHealth),
+        (status = 503, description = "Not ready; the message says why", body = BackstageHealth),
+    ))]
+pub async fn backstage_readiness(State(state): State<AppState>) -> Response {
+    match readyz(State(state)).await {
+        Ok(_) => backstage_health(StatusCode::OK, None),
+        Err(e) => backstage_health(StatusCode::SERVICE_UNAVAILABLE, Some(e.to_string())),
     }
 }
 

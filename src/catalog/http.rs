@@ -3,6 +3,7 @@
 //! into the service's types, call the service and render; the parsing and rendering they share
 //! is here.
 
+pub mod analyze;
 pub mod ancestry;
 pub mod entities;
 pub mod locations;

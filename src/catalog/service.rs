@@ -194,6 +194,22 @@ impl Catalog {
         })
     }
 
+    /// `POST /locations?onConflict=refresh` for a type and target registered already: that
+    /// location, processed again now (every file read and stored again, so a deleted generated
+    /// Location entity comes back). `None` when it is not registered.
+    pub async fn refresh_registered(
+        &self,
+        kind: &str,
+        target: &str,
+    ) -> Result<Option<Location>, CatalogError> {
+        let spec = self.checked_spec(kind, target)?;
+        let Some(location) = self.store.location_by_spec(&spec).await? else {
+            return Ok(None);
+        };
+        self.reprocess(&location.id).await?;
+        Ok(Some(location))
+    }
+
     /// Points a registered location at another type and target (`PUT /locations/{id}`): the new
     /// target is read and validated now, as at registration, and its entities replace the old
     /// ones in the background. The same type and target is no change.

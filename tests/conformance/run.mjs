@@ -119,6 +119,33 @@ await step('getEntityAncestors', async () => {
   await assert.rejects(client.getEntityAncestors({ entityRef: 'component:default/nope' }), /404|NotFound|No such entity/);
 });
 
+await step('addLocation with onConflict', async () => {
+  await assert.rejects(client.addLocation({ type: 'file', target: TARGET }), /409|Conflict|already exists/);
+  const { location, entities } = await client.addLocation({ type: 'file', target: TARGET, onConflict: 'refresh' });
+  assert.equal(location.id, locationId);
+  assert.deepEqual(entities, []);
+});
+
+await step('queryLocations', async () => {
+  const all = await client.queryLocations({});
+  assert.equal(all.totalItems, 1);
+  assert.deepEqual(all.items.map(l => l.id), [locationId]);
+  const none = await client.queryLocations({ query: { type: 'url' } });
+  assert.equal(none.totalItems, 0);
+  const streamed = [];
+  for await (const page of client.streamLocations({ query: { target: { $hasPrefix: TARGET } } })) {
+    streamed.push(...page);
+  }
+  assert.deepEqual(streamed.map(l => l.target), [TARGET]);
+});
+
+await step('analyzeLocation', async () => {
+  const result = await client.analyzeLocation({ location: { type: 'url', target: 'https://git.example.com/acme/my-repo' } });
+  assert.deepEqual(result.existingEntityFiles, []);
+  assert.equal(result.generateEntities[0].entity.metadata.name, 'my-repo');
+  assert.equal(result.generateEntities[0].entity.spec.type, 'other');
+});
+
 await step('removeLocationById', async () => {
   await client.removeLocationById(locationId);
   assert.equal(await client.getEntityByRef('component:default/svc-a'), undefined);

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::{TAG, check_params};
 use crate::catalog::Catalog;
 use crate::catalog::model::{Location, LocationStatus, LocationType};
+use crate::catalog::service::Registration;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 use crate::principal::Principal;
@@ -116,7 +117,10 @@ pub struct Registered {
 /// Registers a location: the target is read and every entity validated now (any problem is a
 /// 400 naming the document and field); nested locations are followed in the background.
 #[utoipa::path(post, path = "/api/catalog/locations", tag = TAG, operation_id = "catalog_create_location",
-    params(("dryRun" = Option<bool>, Query, description = "Validate and return the entities without storing anything")),
+    params(
+        ("dryRun" = Option<bool>, Query, description = "Validate and return the entities without storing anything"),
+        ("onConflict" = Option<String>, Query, description = "`reject` (the default): a registered type and target is a 409; `refresh`: it is processed again now and returned"),
+    ),
     request_body = NewLocationBody,
     responses(
         (status = 201, description = "Registered (or validated, for a dry run)", body = Registered),
@@ -129,14 +133,36 @@ pub async fn create_location(
     params: QueryPairs,
     AppJson(body): AppJson<NewLocationBody>,
 ) -> Result<(StatusCode, Json<Registered>), AppError> {
-    check_params(&params, &["dryRun"])?;
+    check_params(&params, &["dryRun", "onConflict"])?;
     let dry_run = params.last("dryRun").is_some_and(|v| {
         matches!(
             v.to_ascii_lowercase().as_str(),
             "true" | "yes" | "y" | "1" | "on"
         )
     });
-    let registration = catalog.register(&body.kind, &body.target, dry_run).await?;
+    let refresh = match params.last("onConflict") {
+        None | Some("reject") => false,
+        Some("refresh") => true,
+        Some(_) => {
+            return Err(AppError::BadRequest(
+                "request/query/onConflict must be equal to one of the allowed values: refresh, reject"
+                    .into(),
+            ));
+        }
+    };
+    let existing = if refresh && !dry_run {
+        catalog.refresh_registered(&body.kind, &body.target).await?
+    } else {
+        None
+    };
+    let registration = match existing {
+        Some(location) => Registration {
+            location,
+            entities: Vec::new(),
+            exists: true,
+        },
+        None => catalog.register(&body.kind, &body.target, dry_run).await?,
+    };
     let l = &registration.location;
     if !dry_run {
         tracing::info!(location = %l.id, target = %l.spec.key(), by = %principal.subject, "catalog location registered");
@@ -272,4 +298,96 @@ pub async fn location_by_entity(
 ) -> Result<Json<LocationView>, AppError> {
     let location = catalog.location_of_entity(&kind, &namespace, &name).await?;
     Ok(Json((&location).into()))
+}
+
+/// The body of `POST /locations/by-query`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
+#[derive(Deserialize, ToSchema)]
+pub struct LocationQueryBody {
+    /// A predicate on `id`, `type`, `target` and `entityRef` (`$all`, `$any`, `$not`, `$in`, `$hasPrefix`, `$exists`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    query: Option<Value>,
+    /// Locations per page (default 1000).
+    #[serde(default)]
+    #[schema(value_type = Option<u64>)]
+    limit: Option<Value>,
+    /// The `nextCursor` of the previous page; the rest of the body is then ignored.
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// A location in a by-query page.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueriedLocation {
+    id: String,
+    target: String,
+    #[serde(rename = "type")]
+    kind: LocationType,
+    entity_ref: String,
+}
+
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationPageInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+/// One page of `POST /locations/by-query`.
+#[allow(
+    missing_docs,
+    reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
+)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationPageBody {
+    items: Vec<QueriedLocation>,
+    /// Locations matching the query in all.
+    total_items: usize,
+    page_info: LocationPageInfo,
+}
+
+/// Registered locations matching a predicate, by id, a page at a time.
+#[utoipa::path(post, path = "/api/catalog/locations/by-query", tag = TAG, operation_id = "catalog_query_locations",
+    request_body = LocationQueryBody,
+    responses(
+        (status = 200, description = "A page of locations", body = LocationPageBody),
+        (status = 400, description = "A malformed predicate, limit or cursor", body = ErrorBody),
+    ))]
+pub async fn query_locations(
+    State(catalog): State<Catalog>,
+    AppJson(body): AppJson<LocationQueryBody>,
+) -> Result<Json<LocationPageBody>, AppError> {
+    let page = catalog
+        .query_locations(body.query, body.limit.as_ref(), body.cursor.as_deref())
+        .await?;
+    Ok(Json(LocationPageBody {
+        items: page
+            .items
+            .iter()
+            .map(|l| QueriedLocation {
+                id: l.id.clone(),
+                target: l.spec.target.clone(),
+                kind: l.spec.kind,
+                entity_ref: l.spec.generated_entity_ref(),
+            })
+            .collect(),
+        total_items: page.total_items,
+        page_info: LocationPageInfo {
+            next_cursor: page.next_cursor,
+        },
+    }))
 }

@@ -98,6 +98,9 @@ async fn the_real_catalog_client_works_against_the_server() {
         "refreshEntity",
         "validateEntity",
         "getEntityAncestors",
+        "addLocation with onConflict",
+        "queryLocations",
+        "analyzeLocation",
         "removeLocationById",
     ] {
         assert!(

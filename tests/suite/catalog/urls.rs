@@ -18,8 +18,8 @@ use crate::support::wait_until;
 
 /// Files served by path, counting requests and answering `If-None-Match` with 304.
 #[derive(Clone, Default)]
-struct Files {
-    files: Arc<Mutex<HashMap<String, String>>>,
+pub(super) struct Files {
+    pub(super) files: Arc<Mutex<HashMap<String, String>>>,
     gets: Arc<AtomicUsize>,
     not_modified: Arc<AtomicUsize>,
 }
@@ -41,11 +41,11 @@ async fn serve(State(files): State<Files>, uri: Uri, headers: HeaderMap) -> Resp
     ([(header::ETAG, etag)], body).into_response()
 }
 
-async fn start(files: &Files) -> HttpsServer {
+pub(super) async fn start(files: &Files) -> HttpsServer {
     HttpsServer::start(Router::new().fallback(serve).with_state(files.clone())).await
 }
 
-async fn app_for(server: &HttpsServer) -> CatalogApp {
+pub(super) async fn app_for(server: &HttpsServer) -> CatalogApp {
     let allow_hosts = vec![format!("localhost:{}", server.port)];
     let ca = server.ca_path();
     CatalogApp::with(move |s| {
