@@ -2,7 +2,7 @@
 //! follow nested Location entities (relative targets resolved against their parent, cycles and
 //! duplicates reported, never looped), and collect errors per target.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use super::parse::parse_documents;
 use super::placeholder::{self, has_placeholders};
 use super::read::{FileValidators, ReadError, ReadOutcome, Reader, Validators};
 use super::relations::{Relation, relations_of};
-use super::stitch::processed_hash;
+use super::stitch::{processed_hash, with_status};
 use super::store::ProcessedEntity;
 use super::validate::validate;
 use crate::config::catalog::LocationLimits;
@@ -59,6 +59,39 @@ pub struct TreeResult {
     pub root_failed: bool,
     /// The tree went past `[catalog]`'s limits: why. Nothing of this pass is kept.
     pub over_limit: Option<String>,
+    /// `(ref of the Location entity concerned, problem)`: each becomes an item of that entity's
+    /// `status.items`, as Backstage's entity page shows processing errors.
+    problems: Vec<(String, String)>,
+}
+
+impl TreeResult {
+    /// Records a problem met reading `file`: on the location's errors, and, when `on` names the
+    /// Location entity whose processing met it, on that entity's status.
+    fn problem(&mut self, on: Option<&String>, file: &str, message: String) {
+        if let Some(on) = on {
+            self.problems.push((on.clone(), message.clone()));
+        }
+        self.errors.push(format!("{file}: {message}"));
+    }
+
+    /// Puts every problem into the `status.items` of its Location entity.
+    fn attach_problems(&mut self) {
+        if self.problems.is_empty() {
+            return;
+        }
+        let mut by_ref: HashMap<String, Vec<String>> = HashMap::new();
+        for (on, message) in std::mem::take(&mut self.problems) {
+            by_ref.entry(on).or_default().push(message);
+        }
+        for entity in &mut self.entities {
+            if let Some(messages) = by_ref.get(&entity.entity_ref)
+                && let Some(processed) = with_status(&entity.processed, messages)
+            {
+                entity.hash = processed_hash(&processed);
+                entity.processed = processed;
+            }
+        }
+    }
 }
 
 /// Reads location trees: the root target, nested Location entities and their targets, each file validated into the entities to store.
@@ -197,6 +230,8 @@ impl Ingest {
         let relations = relations_of(&generated).unwrap_or_default();
         let generated = FileEntity::new(generated, relations).processed;
         seen_refs.insert(generated.entity_ref.clone());
+        // The Location entity that lists each file, whose status shows that file's problems.
+        let mut parent_of = HashMap::from([(root.key(), generated.entity_ref.clone())]);
         result.entities.push(generated);
         // Files are read in queue order and their results taken in that order, so errors and the
         // entity kept of a duplicate do not depend on which read finished first.
@@ -237,54 +272,58 @@ impl Ingest {
                 FileOutcome::NotModified => continue,
                 FileOutcome::Failed(e) => {
                     result.root_failed |= is_root;
-                    result.errors.push(format!("{}: {e}", spec.key()));
+                    result.problem(parent_of.get(&spec.key()), &spec.key(), e.to_string());
                     continue;
                 }
             };
             if is_root && entities.is_empty() && !errors.is_empty() {
                 result.root_failed = true;
             }
-            result
-                .errors
-                .extend(errors.into_iter().map(|e| format!("{}: {e}", spec.key())));
+            let parent = parent_of.get(&spec.key()).cloned();
+            for e in errors {
+                result.problem(parent.as_ref(), &spec.key(), e);
+            }
             for FileEntity {
                 processed,
                 location,
             } in entities
             {
                 if !seen_refs.insert(processed.entity_ref.clone()) {
-                    result.errors.push(format!(
-                        "{}: entity {} is defined more than once in this location",
-                        spec.key(),
-                        processed.entity_ref
-                    ));
+                    result.problem(
+                        parent.as_ref(),
+                        &spec.key(),
+                        format!(
+                            "entity {} is defined more than once in this location",
+                            processed.entity_ref
+                        ),
+                    );
                     continue;
                 }
+                let this = Some(&processed.entity_ref);
                 if let Some(location) = location {
                     for nested in nested_targets(&location, &spec, &self.reader) {
                         let nested = match nested.and_then(|n| self.normalise(n)) {
                             Ok(n) => n,
                             Err(e) => {
-                                result.errors.push(format!("{}: {e}", spec.key()));
+                                result.problem(this, &spec.key(), e.to_string());
                                 continue;
                             }
                         };
                         if !visited.insert(nested.key()) {
-                            result.errors.push(format!(
-                                "{}: {} is already part of this location (a cycle or a duplicate listing); it is read once",
-                                spec.key(),
+                            result.problem(this, &spec.key(), format!(
+                                "{} is already part of this location (a cycle or a duplicate listing); it is read once",
                                 nested.key()
                             ));
                             continue;
                         }
                         if visited.len() > MAX_FILES {
-                            result.errors.push(format!(
-                                "{}: more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
-                                spec.key(),
+                            result.problem(this, &spec.key(), format!(
+                                "more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
                                 nested.key()
                             ));
                             continue;
                         }
+                        parent_of.insert(nested.key(), processed.entity_ref.clone());
                         queue.push_back((nested, None));
                     }
                 }
@@ -297,6 +336,7 @@ impl Ingest {
                 ));
             }
         }
+        result.attach_problems();
         result
     }
 

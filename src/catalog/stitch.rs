@@ -53,6 +53,33 @@ pub fn stitch(processed: &str, uid: &str, mut relations: Vec<(String, String)>) 
     }
 }
 
+/// The processed form `processed` with `status.items` holding one Backstage processing error per
+/// message (`Name: message` keeps its error name, otherwise `Error`); `None` if it is not JSON.
+pub fn with_status(processed: &str, messages: &[String]) -> Option<String> {
+    let mut entity: Entity = serde_json::from_str(processed).ok()?;
+    let items: Vec<Value> = messages
+        .iter()
+        .map(|text| {
+            let (name, message) = match text.split_once(": ") {
+                Some((name, rest))
+                    if name.ends_with("Error") && name.chars().all(char::is_alphanumeric) =>
+                {
+                    (name, rest)
+                }
+                _ => ("Error", text.as_str()),
+            };
+            json!({
+                "type": "backstage.io/catalog-processing",
+                "level": "error",
+                "message": format!("{name}: {message}"),
+                "error": {"name": name, "message": message},
+            })
+        })
+        .collect();
+    entity.insert("status".into(), json!({"items": items}));
+    serde_json::to_string(&entity).ok()
+}
+
 /// The hash stored with a processed entity.
 pub fn processed_hash(processed: &str) -> String {
     hex(&Sha1::digest(processed.as_bytes()))
@@ -61,6 +88,23 @@ pub fn processed_hash(processed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processing_errors_become_status_items() {
+        let p = r#"{"kind":"Location","metadata":{"name":"a"}}"#;
+        let messages = [
+            "NotFoundError: Unable to read file, no matching files found for /x".to_owned(),
+            "Invalid b.yaml: missing required field 'metadata.name'".to_owned(),
+        ];
+        let served: Value = serde_json::from_str(&with_status(p, &messages).unwrap()).unwrap();
+        assert_eq!(
+            served["status"]["items"][0],
+            json!({"type": "backstage.io/catalog-processing", "level": "error",
+                "message": "NotFoundError: Unable to read file, no matching files found for /x",
+                "error": {"name": "NotFoundError", "message": "Unable to read file, no matching files found for /x"}})
+        );
+        assert_eq!(served["status"]["items"][1]["error"]["name"], "Error");
+    }
 
     #[test]
     fn etag_follows_content_and_uid_is_set() {

@@ -119,6 +119,18 @@ await step('getEntityAncestors', async () => {
   await assert.rejects(client.getEntityAncestors({ entityRef: 'component:default/nope' }), /404|NotFound|No such entity/);
 });
 
+await step('entity with status.items', async () => {
+  const location = await client.getEntityByRef('location:default/broken-location');
+  assert.equal(location.status.items.length, 1);
+  const [item] = location.status.items;
+  assert.equal(item.type, 'backstage.io/catalog-processing');
+  assert.equal(item.level, 'error');
+  assert.equal(item.error.name, 'NotFoundError');
+  assert.match(item.message, /^NotFoundError: Unable to read file, no matching files found for .*nowhere\.yaml$/);
+  const svc = await client.getEntityByRef('component:default/svc-a');
+  assert.equal(svc.status, undefined);
+});
+
 await step('addLocation with onConflict', async () => {
   await assert.rejects(client.addLocation({ type: 'file', target: TARGET }), /409|Conflict|already exists/);
   const { location, entities } = await client.addLocation({ type: 'file', target: TARGET, onConflict: 'refresh' });

@@ -10,6 +10,7 @@ mod queries;
 mod refresh;
 mod replicas;
 mod routes;
+mod status;
 mod store;
 mod templates;
 mod urls;

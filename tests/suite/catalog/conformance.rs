@@ -28,6 +28,11 @@ apiVersion: backstage.io/v1alpha1
 kind: Group
 metadata: {name: team-a}
 spec: {type: team, children: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata: {name: broken-location}
+spec: {type: file, target: ./nowhere.yaml}
 ";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,6 +103,7 @@ async fn the_real_catalog_client_works_against_the_server() {
         "refreshEntity",
         "validateEntity",
         "getEntityAncestors",
+        "entity with status.items",
         "addLocation with onConflict",
         "queryLocations",
         "analyzeLocation",
