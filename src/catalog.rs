@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod location_query;
 pub mod membership;
 pub mod model;
+pub mod orphans;
 pub mod parse;
 pub mod placeholder;
 pub mod predicate;

@@ -90,10 +90,15 @@ impl Catalog {
         let mut errors = tree.errors;
         let mut validators = None;
         if !tree.root_failed {
-            let outcome = self.store.replace_entities(id, &tree.entities).await?;
+            let entities = if self.keep_orphans {
+                self.with_orphans(&location, tree.entities).await?
+            } else {
+                tree.entities
+            };
+            let outcome = self.store.replace_entities(id, &entities).await?;
             tracing::info!(
                 location = id,
-                entities = tree.entities.len(),
+                entities = entities.len(),
                 inserted = outcome.inserted,
                 updated = outcome.updated,
                 removed = outcome.removed,
@@ -276,11 +281,14 @@ impl Catalog {
     /// matched as given (lower-cased), without defaults: an incomplete or unknown ref is a 404.
     pub async fn refresh_entity(&self, entity_ref: &str) -> Result<(), CatalogError> {
         let entity_ref = entity_ref.to_lowercase();
+        let not_found = || CatalogError::NotFound(format!("Entity {entity_ref} not found"));
         let Some(location_id) = self.store.owner_location(&entity_ref).await? else {
-            return Err(CatalogError::NotFound(format!(
-                "Entity {entity_ref} not found"
-            )));
+            return Err(not_found());
         };
+        // No location lists an orphan any more: Backstage has nothing to refresh it from.
+        if self.keep_orphans && self.is_orphan(&entity_ref).await? {
+            return Err(not_found());
+        }
         self.store.schedule_location(&location_id, now_ms()).await?;
         self.process_soon(&location_id);
         Ok(())

@@ -52,6 +52,8 @@ pub struct Catalog {
     pub(super) background: Background,
     pub(super) leases: Arc<dyn LeaseStore>,
     pub(super) refresh_interval: Duration,
+    /// `[catalog] orphan_strategy = "keep"`.
+    pub(super) keep_orphans: bool,
     /// This server's lasting name (see [`crate::db::lease::instance_id`]).
     pub(super) instance: String,
     /// This run's name as a lease holder: `<instance>/<run>`.
@@ -113,6 +115,7 @@ impl Catalog {
             stream_pages: Arc::new(tokio::sync::Semaphore::new(STREAM_PAGES_AT_ONCE)),
             leases,
             refresh_interval: config.refresh_interval,
+            keep_orphans: config.keep_orphans,
             instance: instance.to_owned(),
             replica: format!("{instance}/{}", uuid::Uuid::new_v4()),
         }

@@ -34,6 +34,9 @@ pub struct CatalogSettings {
     pub max_entities_per_location: u64,
     /// Most bytes read in one pass over a location's tree; past it, that read fails.
     pub max_bytes_per_location: u64,
+    /// What becomes of an entity its location no longer lists: `delete` (Backstage's default)
+    /// or `keep` (annotated `backstage.io/orphan: "true"` until deleted by uid).
+    pub orphan_strategy: String,
 }
 
 impl Default for CatalogSettings {
@@ -44,6 +47,7 @@ impl Default for CatalogSettings {
             allowed_kinds: ALL_KINDS.iter().map(|k| (*k).to_owned()).collect(),
             max_entities_per_location: 100_000,
             max_bytes_per_location: 256 * 1024 * 1024,
+            orphan_strategy: "delete".into(),
         }
     }
 }
@@ -56,6 +60,8 @@ pub struct CatalogConfig {
     /// Lower-cased allowed kinds.
     pub allowed_kinds: Vec<String>,
     pub limits: LocationLimits,
+    /// `orphan_strategy = "keep"`.
+    pub keep_orphans: bool,
 }
 
 /// What one pass over a location's tree may read and produce.
@@ -117,7 +123,18 @@ impl CatalogSettings {
                 return Err(ConfigError::new(setting, "must be at least 1"));
             }
         }
+        let keep_orphans = match self.orphan_strategy.as_str() {
+            "delete" => false,
+            "keep" => true,
+            other => {
+                return Err(ConfigError::new(
+                    "catalog.orphan_strategy",
+                    format!("'{other}' is neither \"keep\" nor \"delete\""),
+                ));
+            }
+        };
         Ok(CatalogConfig {
+            keep_orphans,
             file_roots,
             refresh_interval,
             allowed_kinds,

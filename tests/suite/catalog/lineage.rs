@@ -94,3 +94,104 @@ async fn an_entity_deleted_by_uid_comes_back_while_its_file_lists_it() {
     .await;
     assert_ne!(back["metadata"]["uid"], uid);
 }
+
+#[test]
+fn orphans_are_deleted_by_default_as_in_backstage() {
+    let settings = fawkes_portal::config::Settings::default();
+    assert_eq!(settings.catalog.orphan_strategy, "delete");
+    let mut keep = settings;
+    keep.catalog.orphan_strategy = "forget".into();
+    assert!(keep.validate().is_err());
+}
+
+#[tokio::test]
+async fn kept_orphans_are_annotated_and_adopted_again_with_their_uid() {
+    let c = CatalogApp::with(|s| s.catalog.orphan_strategy = "keep".into()).await;
+    let both = format!(
+        "{}---\n{}",
+        component("a", "team-a"),
+        component("b", "team-a")
+    );
+    let path = c.write("c.yaml", &both);
+    c.register(&path).await;
+    let uid = c.entity("component", "b").await["metadata"]["uid"].clone();
+    let refresh = async || {
+        let r = c
+            .post(
+                "/api/catalog/refresh",
+                json!({"entityRef": "component:default/a"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    };
+    let orphan = |want: bool| {
+        let c = &c;
+        async move {
+            let b = c.entity("component", "b").await;
+            let is = b["metadata"]["annotations"]["backstage.io/orphan"] == "true";
+            (is == want).then_some(b)
+        }
+    };
+
+    c.write("c.yaml", component("a", "team-a"));
+    refresh().await;
+    let b = wait_for(async || orphan(true).await, WAIT).await;
+    assert_eq!(b["metadata"]["uid"], uid);
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=metadata.annotations.backstage.io/orphan=true")
+            .await,
+        ["b"]
+    );
+    let refresh_orphan = c
+        .post(
+            "/api/catalog/refresh",
+            json!({"entityRef": "component:default/b"}),
+        )
+        .await;
+    assert_eq!(refresh_orphan.status, StatusCode::NOT_FOUND);
+    let ancestry = c
+        .get("/api/catalog/entities/by-name/component/default/b/ancestry")
+        .await
+        .json();
+    assert_eq!(ancestry["items"].as_array().unwrap().len(), 1);
+    assert_eq!(ancestry["items"][0]["parentEntityRefs"], json!([]));
+
+    c.write("c.yaml", &both);
+    refresh().await;
+    let b = wait_for(async || orphan(false).await, WAIT).await;
+    assert_eq!(b["metadata"]["uid"], uid, "adopted again with its uid");
+
+    // An orphan deleted by uid does not come back.
+    c.write("c.yaml", component("a", "team-a"));
+    refresh().await;
+    let b = wait_for(async || orphan(true).await, WAIT).await;
+    let id = c.get("/api/catalog/locations").await.json()[0]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/catalog/locations/{id}");
+    let before = c.get(&path).await.json();
+    c.wait_past_refresh(&before).await;
+    let deleted = c
+        .delete(&format!(
+            "/api/catalog/entities/by-uid/{}",
+            b["metadata"]["uid"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    // Its location is processed again (as after any delete), and b stays gone.
+    wait_for(
+        async || {
+            let view = c.get(&path).await.json();
+            (view["lastRefreshedAt"] != before["lastRefreshedAt"]).then_some(())
+        },
+        WAIT,
+    )
+    .await;
+    assert_eq!(
+        c.get("/api/catalog/entities/by-name/component/default/b")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
