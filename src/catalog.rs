@@ -27,6 +27,7 @@ pub mod query;
 pub mod read;
 pub mod refresh;
 pub mod relations;
+pub mod scm;
 pub mod search;
 pub mod service;
 pub mod stitch;

@@ -18,6 +18,7 @@ use super::parse::parse_documents;
 use super::placeholder::{self, has_placeholders};
 use super::read::{FileValidators, ReadError, ReadOutcome, Reader, Validators};
 use super::relations::{Relation, relations_of};
+use super::scm::annotate_source;
 use super::stitch::{processed_hash, with_status};
 use super::store::ProcessedEntity;
 use super::validate::validate;
@@ -511,10 +512,17 @@ pub fn generated_location(spec: &LocationSpec) -> Entity {
         },
         "spec": {"type": spec.kind.as_str(), "target": spec.target},
     });
-    match value {
+    let mut entity = match value {
         Value::Object(map) => map,
         _ => Entity::new(),
+    };
+    if let Some(Value::Object(a)) = entity
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    {
+        annotate_source(a, spec);
     }
+    entity
 }
 
 /// The managed-by annotations (always set), and for `url` files Backstage's view/edit/source
@@ -531,21 +539,7 @@ fn annotate(entity: &mut Entity, spec: &LocationSpec, origin: &str) {
     };
     a.insert(MANAGED_BY_LOCATION.into(), spec.key().into());
     a.insert(MANAGED_BY_ORIGIN_LOCATION.into(), origin.into());
-    if spec.kind == LocationType::Url {
-        let target = &spec.target;
-        a.entry("backstage.io/view-url")
-            .or_insert_with(|| target.clone().into());
-        if target.starts_with("https://github.com/") && target.contains("/blob/") {
-            let edit = target.replacen("/blob/", "/edit/", 1);
-            a.entry("backstage.io/edit-url")
-                .or_insert_with(|| edit.into());
-        }
-        if let Some((dir, _)) = target.rsplit_once('/') {
-            let dir = dir.replacen("/blob/", "/tree/", 1);
-            a.entry("backstage.io/source-location")
-                .or_insert_with(|| format!("url:{dir}/").into());
-        }
-    }
+    annotate_source(a, spec);
 }
 
 /// `spec.target` and `spec.targets[]` of a Location entity read from `parent`, resolved against it.

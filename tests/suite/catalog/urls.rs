@@ -374,3 +374,49 @@ async fn placeholders_resolve_beside_their_file_and_a_failing_one_drops_only_its
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn hosts_without_an_integration_get_a_view_url_only() {
+    let files = Files::default();
+    let server = start(&files).await;
+    files
+        .files
+        .lock()
+        .unwrap()
+        .insert("/o/r/blob/main/c.yaml".into(), component("svc", "team-a"));
+    let c = app_for(&server).await;
+    let target = server.url("/o/r/blob/main/c.yaml");
+    let response = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": target}),
+        )
+        .await;
+    let view = c
+        .wait_processed(response.json()["location"]["id"].as_str().unwrap())
+        .await;
+    let generated = view["entityRef"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    for entity in [
+        c.entity("component", "svc").await,
+        c.entity("location", generated).await,
+    ] {
+        let annotations = entity["metadata"]["annotations"].as_object().unwrap();
+        let mut keys: Vec<&str> = annotations.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "backstage.io/managed-by-location",
+                "backstage.io/managed-by-origin-location",
+                "backstage.io/view-url"
+            ],
+            "{entity}"
+        );
+        assert_eq!(annotations["backstage.io/view-url"], target.as_str());
+    }
+}
