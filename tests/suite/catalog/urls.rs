@@ -420,3 +420,65 @@ async fn hosts_without_an_integration_get_a_view_url_only() {
         assert_eq!(annotations["backstage.io/view-url"], target.as_str());
     }
 }
+
+#[tokio::test]
+async fn the_fawkes_templates_over_https_resolve_their_yaml_placeholders() {
+    let fawkes = testdata().join("fawkes");
+    let files = Files::default();
+    let server = start(&files).await;
+    let base = server.url("/paruff/fawkes/blob/main/");
+    let mut entries = vec!["templates/location.yaml".to_owned()];
+    for t in ["python-service", "java-service", "nodejs-service"] {
+        entries.push(format!("templates/{t}/template.yaml"));
+    }
+    for p in ["service-info", "repo-config", "deployment-config"] {
+        entries.push(format!("templates/defaults/parameters/{p}.yaml"));
+    }
+    for entry in entries {
+        let text = std::fs::read_to_string(fawkes.join(&entry)).unwrap();
+        let text = text.replace("https://github.com/paruff/fawkes/blob/main/", &base);
+        files
+            .files
+            .lock()
+            .unwrap()
+            .insert(format!("/paruff/fawkes/blob/main/{entry}"), text);
+    }
+    let c = app_for(&server).await;
+    let response = c
+        .post(
+            "/api/catalog/locations",
+            json!({"type": "url", "target": format!("{base}templates/location.yaml")}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let view = c
+        .wait_processed(response.json()["location"]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(view["errors"], json!([]), "{view}");
+    assert_eq!(
+        c.names("/api/catalog/entities?filter=kind=template").await,
+        ["java-service", "nodejs-service", "python-service"]
+    );
+    let python = c.entity("template", "python-service").await;
+    assert_eq!(
+        python["spec"]["parameters"][2]["title"], "Deployment Configuration",
+        "{python}"
+    );
+    assert_eq!(
+        relations(&python),
+        ["ownedBy -> group:default/platform-team"]
+    );
+    // Ancestry: template -> fawkes-templates -> the generated Location.
+    let ancestry = c
+        .get("/api/catalog/entities/by-name/template/default/nodejs-service/ancestry")
+        .await
+        .json();
+    assert_eq!(
+        ancestry["items"][0]["parentEntityRefs"],
+        json!(["location:default/fawkes-templates"])
+    );
+    assert_eq!(
+        ancestry["items"][1]["parentEntityRefs"],
+        json!([view["entityRef"]])
+    );
+}
