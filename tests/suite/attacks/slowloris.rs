@@ -198,8 +198,11 @@ async fn the_server_stays_reachable_during_a_slowloris_of_20000_connections() {
         slowest < Duration::from_secs(3),
         "slowest legitimate request: {slowest:?}"
     );
+    // An evicted connection's socket closes when its task next runs: on a starved machine one
+    // burst of the attack (500 connections) can be accepted before the evicted ones have closed.
+    // Without the cap the server would hold all 20,000.
     assert!(
-        most_files <= CAP + 300,
+        most_files <= CAP + 500 + 300,
         "the server held {most_files} files"
     );
     assert!(
