@@ -11,6 +11,7 @@ pub mod locations;
 pub mod query;
 pub mod read;
 mod rows;
+mod snapshot;
 pub mod write;
 
 use std::sync::Arc;
@@ -216,6 +217,18 @@ pub trait EntityReads: Send + Sync {
     /// A number that changes with every change to entities, when this process makes them all
     /// (SQLite); `None` when other processes may write too (PostgreSQL with replicas).
     fn version(&self) -> Option<u64>;
+    /// One consistent view of the entities for a read made of several statements (a streamed
+    /// list's pages): a read transaction (SQLite's WAL snapshot, PostgreSQL's `REPEATABLE READ`),
+    /// so a replace committed meanwhile is seen whole or not at all.
+    async fn snapshot(&self) -> Result<Box<dyn EntitySnapshot>, StoreError>;
+}
+
+/// Entity reads within one read transaction (see [`EntityReads::snapshot`]). Dropping it ends the
+/// transaction.
+#[async_trait]
+pub trait EntitySnapshot: Send {
+    /// The rows of `query`, as of the snapshot.
+    async fn query(&mut self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError>;
 }
 
 /// Every use case of the catalog's storage.

@@ -7,6 +7,8 @@ pub trait CatalogSql: Backend {
     /// Starts a write transaction. SQLite needs `BEGIN IMMEDIATE`, so concurrent writers wait for
     /// the write lock instead of failing when their transaction upgrades.
     const BEGIN: &'static str;
+    /// Starts a read transaction whose statements all see the same committed state.
+    const BEGIN_READ: &'static str;
     /// Starts the multi-row inserts of processed, relation and search rows. On SQLite
     /// `INSERT OR IGNORE INTO`: with no constraint able to abort them (their entity checks are
     /// deferred), SQLite skips the statement journal; nothing in those rows can conflict.
@@ -19,6 +21,8 @@ pub trait CatalogSql: Backend {
 
 impl CatalogSql for sqlx::Sqlite {
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    // In WAL mode a read transaction's first read fixes its snapshot.
+    const BEGIN_READ: &'static str = "BEGIN";
     const INSERT_ROWS: &'static str = "INSERT OR IGNORE INTO";
     // The one writer holds the database, so ids above the largest are unused.
     const NEW_IDS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
@@ -28,6 +32,7 @@ impl CatalogSql for sqlx::Sqlite {
 
 impl CatalogSql for sqlx::Postgres {
     const BEGIN: &'static str = "BEGIN";
+    const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     const INSERT_ROWS: &'static str = "INSERT INTO";
     // Replicas write at once: ids come from a sequence.
     const NEW_IDS: &'static str =

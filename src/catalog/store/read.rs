@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use super::dialect::CatalogSql;
 use super::query::{entity_query, filter_condition};
 use super::rows::{CHUNK, in_list};
-use super::{EntityReads, EntityRow, RowQuery, SqlCatalogStore};
+use super::snapshot::Snapshot;
+use super::{EntityReads, EntityRow, EntitySnapshot, RowQuery, SqlCatalogStore};
 use crate::catalog::filter::Filter;
 use crate::db::StoreError;
 use crate::db::sql::{Columns, SqlBuilder, Statement};
@@ -15,19 +16,7 @@ use crate::db::sql::{Columns, SqlBuilder, Statement};
 impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
     async fn query(&self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let rows = entity_query(query, false)
-            .fetch_all::<DB>(&mut conn)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                Ok(EntityRow {
-                    uid: row.text(0)?,
-                    body: row.text(1)?,
-                    sort_value: row.opt_text(2)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        query_rows::<DB>(&mut conn, query).await
     }
 
     async fn count(&self, query: &RowQuery) -> Result<i64, StoreError> {
@@ -104,4 +93,27 @@ impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
     fn version(&self) -> Option<u64> {
         self.counts.version()
     }
+
+    async fn snapshot(&self) -> Result<Box<dyn EntitySnapshot>, StoreError> {
+        let tx = self.pool.begin_with(DB::BEGIN_READ).await?;
+        Ok(Box::new(Snapshot::<DB> { tx }))
+    }
+}
+
+/// The rows of `query` on `conn`.
+pub(super) async fn query_rows<DB: CatalogSql>(
+    conn: &mut DB::Connection,
+    query: &RowQuery,
+) -> Result<Vec<EntityRow>, StoreError> {
+    let rows = entity_query(query, false).fetch_all::<DB>(conn).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            Ok(EntityRow {
+                uid: row.text(0)?,
+                body: row.text(1)?,
+                sort_value: row.opt_text(2)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?)
 }

@@ -512,6 +512,59 @@ async fn the_entity_id_migration_keeps_every_row(db: &Database) {
     assert_eq!(kinds, [("Component".to_owned(), 1)]);
 }
 
+/// A read made of several statements (a streamed list's pages) sees one state of the catalog: a
+/// replace committed between its pages is not seen, while a plain query sees it at once.
+async fn a_snapshot_sees_one_state_across_a_replace(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l").await;
+    let generation = |g: &str| -> Vec<ProcessedEntity> {
+        (0..6)
+            .map(|i| entity("Component", &format!("c{i}"), json!({"type": g})))
+            .collect()
+    };
+    store
+        .replace_entities("l", &generation("old"))
+        .await
+        .unwrap();
+    let types = |rows: &[store::EntityRow]| -> Vec<String> {
+        rows.iter()
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["spec"]["type"].to_string())
+            .collect()
+    };
+    let mut query = RowQuery::new(Filter::default());
+    query.default_order = DefaultOrder::Uid;
+    query.limit = Some(3);
+    let mut snapshot = store.snapshot().await.unwrap();
+    let first = snapshot.query(&query).await.unwrap();
+    assert_eq!(types(&first), ["\"old\""; 3]);
+    // Every entity changes, and the last three give way to others.
+    let mut next = generation("new");
+    next.truncate(3);
+    next.extend((6..9).map(|i| entity("Component", &format!("c{i}"), json!({"type": "new"}))));
+    store.replace_entities("l", &next).await.unwrap();
+    query.after = Some((None, first[2].uid.clone()));
+    let second = snapshot.query(&query).await.unwrap();
+    let mut seen = [names(&first), names(&second)].concat();
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["c0", "c1", "c2", "c3", "c4", "c5"],
+        "the snapshot's state"
+    );
+    assert_eq!(types(&second), ["\"old\""; 3]);
+    drop(snapshot);
+    let now = store
+        .query(&RowQuery::new(Filter::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&now),
+        ["c0", "c1", "c2", "c6", "c7", "c8"],
+        "by entity ref"
+    );
+    assert_eq!(types(&now), ["\"new\""; 6]);
+}
+
 mod migrations {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_keeps_every_row_through_the_entity_id_migration() {
@@ -529,6 +582,7 @@ mod migrations {
 }
 
 crate::store_contract!(
+    a_snapshot_sees_one_state_across_a_replace,
     counts_follow_every_change,
     replacing_inserts_updates_removes_and_reports_conflicts,
     relations_follow_changes_across_locations,
