@@ -13,6 +13,7 @@
 
 pub mod analyze;
 pub mod ancestry;
+pub mod answers;
 pub mod entities;
 pub mod filter;
 pub mod ingest;

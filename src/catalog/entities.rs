@@ -6,14 +6,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::OwnedSemaphorePermit;
 
+use super::answers::{self, Answer, Built};
 use super::filter::{Filter, limits, project, project_text};
 use super::model::EntityRef;
 use super::predicate::predicate_filter;
@@ -132,18 +134,33 @@ pub enum Listing {
         /// The cursor of the next page, when there is one.
         next: Option<Cursor>,
     },
-    /// Every match, page by page, so it is never all in memory.
-    Stream(BoxStream<'static, Result<StreamPage, CatalogError>>),
+    /// Every match as one JSON array, in chunks, so it is never all in memory at once.
+    Stream(Chunks),
+    /// Every match as one JSON array, kept since it was last made (see
+    /// [`answers`](super::answers)).
+    Kept(Arc<Answer>),
 }
 
-/// A page of a streamed list. Holding it holds one of the few pages read at once (see
-/// [`Catalog::stream_pages`]).
-pub struct StreamPage {
-    /// The projected JSON of each entity of the page.
-    pub items: Vec<String>,
-    /// No page follows.
-    pub last: bool,
-    _permit: OwnedSemaphorePermit,
+/// A streamed list's JSON array, in chunks.
+pub type Chunks = BoxStream<'static, Result<Bytes, CatalogError>>;
+
+/// The part of a JSON array holding `items`: `[` before the first item of the array (`first`:
+/// none written yet), a comma before every other, `]` after the last page.
+fn array_chunk(items: &[String], first: bool, last: bool) -> Bytes {
+    let mut chunk = String::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    if first {
+        chunk.push('[');
+    }
+    for (i, item) in items.iter().enumerate() {
+        if !(first && i == 0) {
+            chunk.push(',');
+        }
+        chunk.push_str(item);
+    }
+    if last {
+        chunk.push(']');
+    }
+    Bytes::from(chunk)
 }
 
 /// What a list's `after` cursor carries.
@@ -187,7 +204,7 @@ impl Catalog {
             offset = position.offset.or(offset);
         }
         if offset.is_none() && limit.is_none() && list.after.is_none() {
-            return Ok(Listing::Stream(self.stream(list).await?));
+            return self.stream(list).await;
         }
         let (offset, limit) = (offset.unwrap_or(0), limit.unwrap_or(u64::MAX / 4));
         let mut query = RowQuery::new(list.filter);
@@ -206,54 +223,97 @@ impl Catalog {
         Ok(Listing::Page { items, next })
     }
 
-    /// Every match of `list`, a page at a time (keyset on uid, or on the first order key). The
-    /// first page is read before this returns, so a failure there is an error answer, not a
-    /// stream that breaks off at once; a later page that fails ends the stream with the error
-    /// (the HTTP layer then aborts the answer, so it never passes for complete).
-    async fn stream(
-        &self,
-        list: EntityList,
-    ) -> Result<BoxStream<'static, Result<StreamPage, CatalogError>>, CatalogError> {
+    /// Every match of `list` as one JSON array, in chunks. Where the catalog has a version (one
+    /// writer), the answer is kept until it changes (see [`answers`](super::answers)), so a
+    /// repeated list is the bytes already made; otherwise, or when it is too large to keep, it
+    /// is read a page at a time. Either way it is one consistent state of the catalog.
+    async fn stream(&self, list: EntityList) -> Result<Listing, CatalogError> {
         let mut query = RowQuery::new(list.filter);
         query.default_order = DefaultOrder::Uid;
         query.require_order_value = !list.order.is_empty();
         query.order = rows_order(&list.order).into_iter().take(1).collect();
         query.limit = Some(STREAM_PAGE);
-        let (catalog, fields) = (self.clone(), Arc::new(list.fields));
+        let fields = Arc::new(list.fields);
+        if let Some(version) = self.store.version() {
+            let key = format!("list {:?} {:?} {:?}", query.filter, query.order, fields);
+            let store = self.store.clone();
+            let answer = self
+                .answers
+                .get_or_build(
+                    &key,
+                    version,
+                    move || store.version(),
+                    || self.collect(query.clone(), fields.clone()),
+                )
+                .await?;
+            if let Some(answer) = answer {
+                return Ok(Listing::Kept(answer));
+            }
+        }
+        Ok(Listing::Stream(self.pages(query, fields).await?))
+    }
+
+    /// The whole answer of `query`, unless it is larger than an answer kept may be.
+    async fn collect(&self, query: RowQuery, fields: Arc<Fields>) -> Result<Built, CatalogError> {
+        let mut pages = self.pages(query, fields).await?;
+        let (mut chunks, mut size) = (Vec::new(), 0);
+        while let Some(chunk) = pages.next().await {
+            let chunk = chunk?;
+            size += chunk.len();
+            if size > answers::MAX_ANSWER {
+                return Ok(Built::TooLarge);
+            }
+            chunks.push(chunk);
+        }
+        Ok(Built::Answer(chunks))
+    }
+
+    /// Every match of `query` as one JSON array, a page at a time (keyset on uid, or on the first
+    /// order key), all pages read in one snapshot of the catalog. The first page is read before
+    /// this returns, so a failure there is an error answer, not a stream that breaks off at once;
+    /// a later page that fails ends the stream with the error (the HTTP layer then aborts the
+    /// answer, so it never passes for complete). At most [`Catalog::stream_pages`] pages are read
+    /// and written at once.
+    async fn pages(
+        &self,
+        mut query: RowQuery,
+        fields: Arc<Fields>,
+    ) -> Result<Chunks, CatalogError> {
+        let mut snapshot = self.store.snapshot().await?;
         let first = {
             let _permit = self.stream_pages.acquire().await;
-            self.store.query(&query).await?
+            snapshot.query(&query).await?
         };
-        let pages =
-            futures_util::stream::unfold((Some(query), Some(first)), move |(query, read)| {
-                let (catalog, fields) = (catalog.clone(), fields.clone());
-                async move {
-                    let mut query = query?;
-                    let Ok(permit) = catalog.stream_pages.clone().acquire_owned().await else {
-                        let closed = CatalogError::Invalid("the catalog is shutting down".into());
-                        return Some((Err(closed), (None, None)));
-                    };
-                    let rows = match read {
-                        Some(rows) => rows,
-                        None => match catalog.store.query(&query).await {
-                            Ok(rows) => rows,
-                            Err(e) => return Some((Err(e.into()), (None, None))),
-                        },
-                    };
-                    let last = (rows.len() as u64) < STREAM_PAGE;
-                    query.many_matches = !last;
-                    if let Some(row) = rows.last() {
-                        query.after = Some((row.sort_value.clone(), row.uid.clone()));
-                    }
-                    let items = rows.into_iter().map(|r| fields.project(r.body)).collect();
-                    let page = StreamPage {
-                        items,
-                        last,
-                        _permit: permit,
-                    };
-                    Some((Ok(page), ((!last).then_some(query), None)))
+        query.many_matches = first.len() as u64 == STREAM_PAGE;
+        let permits = self.stream_pages.clone();
+        let state = Some((snapshot, query, Some(first), true));
+        let pages = futures_util::stream::unfold(state, move |state| {
+            let (permits, fields) = (permits.clone(), fields.clone());
+            async move {
+                let (mut snapshot, mut query, read, first) = state?;
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    let closed = CatalogError::Invalid("the catalog is shutting down".into());
+                    return Some((Err(closed), None));
+                };
+                let rows = match read {
+                    Some(rows) => rows,
+                    None => match snapshot.query(&query).await {
+                        Ok(rows) => rows,
+                        Err(e) => return Some((Err(e.into()), None)),
+                    },
+                };
+                let last = (rows.len() as u64) < STREAM_PAGE;
+                query.many_matches = !last;
+                if let Some(row) = rows.last() {
+                    query.after = Some((row.sort_value.clone(), row.uid.clone()));
                 }
-            });
+                let wrote_none = first && rows.is_empty();
+                let items: Vec<String> = rows.into_iter().map(|r| fields.project(r.body)).collect();
+                let chunk = array_chunk(&items, first, last);
+                let next = (!last).then_some((snapshot, query, None, wrote_none));
+                Some((Ok(chunk), next))
+            }
+        });
         Ok(Box::pin(pages))
     }
 

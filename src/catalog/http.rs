@@ -9,9 +9,13 @@ pub mod entities;
 pub mod locations;
 pub mod misc;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::answers::Answer;
 use super::filter::Filter;
 use crate::error::AppError;
 use crate::http::extract::QueryPairs;
@@ -53,16 +57,64 @@ pub(crate) fn json_array(items: &[String]) -> String {
 }
 
 /// A 200 response with a JSON body already serialised.
-pub(crate) fn json_response(body: String) -> Response {
+pub(crate) fn json_response(body: impl Into<axum::body::Body>) -> Response {
     (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
         )],
-        body,
+        body.into(),
     )
         .into_response()
+}
+
+/// A 200 response with an answer made or kept by the service: gzip-compressed when the request
+/// accepts it, else its chunks as they are. Either way it varies with `Accept-Encoding`.
+pub(crate) async fn answer_response(answer: Arc<Answer>, headers: &HeaderMap) -> Response {
+    let gzip = if accepts_gzip(headers) {
+        answer.gzip().await
+    } else {
+        None
+    };
+    let mut response = match gzip {
+        Some(body) => {
+            let mut response = json_response(body);
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            response
+        }
+        None if answer.chunks().len() == 1 => json_response(answer.chunks()[0].clone()),
+        None => {
+            let chunks = (0..answer.chunks().len())
+                .map(move |i| Ok::<_, std::convert::Infallible>(answer.chunks()[i].clone()));
+            json_response(Body::from_stream(futures_util::stream::iter(chunks)))
+        }
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether `Accept-Encoding` names gzip (or `*`) with a weight above zero.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 /// An optional whole-number parameter.

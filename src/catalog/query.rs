@@ -2,9 +2,13 @@
 //! term, the total, and opaque cursors to the pages after and before it, each carrying the whole
 //! query.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::answers::{Answer, Built};
 use super::entities::{Cursor, Fields, Order, predicate};
 use super::filter::{Filter, limits};
 use super::service::{Catalog, CatalogError};
@@ -134,7 +138,60 @@ impl From<QueryStart> for QueryPosition {
     }
 }
 
+impl QueryPage {
+    /// The page as JSON: `{"items": [...], "totalItems": n, "pageInfo": {...}}`, each item written
+    /// out as it is stored (not parsed and serialised again).
+    pub fn to_json(&self) -> String {
+        let size = self.items.iter().map(|i| i.len() + 1).sum::<usize>() + 128;
+        let mut body = String::with_capacity(size);
+        body.push_str("{\"items\":[");
+        body.push_str(&self.items.join(","));
+        body.push_str("],\"totalItems\":");
+        body.push_str(&self.total_items.to_string());
+        body.push_str(",\"pageInfo\":");
+        let info = PageInfo {
+            next_cursor: self.next.as_ref().map(Cursor::as_str),
+            prev_cursor: self.prev.as_ref().map(Cursor::as_str),
+        };
+        body.push_str(&serde_json::to_string(&info).unwrap_or_else(|_| "{}".into()));
+        body.push('}');
+        body
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_cursor: Option<&'a str>,
+}
+
 impl Catalog {
+    /// [`Catalog::query`]'s page as JSON. Where the catalog has a version (one writer), the
+    /// answer is kept until it changes (see [`answers`](super::answers)).
+    pub async fn query_json(&self, query: EntityQuery) -> Result<Arc<Answer>, CatalogError> {
+        let made = |page: QueryPage| Answer::new(vec![Bytes::from(page.to_json())]);
+        let Some(version) = self.store.version() else {
+            return Ok(made(self.query(query).await?));
+        };
+        let key = format!("query {query:?}");
+        let store = self.store.clone();
+        let build = || async {
+            let page = self.query(query.clone()).await?;
+            Ok::<_, CatalogError>(Built::Answer(vec![page.to_json().into()]))
+        };
+        let answer = self
+            .answers
+            .get_or_build(&key, version, move || store.version(), build)
+            .await?;
+        match answer {
+            Some(answer) => Ok(answer),
+            None => Ok(made(self.query(query).await?)),
+        }
+    }
+
     /// One page of a query, with the cursors of the pages after and before it.
     pub async fn query(&self, query: EntityQuery) -> Result<QueryPage, CatalogError> {
         let (mut position, offset) = match query.from {

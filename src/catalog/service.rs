@@ -63,6 +63,8 @@ pub struct Catalog {
     /// full lists all doing that at once added about 80 MB of peak memory, for no more
     /// throughput on two cores.
     pub(super) stream_pages: Arc<tokio::sync::Semaphore>,
+    /// Whole answers of repeated reads, until the catalog changes.
+    pub(super) answers: Arc<super::answers::Answers>,
 }
 
 /// See [`Catalog::stream_pages`].
@@ -113,6 +115,7 @@ impl Catalog {
             ),
             background,
             stream_pages: Arc::new(tokio::sync::Semaphore::new(STREAM_PAGES_AT_ONCE)),
+            answers: Arc::default(),
             leases,
             refresh_interval: config.refresh_interval,
             keep_orphans: config.keep_orphans,

@@ -2,21 +2,19 @@
 //! cursors, by-name, by-uid, by-refs; and `DELETE /entities/by-uid/{uid}`.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{TAG, check_params, filter_of, json_array, json_response, parse_u64};
+use super::{TAG, answer_response, check_params, filter_of, json_array, json_response, parse_u64};
 use crate::catalog::Catalog;
-use crate::catalog::entities::{Cursor, EntityList, FieldPath, Fields, Listing, Order, StreamPage};
-use crate::catalog::query::{
-    EntityQuery, FullText as Term, QueryFrom, QueryPage as Page, QueryStart,
-};
+use crate::catalog::entities::{Chunks, Cursor, EntityList, FieldPath, Fields, Listing, Order};
+use crate::catalog::query::{EntityQuery, FullText as Term, QueryFrom, QueryStart};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 
@@ -37,6 +35,7 @@ use crate::http::extract::{AppJson, QueryPairs};
     ))]
 pub async fn get_entities(
     State(catalog): State<Catalog>,
+    headers: HeaderMap,
     params: QueryPairs,
 ) -> Result<Response, AppError> {
     check_params(
@@ -72,6 +71,7 @@ pub async fn get_entities(
     };
     match catalog.list(list).await? {
         Listing::Stream(pages) => Ok(streamed(pages)),
+        Listing::Kept(answer) => Ok(answer_response(answer, &headers).await),
         Listing::Page { items, next } => {
             let mut response = json_response(json_array(&items));
             if let Some(cursor) = next {
@@ -96,35 +96,13 @@ pub async fn get_entities(
     }
 }
 
-/// A streamed list as one JSON array, written page by page.
-fn streamed(
-    pages: futures_util::stream::BoxStream<
-        'static,
-        Result<StreamPage, crate::catalog::CatalogError>,
-    >,
-) -> Response {
-    let mut first = true;
-    let chunks = pages.map(move |page| {
-        let page = page.map_err(|e| {
+/// A streamed list as one JSON array, written chunk by chunk.
+fn streamed(chunks: Chunks) -> Response {
+    let chunks = chunks.map(|chunk| {
+        chunk.map_err(|e| {
             tracing::error!(error = %e, "streaming GET /entities failed; aborting the answer");
             std::io::Error::other("database error")
-        })?;
-        let mut chunk =
-            String::with_capacity(page.items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
-        if first {
-            chunk.push('[');
-        }
-        for (i, item) in page.items.iter().enumerate() {
-            if !(first && i == 0) {
-                chunk.push(',');
-            }
-            chunk.push_str(item);
-        }
-        if page.last {
-            chunk.push(']');
-        }
-        first = first && page.items.is_empty();
-        Ok::<_, std::io::Error>(Bytes::from(chunk))
+        })
     });
     (
         StatusCode::OK,
@@ -144,6 +122,10 @@ fn streamed(
 )]
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    dead_code,
+    reason = "the OpenAPI document's schema of the page `Catalog::query_json` writes"
+)]
 pub struct QueryPage {
     /// The stored JSON of each entity, written out as it is (not parsed and re-serialised).
     #[schema(value_type = Vec<Object>)]
@@ -152,40 +134,13 @@ pub struct QueryPage {
     page_info: PageInfo,
 }
 
-impl From<Page> for QueryPage {
-    fn from(page: Page) -> QueryPage {
-        QueryPage {
-            items: page.items,
-            total_items: page.total_items,
-            page_info: PageInfo {
-                next_cursor: page.next.map(|c| c.as_str().to_owned()),
-                prev_cursor: page.prev.map(|c| c.as_str().to_owned()),
-            },
-        }
-    }
-}
-
-impl IntoResponse for QueryPage {
-    fn into_response(self) -> Response {
-        let size = self.items.iter().map(|i| i.len() + 1).sum::<usize>() + 128;
-        let mut body = String::with_capacity(size);
-        body.push_str("{\"items\":[");
-        body.push_str(&self.items.join(","));
-        body.push_str("],\"totalItems\":");
-        body.push_str(&self.total_items.to_string());
-        body.push_str(",\"pageInfo\":");
-        body.push_str(&serde_json::to_string(&self.page_info).unwrap_or_else(|_| "{}".into()));
-        body.push('}');
-        json_response(body)
-    }
-}
-
 #[allow(
     missing_docs,
     reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
 )]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "the OpenAPI document's schema of `pageInfo`")]
 pub struct PageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<String>,
@@ -233,8 +188,9 @@ pub struct FullText {
     ))]
 pub async fn query_entities(
     State(catalog): State<Catalog>,
+    headers: HeaderMap,
     params: QueryPairs,
-) -> Result<QueryPage, AppError> {
+) -> Result<Response, AppError> {
     check_params(
         &params,
         &[
@@ -253,7 +209,7 @@ pub async fn query_entities(
     let limit = parse_u64("limit", params.last("limit"))?;
     if let Some(cursor) = params.last("cursor") {
         let from = QueryFrom::Cursor(Cursor::new(cursor));
-        return query_page(&catalog, from, fields, limit).await;
+        return query_page(&catalog, &headers, from, fields, limit).await;
     }
     let mut order = None;
     if let Some(o) = params.all("orderField").first() {
@@ -299,7 +255,7 @@ pub async fn query_entities(
         include_total,
         offset: parse_u64("offset", params.last("offset"))?.unwrap_or(0),
     };
-    query_page(&catalog, QueryFrom::Start(start), fields, limit).await
+    query_page(&catalog, &headers, QueryFrom::Start(start), fields, limit).await
 }
 
 /// The body of `POST /entities/by-query`.
@@ -333,12 +289,13 @@ pub struct QueryBody {
     ))]
 pub async fn query_entities_post(
     State(catalog): State<Catalog>,
+    headers: HeaderMap,
     AppJson(body): AppJson<QueryBody>,
-) -> Result<QueryPage, AppError> {
+) -> Result<Response, AppError> {
     let fields = Fields::parse(&body.fields.unwrap_or_default())?;
     if let Some(cursor) = body.cursor {
         let from = QueryFrom::Cursor(Cursor::new(cursor));
-        return query_page(&catalog, from, fields, body.limit).await;
+        return query_page(&catalog, &headers, from, fields, body.limit).await;
     }
     let order = body.order_by.unwrap_or_default().into_iter().next();
     let start = QueryStart {
@@ -355,21 +312,29 @@ pub async fn query_entities_post(
         include_total: body.total_items.as_deref() != Some("exclude"),
         offset: body.offset.unwrap_or(0),
     };
-    query_page(&catalog, QueryFrom::Start(start), fields, body.limit).await
+    query_page(
+        &catalog,
+        &headers,
+        QueryFrom::Start(start),
+        fields,
+        body.limit,
+    )
+    .await
 }
 
 async fn query_page(
     catalog: &Catalog,
+    headers: &HeaderMap,
     from: QueryFrom,
     fields: Fields,
     limit: Option<u64>,
-) -> Result<QueryPage, AppError> {
+) -> Result<Response, AppError> {
     let query = EntityQuery {
         from,
         fields,
         limit,
     };
-    Ok(catalog.query(query).await?.into())
+    Ok(answer_response(catalog.query_json(query).await?, headers).await)
 }
 
 /// One entity by kind, namespace and name (case-insensitive).

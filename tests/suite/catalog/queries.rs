@@ -536,3 +536,64 @@ async fn the_whole_catalog_streams_ordered_by_uid() {
     sorted.sort_unstable();
     assert_eq!(uids, sorted);
 }
+
+/// Answers are kept while the catalog does not change (`catalog::answers`): a repeated list or
+/// by-query page is the same bytes, and the first one after a change shows the change.
+#[tokio::test]
+async fn repeated_answers_follow_every_change() {
+    let c = fixture().await;
+    let list = "/api/catalog/entities?filter=kind=component&fields=metadata.name,metadata.uid";
+    let page = "/api/catalog/entities/by-query?filter=kind=component&limit=1";
+    let first = c.get(list).await.json();
+    assert_eq!(c.get(list).await.json(), first);
+    let before = c.get(page).await.json();
+    assert_eq!(before["totalItems"], 2);
+    assert_eq!(c.get(page).await.json(), before);
+    let uid = first[0]["metadata"]["uid"].as_str().unwrap().to_owned();
+    let gone = first[0]["metadata"]["name"].clone();
+    c.delete(&format!("/api/catalog/entities/by-uid/{uid}"))
+        .await;
+    let after = c.get(list).await.json();
+    assert_eq!(after.as_array().unwrap().len(), 1);
+    assert_ne!(after[0]["metadata"]["name"], gone);
+    assert_eq!(c.get(page).await.json()["totalItems"], 1);
+}
+
+/// A client that accepts gzip (Backstage's do) gets the same answer compressed, for lists and
+/// by-query pages; one that does not, or refuses it (`q=0`), gets it as it is.
+#[tokio::test]
+async fn answers_are_gzip_compressed_for_clients_that_accept_it() {
+    use std::io::Read;
+
+    let c = fixture().await;
+    let get = |path: &str, accept: Option<&str>| {
+        let mut request = axum::http::Request::get(path);
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        c.app.send(request.body(axum::body::Body::empty()).unwrap())
+    };
+    for path in [
+        "/api/catalog/entities",
+        "/api/catalog/entities?filter=kind=component&fields=metadata.name",
+        "/api/catalog/entities/by-query?limit=2",
+    ] {
+        let plain = get(path, None).await;
+        assert_eq!(plain.status, StatusCode::OK);
+        assert!(plain.headers.get("content-encoding").is_none(), "{path}");
+        for accept in ["gzip", "br;q=1.0, gzip;q=0.8, *;q=0.1"] {
+            let compressed = get(path, Some(accept)).await;
+            assert_eq!(compressed.status, StatusCode::OK);
+            assert_eq!(compressed.headers["content-encoding"], "gzip", "{path}");
+            assert_eq!(compressed.headers["vary"], "accept-encoding");
+            let mut body = Vec::new();
+            flate2::read::GzDecoder::new(&compressed.body[..])
+                .read_to_end(&mut body)
+                .unwrap();
+            assert_eq!(body, plain.body, "{path} decodes to the same bytes");
+        }
+        let refused = get(path, Some("gzip;q=0, identity")).await;
+        assert!(refused.headers.get("content-encoding").is_none());
+        assert_eq!(refused.body, plain.body);
+    }
+}
