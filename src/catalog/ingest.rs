@@ -32,6 +32,15 @@ pub const MAX_FILES: usize = 100_000;
 /// 1.4 s two at a time).
 const FILES_AT_ONCE: usize = 2;
 
+/// Files read and parsed at once while the files read so far are small (on average at most
+/// [`SMALL_FILE`] bytes): then each file is mostly waiting (hand-offs between threads, system
+/// calls), and many in flight keep both cores busy while holding little memory (the catalog of
+/// one file per entity: 50,000 files).
+const SMALL_FILES_AT_ONCE: usize = 32;
+
+/// See [`SMALL_FILES_AT_ONCE`].
+const SMALL_FILE: u64 = 16 * 1024;
+
 /// One file of a location tree, read and parsed.
 enum FileOutcome {
     Parsed {
@@ -237,9 +246,14 @@ impl Ingest {
         // Files are read in queue order and their results taken in that order, so errors and the
         // entity kept of a duplicate do not depend on which read finished first.
         let mut reading = FuturesOrdered::new();
-        let mut bytes_read: u64 = 0;
+        let (mut bytes_read, mut files_read): (u64, u64) = (0, 0);
         loop {
-            while reading.len() < FILES_AT_ONCE
+            let at_once = if files_read > 0 && bytes_read / files_read <= SMALL_FILE {
+                SMALL_FILES_AT_ONCE
+            } else {
+                FILES_AT_ONCE
+            };
+            while reading.len() < at_once
                 && let Some((spec, body)) = queue.pop_front()
             {
                 reading.push_back(async move {
@@ -260,6 +274,7 @@ impl Ingest {
                     size,
                 } => {
                     bytes_read = bytes_read.saturating_add(size as u64);
+                    files_read += 1;
                     if bytes_read > self.limits.max_bytes {
                         return over_limit(format!(
                             "this location's files are more than {} bytes (catalog.max_bytes_per_location); nothing from this read was stored: split it into several locations",
