@@ -198,7 +198,7 @@ impl<DB: CatalogSql> EntityWrites for SqlCatalogStore<DB> {
             .zip(ids)
             .map(|(entity, id)| Changed {
                 id,
-                uid: uuid::Uuid::now_v7().to_string(),
+                uid: uuid::Uuid::new_v4().to_string(),
                 old_etag: None,
                 entity,
             })
