@@ -1,18 +1,15 @@
 //! Whole answers of entity reads (a streamed list's JSON array, a by-query page), kept until the
 //! catalog's version changes. The catalog changes rarely and is read often: a repeated read is
 //! then the bytes already made, shared by every request, instead of thousands of rows read,
-//! projected and joined again. Bounded: at most [`BUDGET`] bytes in all, an answer over
-//! [`MAX_ANSWER`] is never kept, and one request builds a missing answer while the others asking
-//! for it wait for it.
+//! projected and joined again. Bounded: at most `[catalog] kept_answers_bytes` in all, an
+//! answer over [`MAX_ANSWER`] is never kept, and one request builds a missing answer while the
+//! others asking for it wait for it.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-
-/// Bytes of answers kept at most, all answers together.
-pub const BUDGET: usize = 64 << 20;
 
 /// The largest answer kept; larger ones are streamed from the database each time.
 pub const MAX_ANSWER: usize = 40 << 20;
@@ -85,8 +82,9 @@ pub enum Built {
 }
 
 /// Answers by key (the request, normalised), all of one catalog version.
-#[derive(Default)]
 pub struct Answers {
+    /// Bytes of answers kept at most, all answers together.
+    budget: usize,
     state: Mutex<State>,
 }
 
@@ -105,6 +103,19 @@ enum Kept {
 }
 
 impl Answers {
+    /// Keeps at most `budget` bytes of answers; 0 keeps none.
+    pub fn new(budget: usize) -> Answers {
+        Answers {
+            budget,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Whether any answer may be kept.
+    pub fn enabled(&self) -> bool {
+        self.budget > 0
+    }
+
     /// The answer `key` at catalog `version`: kept, or made by `build` (once, while others asking
     /// for it wait). `None` when it is too large to keep. `current` is the catalog's version after
     /// the build: the answer is kept only if no change was committed while it was built.
@@ -123,26 +134,27 @@ impl Answers {
             Some(found) => return Ok(found),
             None => self.building_lock(key),
         };
+        // Forgets the lock however this ends, a request dropped while it waits or builds
+        // included, so locks of keys asked for once do not pile up.
+        let _forget = ForgetLock { answers: self, key };
         let _building = lock.lock().await;
         if let Some(found) = self.lookup(key, version) {
             return Ok(found);
         }
-        let built = build().await;
+        let built = build().await?;
         let mut state = self.lock();
-        state.building.remove(key);
-        let built = built?;
         let keep = current() == Some(version);
         Ok(match built {
             Built::Answer(chunks) => {
                 let answer = Answer::new(chunks);
                 if keep {
-                    state.insert(key, version, Kept::Answer(answer.clone()));
+                    state.insert(key, version, Kept::Answer(answer.clone()), self.budget);
                 }
                 Some(answer)
             }
             Built::TooLarge => {
                 if keep {
-                    state.insert(key, version, Kept::TooLarge);
+                    state.insert(key, version, Kept::TooLarge, self.budget);
                 }
                 None
             }
@@ -174,8 +186,20 @@ impl Answers {
     }
 }
 
+/// Removes an answer's build lock when dropped.
+struct ForgetLock<'a> {
+    answers: &'a Answers,
+    key: &'a str,
+}
+
+impl Drop for ForgetLock<'_> {
+    fn drop(&mut self) {
+        self.answers.lock().building.remove(self.key);
+    }
+}
+
 impl State {
-    fn insert(&mut self, key: &str, version: u64, kept: Kept) {
+    fn insert(&mut self, key: &str, version: u64, kept: Kept, budget: usize) {
         if version < self.version {
             return;
         }
@@ -187,7 +211,7 @@ impl State {
         let size = size_of(key, &kept);
         // Room is made by dropping other answers, whichever come first (no order is kept: the
         // answers of one version are few).
-        while self.used + size > BUDGET {
+        while self.used + size > budget {
             let Some(other) = self.kept.keys().next().cloned() else {
                 break;
             };
@@ -195,7 +219,7 @@ impl State {
                 self.used -= size_of(&other, &dropped);
             }
         }
-        if size <= MAX_ANSWER && self.used + size <= BUDGET {
+        if size <= MAX_ANSWER && self.used + size <= budget {
             self.used += size;
             if let Some(old) = self.kept.insert(key.to_owned(), kept) {
                 self.used -= size_of(key, &old);

@@ -21,7 +21,8 @@ use super::model::EntityRef;
 use super::predicate::predicate_filter;
 use super::search::search_rows;
 use super::service::{Catalog, CatalogError};
-use super::store::{DefaultOrder, RowQuery};
+use super::store::{CatalogStore, DefaultOrder, EntityRow, EntitySnapshot, RowQuery};
+use crate::db::StoreError;
 
 /// Entities per page when a whole list is streamed.
 const STREAM_PAGE: u64 = 1000;
@@ -141,6 +142,21 @@ pub enum Listing {
     Kept(Arc<Answer>),
 }
 
+/// Where a list's pages are read: one snapshot, or the store's pool page by page.
+enum Pages {
+    Snapshot(Box<dyn EntitySnapshot>),
+    Pool(Arc<dyn CatalogStore>),
+}
+
+impl Pages {
+    async fn query(&mut self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError> {
+        match self {
+            Pages::Snapshot(snapshot) => snapshot.query(query).await,
+            Pages::Pool(store) => store.query(query).await,
+        }
+    }
+}
+
 /// A streamed list's JSON array, in chunks.
 pub type Chunks = BoxStream<'static, Result<Bytes, CatalogError>>;
 
@@ -226,7 +242,8 @@ impl Catalog {
     /// Every match of `list` as one JSON array, in chunks. Where the catalog has a version (one
     /// writer), the answer is kept until it changes (see [`answers`](super::answers)), so a
     /// repeated list is the bytes already made; otherwise, or when it is too large to keep, it
-    /// is read a page at a time. Either way it is one consistent state of the catalog.
+    /// is read a page at a time, each page a statement of its own (a stream holds no connection
+    /// while its client reads; a change committed between two pages shows in the later ones).
     async fn stream(&self, list: EntityList) -> Result<Listing, CatalogError> {
         let mut query = RowQuery::new(list.filter);
         query.default_order = DefaultOrder::Uid;
@@ -234,7 +251,7 @@ impl Catalog {
         query.order = rows_order(&list.order).into_iter().take(1).collect();
         query.limit = Some(STREAM_PAGE);
         let fields = Arc::new(list.fields);
-        if let Some(version) = self.store.version() {
+        if let Some(version) = self.store.version().filter(|_| self.answers.enabled()) {
             let key = format!("list {:?} {:?} {:?}", query.filter, query.order, fields);
             let store = self.store.clone();
             let answer = self
@@ -250,12 +267,12 @@ impl Catalog {
                 return Ok(Listing::Kept(answer));
             }
         }
-        Ok(Listing::Stream(self.pages(query, fields).await?))
+        Ok(Listing::Stream(self.pages(query, fields, false).await?))
     }
 
     /// The whole answer of `query`, unless it is larger than an answer kept may be.
     async fn collect(&self, query: RowQuery, fields: Arc<Fields>) -> Result<Built, CatalogError> {
-        let mut pages = self.pages(query, fields).await?;
+        let mut pages = self.pages(query, fields, true).await?;
         let (mut chunks, mut size) = (Vec::new(), 0);
         while let Some(chunk) = pages.next().await {
             let chunk = chunk?;
@@ -269,7 +286,9 @@ impl Catalog {
     }
 
     /// Every match of `query` as one JSON array, a page at a time (keyset on uid, or on the first
-    /// order key), all pages read in one snapshot of the catalog. The first page is read before
+    /// order key); with `consistent`, all pages are read in one snapshot of the catalog (which
+    /// holds a connection until the last page), else each page is a statement of its own. The
+    /// first page is read before
     /// this returns, so a failure there is an error answer, not a stream that breaks off at once;
     /// a later page that fails ends the stream with the error (the HTTP layer then aborts the
     /// answer, so it never passes for complete). At most [`Catalog::stream_pages`] pages are read
@@ -278,8 +297,13 @@ impl Catalog {
         &self,
         mut query: RowQuery,
         fields: Arc<Fields>,
+        consistent: bool,
     ) -> Result<Chunks, CatalogError> {
-        let mut snapshot = self.store.snapshot().await?;
+        let mut snapshot = if consistent {
+            Pages::Snapshot(self.store.snapshot().await?)
+        } else {
+            Pages::Pool(self.store.clone())
+        };
         let first = {
             let _permit = self.stream_pages.acquire().await;
             snapshot.query(&query).await?

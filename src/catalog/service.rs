@@ -115,7 +115,7 @@ impl Catalog {
             ),
             background,
             stream_pages: Arc::new(tokio::sync::Semaphore::new(STREAM_PAGES_AT_ONCE)),
-            answers: Arc::default(),
+            answers: Arc::new(super::answers::Answers::new(config.kept_answers_bytes)),
             leases,
             refresh_interval: config.refresh_interval,
             keep_orphans: config.keep_orphans,

@@ -37,6 +37,8 @@ pub struct CatalogSettings {
     /// What becomes of an entity its location no longer lists: `delete` (Backstage's default)
     /// or `keep` (annotated `backstage.io/orphan: "true"` until deleted by uid).
     pub orphan_strategy: String,
+    /// Bytes of whole answers kept until the catalog changes (`catalog::answers`); 0 keeps none.
+    pub kept_answers_bytes: u64,
 }
 
 impl Default for CatalogSettings {
@@ -48,6 +50,7 @@ impl Default for CatalogSettings {
             max_entities_per_location: 100_000,
             max_bytes_per_location: 256 * 1024 * 1024,
             orphan_strategy: "delete".into(),
+            kept_answers_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -62,6 +65,8 @@ pub struct CatalogConfig {
     pub limits: LocationLimits,
     /// `orphan_strategy = "keep"`.
     pub keep_orphans: bool,
+    /// See [`CatalogSettings::kept_answers_bytes`].
+    pub kept_answers_bytes: usize,
 }
 
 /// What one pass over a location's tree may read and produce.
@@ -142,6 +147,7 @@ impl CatalogSettings {
                 max_entities: usize::try_from(self.max_entities_per_location).unwrap_or(usize::MAX),
                 max_bytes: self.max_bytes_per_location,
             },
+            kept_answers_bytes: usize::try_from(self.kept_answers_bytes).unwrap_or(usize::MAX),
         })
     }
 }

@@ -210,9 +210,11 @@ async fn a_streamed_list_that_cannot_start_is_an_error_response(backend: Backend
 }
 
 /// A streamed list whose next page fails once its answer has begun is aborted: the chunked body
-/// never gets its last chunk, so no client takes what it got for the whole list.
+/// never gets its last chunk, so no client takes what it got for the whole list. (A kept answer is
+/// made whole before its first byte is sent, so none is kept here: the list is streamed from the
+/// database on both backends.)
 async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
-    let c = CatalogApp::with(backend.with(|_| {})).await;
+    let c = CatalogApp::with(backend.with(|s| s.catalog.kept_answers_bytes = 0)).await;
     // 1,200 entities of about 8 KB: the first page (1,000) is more than the kernel buffers on
     // both ends of a loopback connection, so the next page is not read before the client reads.
     let description = "x".repeat(8 * 1024);
