@@ -115,6 +115,9 @@ await step('register a location and see its entities', async () => {
 
 await step('search and open an entity and follow a relation', async () => {
   await page.getByRole('link', { name: /^All kinds/ }).click();
+  // The search is htmx's: typing before htmx has run on the new page sends nothing.
+  await page.waitForLoadState('load');
+  await page.waitForFunction(() => window.htmx !== undefined);
   await page.getByLabel('Search').fill('frontend');
   await page.locator('#catalog-results', { hasText: '1 entity' }).waitFor();
   assert.doesNotMatch(await page.locator('#catalog-results').innerText(), /payments-api/);
