@@ -298,7 +298,14 @@ where
     }
 
     fn bound(statement: Statement) -> Query<'static, DB, DB::Arguments> {
-        let mut query = sqlx::query(statement.sql);
+        // SQLite names a `$N` parameter, and sqlx looks each name up in a list as long as the
+        // statement's parameters: a 500-row insert spent 80 % of ingestion there. `?` has no
+        // name, so a text that uses `$1`..`$N` once each, in order, runs as `?`s.
+        let sql = match anonymous(statement.sql.as_str(), statement.params.len()) {
+            Some(text) if DB::NAME == "SQLite" => sqlx::AssertSqlSafe(text).into_sql_str(),
+            _ => statement.sql,
+        };
+        let mut query = sqlx::query(sql);
         for param in statement.params {
             query = match param {
                 Param::Text(text) => query.bind(text),
@@ -315,9 +322,58 @@ where
     }
 }
 
+/// `sql` with `?` for each parameter, when it uses `$1` to `$count` once each and in that order
+/// (outside quoted text); otherwise `None`.
+fn anonymous(sql: &str, count: usize) -> Option<String> {
+    if count == 0 {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut next = 1;
+    let mut quoted = false;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        let digits = sql[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        if c != '$' || quoted || digits == 0 {
+            out.push(c);
+            continue;
+        }
+        let number: usize = sql[at + 1..at + 1 + digits].parse().ok()?;
+        if number != next {
+            return None;
+        }
+        next += 1;
+        out.push('?');
+        for _ in 0..digits {
+            chars.next();
+        }
+    }
+    (next == count + 1).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_used_once_in_order_become_anonymous() {
+        assert_eq!(
+            anonymous("INSERT INTO t VALUES ($1, $2), ($3, '$4')", 3).as_deref(),
+            Some("INSERT INTO t VALUES (?, ?), (?, '$4')")
+        );
+        assert_eq!(
+            anonymous("SELECT json_extract(b, '$.a') WHERE x = $1 AND y = $10", 2),
+            None,
+            "$10 is not the second"
+        );
+        assert_eq!(anonymous("SELECT $1, $1", 1), None, "used twice");
+        assert_eq!(anonymous("SELECT $2, $1", 2), None, "out of order");
+        assert_eq!(anonymous("SELECT 1", 0), None);
+        assert_eq!(anonymous("SELECT $1", 2), None, "a parameter never used");
+    }
 
     /// Generic code over `DB: Backend` alone compiles and runs for both databases' types.
     async fn round_trip<DB: Backend>(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
