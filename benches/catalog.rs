@@ -279,8 +279,9 @@ async fn run() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), 200, "{path}");
-            let _ = response.bytes().await.unwrap();
+            let status = response.status();
+            let body = response.bytes().await.unwrap();
+            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
             times.push(started.elapsed());
         }
         times.sort();
