@@ -17,6 +17,12 @@ pub trait CatalogSql: Backend {
     const NEW_IDS: &'static str;
     /// Whether this process makes every change, so counts can be kept until the next one.
     const ONE_WRITER: bool;
+    /// The search rows an ordered read takes an entity's sort value from, by entity id.
+    /// SQLite without statistics looked the value up through `(key, value, entity_id)` (its
+    /// MIN() shortcut walks the key's rows in value order until the entity's): one index walk per
+    /// matching entity, over 60 s for an ordered page of 28,750 components at 50,000 entities.
+    /// Named here, the lookup is by `(entity_id, key)`: 0.13 s.
+    const SORT_VALUE_ROWS: &'static str;
 }
 
 impl CatalogSql for sqlx::Sqlite {
@@ -28,6 +34,7 @@ impl CatalogSql for sqlx::Sqlite {
     const NEW_IDS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
          SELECT (SELECT COALESCE(MAX(id), 0) FROM catalog_entities) + i FROM n";
     const ONE_WRITER: bool = true;
+    const SORT_VALUE_ROWS: &'static str = "catalog_search s INDEXED BY catalog_search_entity";
 }
 
 impl CatalogSql for sqlx::Postgres {
@@ -38,4 +45,6 @@ impl CatalogSql for sqlx::Postgres {
     const NEW_IDS: &'static str =
         "SELECT nextval('catalog_entity_ids') FROM generate_series(1, $1)";
     const ONE_WRITER: bool = false;
+    // PostgreSQL keeps statistics (autovacuum's ANALYZE) and picks the entity's rows itself.
+    const SORT_VALUE_ROWS: &'static str = "catalog_search s";
 }

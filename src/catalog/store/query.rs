@@ -1,6 +1,7 @@
 //! The SQL of entity reads, for both backends: filters as conditions on search rows, order by
 //! search keys, keyset and offset pages, full-text terms.
 
+use super::dialect::CatalogSql;
 use super::{DefaultOrder, RowQuery};
 use crate::catalog::filter::{Condition, Filter};
 use crate::db::sql::{SqlBuilder, Statement};
@@ -58,14 +59,15 @@ fn like_escaped(text: &str) -> String {
 }
 
 /// `SELECT uid, body, sort_value ...` (or `SELECT COUNT(*)` when `count`) for `query`.
-pub fn entity_query(query: &RowQuery, count: bool) -> Statement {
+pub fn entity_query<DB: CatalogSql>(query: &RowQuery, count: bool) -> Statement {
     let mut sql = SqlBuilder::default();
     let mut columns = String::from("e.uid");
     let mut sort_columns = Vec::new();
     for (i, (key, _)) in query.order.iter().enumerate() {
         let key = sql.placeholder(key);
         columns.push_str(&format!(
-            ", (SELECT MIN(s.value) FROM catalog_search s WHERE s.entity_id = e.id AND s.key = {key}) AS sv{i}"
+            ", (SELECT MIN(s.value) FROM {} WHERE s.entity_id = e.id AND s.key = {key}) AS sv{i}",
+            DB::SORT_VALUE_ROWS
         ));
         sort_columns.push(format!("sv{i}"));
     }

@@ -20,7 +20,7 @@ impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
     }
 
     async fn count(&self, query: &RowQuery) -> Result<i64, StoreError> {
-        let statement = entity_query(query, true);
+        let statement = entity_query::<DB>(query, true);
         let key = format!("{}{:?}", statement.sql.as_str(), statement.params);
         let generation = self.counts.generation();
         if let Some(count) = self.counts.get(&key, generation) {
@@ -105,7 +105,9 @@ pub(super) async fn query_rows<DB: CatalogSql>(
     conn: &mut DB::Connection,
     query: &RowQuery,
 ) -> Result<Vec<EntityRow>, StoreError> {
-    let rows = entity_query(query, false).fetch_all::<DB>(conn).await?;
+    let rows = entity_query::<DB>(query, false)
+        .fetch_all::<DB>(conn)
+        .await?;
     Ok(rows
         .iter()
         .map(|row| {
