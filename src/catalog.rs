@@ -15,6 +15,7 @@ pub mod analyze;
 pub mod ancestry;
 pub mod answers;
 pub mod entities;
+pub mod facets;
 pub mod filter;
 pub mod ingest;
 pub mod location_query;

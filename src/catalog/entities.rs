@@ -1,9 +1,9 @@
 //! The catalog's entity reads and their rules: lists (`GET /entities`, streamed or paged),
-//! entities by name, uid or ref, facets, deletes; by-query pages are in [`query`](super::query).
+//! entities by name, uid or ref, deletes; by-query pages are in [`query`](super::query), facets
+//! in [`facets`](super::facets).
 //! Handlers (`http/entities.rs`, `http/misc.rs`) parse the request into the types here and
 //! render what comes back; the SQL is the store's.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -429,21 +429,6 @@ impl Catalog {
                 project(&value, &fields.0)
             })
             .collect())
-    }
-
-    /// Per facet (a field), each value as written and how many entities matching `filter` have
-    /// it.
-    pub async fn facets(
-        &self,
-        facets: Vec<String>,
-        filter: &Filter,
-    ) -> Result<BTreeMap<String, Vec<(String, i64)>>, CatalogError> {
-        let mut counts = BTreeMap::new();
-        for facet in facets {
-            let values = self.store.facet(&facet, filter).await?;
-            counts.insert(facet, values);
-        }
-        Ok(counts)
     }
 }
 

@@ -198,6 +198,22 @@ pub struct Row {
     pub tags: Vec<String>,
 }
 
+/// A by-query page as the API answers it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryAnswer {
+    items: Vec<Value>,
+    total_items: i64,
+    page_info: PageInfo,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    next_cursor: Option<String>,
+    prev_cursor: Option<String>,
+}
+
 /// The results (also a fragment of their own, for the search box).
 #[derive(Template)]
 #[template(path = "catalog/results.html")]
@@ -265,19 +281,22 @@ async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
             ..QueryStart::default()
         }),
     };
-    let page = ui
+    // The API's by-query page itself, kept until the catalog changes: a first page at 50,000
+    // entities orders and counts every match.
+    let answer = ui
         .catalog
-        .query(EntityQuery {
+        .query_json(EntityQuery {
             from,
             fields: Fields::default(),
             limit: Some(PAGE_SIZE),
         })
         .await?;
+    let page: QueryAnswer = serde_json::from_slice(&answer.chunks().concat())
+        .map_err(|e| AppErrorText(format!("a by-query page did not parse: {e}")))?;
     let headers: Vec<Column> = columns(&kind);
     let rows = page
         .items
-        .iter()
-        .filter_map(|item| serde_json::from_str::<Value>(item).ok())
+        .into_iter()
         .map(|entity| {
             let name = text_at(&entity, "metadata.name")
                 .unwrap_or_default()
@@ -314,11 +333,13 @@ async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
         headers: headers.iter().map(|(h, _)| *h).collect(),
         rows,
         next: page
-            .next
-            .map(|c| cursor_link(&ui.base, &filters, c.as_str())),
+            .page_info
+            .next_cursor
+            .map(|c| cursor_link(&ui.base, &filters, &c)),
         prev: page
-            .prev
-            .map(|c| cursor_link(&ui.base, &filters, c.as_str())),
+            .page_info
+            .prev_cursor
+            .map(|c| cursor_link(&ui.base, &filters, &c)),
     })
 }
 

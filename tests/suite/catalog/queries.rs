@@ -537,13 +537,20 @@ async fn the_whole_catalog_streams_ordered_by_uid() {
     assert_eq!(uids, sorted);
 }
 
-/// Answers are kept while the catalog does not change (`catalog::answers`): a repeated list or
-/// by-query page is the same bytes, and the first one after a change shows the change.
+/// Answers are kept while the catalog does not change (`catalog::answers`): a repeated list,
+/// by-query page or facet count is the same, and the first one after a change shows the change.
 #[tokio::test]
 async fn repeated_answers_follow_every_change() {
     let c = fixture().await;
     let list = "/api/catalog/entities?filter=kind=component&fields=metadata.name,metadata.uid";
     let page = "/api/catalog/entities/by-query?filter=kind=component&limit=1";
+    let facets = "/api/catalog/entity-facets?facet=metadata.name&filter=kind=component";
+    let counted = c.get(facets).await.json();
+    assert_eq!(
+        counted["facets"]["metadata.name"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(c.get(facets).await.json(), counted);
     let first = c.get(list).await.json();
     assert_eq!(c.get(list).await.json(), first);
     let before = c.get(page).await.json();
@@ -557,6 +564,9 @@ async fn repeated_answers_follow_every_change() {
     assert_eq!(after.as_array().unwrap().len(), 1);
     assert_ne!(after[0]["metadata"]["name"], gone);
     assert_eq!(c.get(page).await.json()["totalItems"], 1);
+    let names = c.get(facets).await.json()["facets"]["metadata.name"].clone();
+    assert_eq!(names.as_array().unwrap().len(), 1, "{names}");
+    assert_ne!(names[0]["value"], gone);
 }
 
 /// A client that accepts gzip (Backstage's do) gets the same answer compressed, for lists and
