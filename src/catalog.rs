@@ -27,6 +27,7 @@ pub mod placeholder;
 pub mod predicate;
 pub mod query;
 pub mod read;
+pub mod recent;
 pub mod refresh;
 pub mod relations;
 pub mod scm;

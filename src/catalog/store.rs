@@ -210,6 +210,9 @@ pub trait EntityReads: Send + Sync {
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;
     /// Served JSON of the entity with this (lower-case) uid.
     async fn by_uid(&self, uid: &str) -> Result<Option<String>, StoreError>;
+    /// Served JSON and `changed_at` (ms since the Unix epoch) of the `limit` entities whose
+    /// served form changed last, latest first; Location entities left out.
+    async fn recently_changed(&self, limit: u32) -> Result<Vec<(String, i64)>, StoreError>;
     /// `(original value, number of entities)` of `key` over the entities matching `filter`.
     async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError>;
     /// `(entity uid, key, original value)` of every search row of these (lower-case) keys.

@@ -58,6 +58,21 @@ impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
         Ok(row.map(|r| r.text(0)).transpose()?)
     }
 
+    async fn recently_changed(&self, limit: u32) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = Statement::new(
+            "SELECT body, changed_at FROM catalog_entities WHERE entity_ref NOT LIKE 'location:%' \
+             ORDER BY changed_at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all::<DB>(&mut conn)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Ok((row.text(0)?, row.int(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
     async fn facet(&self, key: &str, filter: &Filter) -> Result<Vec<(String, i64)>, StoreError> {
         let mut sql = SqlBuilder::default();
         let key = sql.placeholder(key.to_lowercase());

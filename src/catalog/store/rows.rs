@@ -10,6 +10,7 @@ use super::dialect::CatalogSql;
 use crate::catalog::relations::Relation;
 use crate::catalog::search::SearchRow;
 use crate::catalog::stitch::{Stitched, stitch};
+use crate::clock::{Clock, SystemClock};
 use crate::db::sql::{Param, SqlBuilder, Statement};
 
 /// Refs, uids and rows per statement: well under both backends' parameter limits.
@@ -144,12 +145,23 @@ pub(super) fn prepare_changed<DB: CatalogSql>(
         })
         .collect();
     let location_id = location_id.to_owned();
-    tokio::task::spawn_blocking(move || changed_statements::<DB>(&location_id, chunk))
+    tokio::task::spawn_blocking(move || changed_statements::<DB>(&location_id, chunk, now_ms()))
+}
+
+/// Milliseconds since the Unix epoch: when an entity's served form changed.
+pub(super) fn now_ms() -> i64 {
+    i64::try_from(SystemClock.now().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The statements that store changed entities in their served form: the entity rows, their
 /// search rows (replaced where the served form changed) and the relation rows they originate.
-fn changed_statements<DB: CatalogSql>(location_id: &str, chunk: Vec<Stitching>) -> Vec<Statement> {
+/// `now` is when this change is made (milliseconds since the Unix epoch): the `changed_at` of
+/// every entity whose served form is new or changed.
+fn changed_statements<DB: CatalogSql>(
+    location_id: &str,
+    chunk: Vec<Stitching>,
+    now: i64,
+) -> Vec<Statement> {
     let mut statements = Vec::new();
     let mut new = Vec::new();
     let mut new_processed = Vec::new();
@@ -184,15 +196,25 @@ fn changed_statements<DB: CatalogSql>(location_id: &str, chunk: Vec<Stitching>) 
                     .bind(processed)
                     .bind(c.id),
                 );
-                statements.push(
+                statements.push(if served_changed {
+                    Statement::new(
+                        "UPDATE catalog_entities SET processed_hash = $1, body = $2, etag = $3, \
+                         changed_at = $4 WHERE id = $5",
+                    )
+                    .bind(hash)
+                    .bind(body)
+                    .bind(etag)
+                    .bind(now)
+                    .bind(c.id)
+                } else {
                     Statement::new(
                         "UPDATE catalog_entities SET processed_hash = $1, body = $2, etag = $3 WHERE id = $4",
                     )
                     .bind(hash)
                     .bind(body)
                     .bind(etag)
-                    .bind(c.id),
-                );
+                    .bind(c.id)
+                });
                 if served_changed {
                     rows.extend(search.into_iter().map(|row| (c.id, row)));
                     reserved.push(c.id);
@@ -201,7 +223,8 @@ fn changed_statements<DB: CatalogSql>(location_id: &str, chunk: Vec<Stitching>) 
         }
     }
     statements.extend(inserts(
-        "INSERT INTO catalog_entities (id, uid, entity_ref, location_id, processed_hash, body, etag) ",
+        "INSERT INTO catalog_entities \
+         (id, uid, entity_ref, location_id, processed_hash, body, etag, changed_at) ",
         new,
         CHUNK,
         |(id, uid, entity_ref, hash, body, etag)| {
@@ -213,6 +236,7 @@ fn changed_statements<DB: CatalogSql>(location_id: &str, chunk: Vec<Stitching>) 
                 hash.into(),
                 body.into(),
                 etag.into(),
+                now.into(),
             ]
         },
     ));

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::dialect::CatalogSql;
 use super::rows::{
-    CHUNK, Changed, Incoming, in_list, prepare_changed, push_values, search_inserts,
+    CHUNK, Changed, Incoming, in_list, now_ms, prepare_changed, push_values, search_inserts,
 };
 use super::{EntityWrites, ProcessedEntity, ReplaceOutcome, SqlCatalogStore};
 use crate::catalog::relations::Relation;
@@ -100,11 +100,13 @@ async fn restitch<DB: CatalogSql>(
         if served.is_empty() {
             continue;
         }
+        let now = now_ms();
         let mut update = SqlBuilder::new(
-            "UPDATE catalog_entities SET body = v.column2, etag = v.column3 FROM (",
+            "UPDATE catalog_entities SET body = v.column2, etag = v.column3, changed_at = v.column4 \
+             FROM (",
         );
         push_values(&mut update, &served, |(id, s)| {
-            [(*id).into(), (&s.body).into(), (&s.etag).into()]
+            [(*id).into(), (&s.body).into(), (&s.etag).into(), now.into()]
         });
         update.push(") AS v WHERE catalog_entities.id = v.column1");
         update.finish().execute::<DB>(tx).await?;

@@ -565,6 +565,88 @@ async fn a_snapshot_sees_one_state_across_a_replace(db: &Database) {
     assert_eq!(types(&now), ["\"new\""; 6]);
 }
 
+/// Each entity's `changed_at` (the home page's "recently changed entities") moves when it is
+/// added and when what is served for it changes, its relations included, never on a refresh
+/// that changes nothing; Location entities are left out.
+async fn recently_changed_follows_served_changes(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l1").await;
+    location(&*store, "l2").await;
+    let changed = async |store: &dyn store::CatalogStore| {
+        store
+            .recently_changed(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(body, at)| {
+                let body: Value = serde_json::from_str(&body).unwrap();
+                (body["metadata"]["name"].as_str().unwrap().to_owned(), at)
+            })
+            .collect::<Vec<_>>()
+    };
+    // Later changes must get a later time: wait until the clock has moved past `at`.
+    let after = async |at: i64| {
+        let now = || {
+            let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            i64::try_from(since.unwrap().as_millis()).unwrap()
+        };
+        crate::support::wait_until(async || now() > at, std::time::Duration::from_secs(5)).await;
+    };
+    let generation = |owner: &str| {
+        vec![
+            entity("Component", "a", json!({"owner": owner})),
+            entity("Component", "b", json!({"owner": "g"})),
+            entity("Location", "generated", json!({"targets": ["./a.yaml"]})),
+        ]
+    };
+    store
+        .replace_entities("l1", &generation("g"))
+        .await
+        .unwrap();
+    let first = changed(&*store).await;
+    let mut names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["a", "b"], "Location entities are left out");
+    let added = first.iter().map(|(_, at)| *at).max().unwrap();
+    after(added).await;
+
+    store
+        .replace_entities("l1", &generation("g"))
+        .await
+        .unwrap();
+    assert_eq!(changed(&*store).await, first, "nothing changed");
+
+    store
+        .replace_entities("l1", &generation("h"))
+        .await
+        .unwrap();
+    let second = changed(&*store).await;
+    assert_eq!(second[0].0, "a", "{second:?}");
+    assert!(second[0].1 > added);
+    assert_eq!(
+        second[1],
+        first.iter().find(|(n, _)| n == "b").unwrap().clone()
+    );
+    after(second[0].1).await;
+
+    // c in another location depends on b: b's served relations change.
+    store
+        .replace_entities(
+            "l2",
+            &[entity(
+                "Component",
+                "c",
+                json!({"owner": "g", "dependsOn": ["component:default/b"]}),
+            )],
+        )
+        .await
+        .unwrap();
+    let third = changed(&*store).await;
+    let b = third.iter().find(|(n, _)| n == "b").unwrap();
+    assert!(b.1 > second[0].1, "b's relations changed: {third:?}");
+    assert!(third[..2].iter().any(|(n, _)| n == "c"), "{third:?}");
+}
+
 mod migrations {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_keeps_every_row_through_the_entity_id_migration() {
@@ -583,6 +665,7 @@ mod migrations {
 
 crate::store_contract!(
     a_snapshot_sees_one_state_across_a_replace,
+    recently_changed_follows_served_changes,
     counts_follow_every_change,
     replacing_inserts_updates_removes_and_reports_conflicts,
     relations_follow_changes_across_locations,
