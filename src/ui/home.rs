@@ -1,12 +1,16 @@
 //! Home: my workspaces (status, open IDE), my teams' DORA summary over the last 30 days, and
-//! what changed lately in the catalog (the most recently refreshed locations).
+//! what changed lately in the catalog (the entities changed last, and the locations refreshed
+//! last with their errors).
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
+use serde_json::Value;
+
 use super::UiState;
 use super::admin::time_text;
+use super::catalog::{entity_link, text_at};
 use super::page::{Chrome, UiError, html};
 use super::session::Viewer;
 use super::workspaces::{WorkspaceList, workspace_list};
@@ -18,12 +22,21 @@ use crate::dora::service::MetricsRequest;
 const MAX_TEAMS: usize = 5;
 /// Locations listed at most.
 const MAX_LOCATIONS: usize = 8;
+/// Changed entities listed at most.
+const MAX_ENTITIES: u32 = 10;
 
 pub struct TeamSummary {
     pub team: String,
     pub link: String,
     /// (metric, value with unit, level, level class).
     pub metrics: Vec<(&'static str, String, &'static str, &'static str)>,
+}
+
+pub struct RecentEntity {
+    pub link: String,
+    pub kind: String,
+    pub name: String,
+    pub changed: String,
 }
 
 pub struct RecentLocation {
@@ -40,6 +53,7 @@ struct HomePage {
     list: WorkspaceList,
     teams: Vec<TeamSummary>,
     teams_error: Option<String>,
+    entities: Vec<RecentEntity>,
     recent: Vec<RecentLocation>,
 }
 
@@ -126,11 +140,30 @@ pub async fn home(State(ui): State<UiState>, viewer: Viewer) -> Result<Response,
             errors: l.errors.len(),
         })
         .collect();
+    let entities = ui
+        .catalog
+        .recently_changed(MAX_ENTITIES)
+        .await?
+        .into_iter()
+        .filter_map(|changed| {
+            let entity: Value = serde_json::from_str(&changed.body).ok()?;
+            let kind = text_at(&entity, "kind")?.to_owned();
+            let name = text_at(&entity, "metadata.name")?.to_owned();
+            let namespace = text_at(&entity, "metadata.namespace").unwrap_or("default");
+            Some(RecentEntity {
+                link: entity_link(&ui.base, &kind, namespace, &name),
+                name: text_at(&entity, "metadata.title").map_or(name, str::to_owned),
+                kind,
+                changed: time_text(changed.changed_at_ms),
+            })
+        })
+        .collect();
     let page = HomePage {
         chrome: Chrome::new(&ui, &viewer, "Home", "home"),
         list: workspace_list(&ui, &viewer).await?,
         teams,
         teams_error,
+        entities,
         recent,
     };
     html(&page)

@@ -221,6 +221,26 @@ async fn the_index_filters_searches_and_pages() {
     assert!(all.contains("9 entities") && !all.contains("rel=\"next\""));
 }
 
+/// Home lists the entities changed last, linked to their pages, without the Location entities
+/// that only record where the others came from.
+#[tokio::test]
+async fn home_lists_recently_changed_entities() {
+    let catalog = catalog().await;
+    let browser = Browser::signed_in_as(&catalog.app, "user:default/alice").await;
+    let empty = browser.get("/").await.text();
+    assert!(empty.contains("The catalog is empty"), "{empty}");
+    register(&catalog, &browser).await;
+    let home = browser.get("/").await.text();
+    assert!(home.contains("Recently changed entities"), "{home}");
+    for expected in [
+        "href=\"/catalog/default/component/payments-api\"",
+        "href=\"/catalog/default/user/alice\"",
+    ] {
+        assert!(home.contains(expected), "{expected}: {home}");
+    }
+    assert!(!home.contains("/catalog/default/location/"), "{home}");
+}
+
 #[tokio::test]
 async fn the_entity_page_shows_about_relations_yaml_dora_and_open_in_che() {
     let catalog = catalog().await;
