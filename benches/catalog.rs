@@ -9,8 +9,9 @@
 //!    query: `filter=metadata.name=<x>` and `by-query?limit=100` (throughput, p50, p99).
 //! 3. Streams the full `GET /entities` once (time, bytes).
 //! 4. The web UI's pages over the same catalog, one request at a time through a signed-in
-//!    browser session: the time to the full page (p50, p95) of the catalog index, a search, an
-//!    entity page and its relations, and the home page.
+//!    browser session: the time to the full page (p50, p95, and the first request, which builds
+//!    what the others find kept) of the catalog index, a search, an entity page and its
+//!    relations, and the home page.
 //! 5. Idle CPU over 10 s with the refresh loop running, and peak resident memory.
 //!
 //! Client and server share the process and the two cores, so the server numbers are conservative.
@@ -137,6 +138,7 @@ async fn run() {
     };
     settings.catalog.file_roots = vec![root.display().to_string()];
     settings.rate_limit.service_per_minute = u64::MAX / 2;
+    settings.rate_limit.user_per_minute = u64::MAX / 2;
     let app = App::build(settings.validate().unwrap()).await.unwrap();
     let token = app
         .state()
@@ -284,11 +286,14 @@ async fn run() {
             assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
             times.push(started.elapsed());
         }
+        // The first request builds what later ones find kept (facet counts, the counted page).
+        let first = times[0];
         times.sort();
         println!(
-            "{label:<44} p50 {:>7.2?}  p95 {:>7.2?}",
+            "{label:<44} p50 {:>7.2?}  p95 {:>7.2?}  first {:>7.2?}",
             times[times.len() / 2],
-            times[times.len() * 95 / 100]
+            times[times.len() * 95 / 100],
+            first
         );
     }
 
