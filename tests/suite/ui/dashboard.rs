@@ -222,7 +222,7 @@ async fn home_summarises_my_teams_with_the_same_numbers() {
         home.contains(&format!("{frequency} deploys/week")),
         "{home}"
     );
-    assert!(home.contains("Recently refreshed in the catalog"));
+    assert!(home.contains("Locations refreshed last"));
     assert!(home.contains("all.yaml"));
     let bob = Browser::signed_in_as(&app.app, "user:default/bob").await;
     let home = bob.get("/").await.text();
