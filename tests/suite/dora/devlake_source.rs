@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::Executor;
 
 use super::dataset::{Dataset, Project};
-use super::source_contract::deployment;
+use super::source_contract::{deployment, shipped};
 use super::{DoraApp, app_with};
 
 const NOW: &str = "2024-06-30T12:00:00Z";
@@ -34,13 +34,7 @@ fn one_project(name: &str, dates: &[&str]) -> Project {
         deployments: dates
             .iter()
             .enumerate()
-            .map(|(i, at)| {
-                deployment(
-                    &format!("{name}-{i}"),
-                    "PRODUCTION",
-                    &[(&format!("{name}{i}"), "SUCCESS", *at)],
-                )
-            })
+            .map(|(i, at)| shipped(&format!("{name}-{i}"), &format!("{name}{i}"), at))
             .collect(),
         ..Project::default()
     }
@@ -267,3 +261,4 @@ async fn both_sources_read_each_project_from_exactly_one() {
     assert_eq!(source.projects().await.unwrap(), ["lake-only", "shared"]);
     db.drop().await;
 }
+

@@ -58,6 +58,16 @@ impl Under {
         }
     }
 
+    /// Loads `projects` (see [`Under::load`]).
+    pub async fn load_projects(&self, projects: Vec<Project>) {
+        self.load(&Dataset { projects }).await;
+    }
+
+    /// The facts of `project` in June 2024 (see [`june`]), sorted.
+    pub async fn june_facts(&self, project: &str, restored: bool) -> ProjectFacts {
+        facts_sorted(self.source.facts(project, june(), restored).await.unwrap())
+    }
+
     pub async fn finish(self) {
         if let Some(db) = self.devlake {
             db.drop().await;
@@ -146,6 +156,11 @@ pub fn deployment(id: &str, environment: &str, commits: &[(&str, &str, &str)]) -
     }
 }
 
+/// A successful production deployment of one commit.
+pub fn shipped(id: &str, sha: &str, finished: &str) -> Deployment {
+    deployment(id, "PRODUCTION", &[(sha, "SUCCESS", finished)])
+}
+
 pub fn incident(key: &str, created: &str, resolved: Option<&str>) -> Incident {
     Incident {
         key: key.into(),
@@ -181,18 +196,10 @@ async fn projects_are_known_by_their_exact_names(under: &Under) {
     let one = |name: &str| {
         project(
             name,
-            vec![deployment(
-                &format!("{name}-d"),
-                "PRODUCTION",
-                &[("a1", "SUCCESS", "2024-06-10T10:00:00Z")],
-            )],
+            vec![shipped(&format!("{name}-d"), "a1", "2024-06-10T10:00:00Z")],
         )
     };
-    under
-        .load(&Dataset {
-            projects: vec![one("svc"), one("Svc-Two")],
-        })
-        .await;
+    under.load_projects(vec![one("svc"), one("Svc-Two")]).await;
     let source = &under.source;
     assert_eq!(source.projects().await.unwrap(), ["Svc-Two", "svc"]);
     assert!(source.has_project("svc").await.unwrap());
@@ -236,11 +243,7 @@ async fn deployments_are_successful_production_rows_at_their_latest_finish(under
                 "PRODUCTION",
                 &[("c7", "FAILURE", "2024-06-14T10:00:00Z")],
             ),
-            deployment(
-                "d6",
-                "PRODUCTION",
-                &[("c8", "SUCCESS", "2024-08-01T10:00:00Z")],
-            ),
+            shipped("d6", "c8", "2024-08-01T10:00:00Z"),
             // Rows before the range do not matter when the latest is in it...
             deployment(
                 "d7",
@@ -261,12 +264,8 @@ async fn deployments_are_successful_production_rows_at_their_latest_finish(under
             ),
         ],
     );
-    under
-        .load(&Dataset {
-            projects: vec![svc],
-        })
-        .await;
-    let facts = facts_sorted(under.source.facts("svc", june(), false).await.unwrap());
+    under.load_projects(vec![svc]).await;
+    let facts = under.june_facts("svc", false).await;
     let expected = [
         ("d1", "2024-06-10T10:00:00Z"),
         ("d2", "2024-06-11T11:20:00.250Z"),
@@ -311,11 +310,7 @@ async fn history_lists_finished_deployments_newest_first(under: &Under) {
             failed,
         ],
     );
-    under
-        .load(&Dataset {
-            projects: vec![svc],
-        })
-        .await;
+    under.load_projects(vec![svc]).await;
     let source = &under.source;
     let (total, rows) = source.history("svc", None, 10).await.unwrap();
     assert_eq!(total, 4);
@@ -352,16 +347,10 @@ async fn history_lists_finished_deployments_newest_first(under: &Under) {
 
 async fn unknown_projects_have_no_facts(under: &Under) {
     under
-        .load(&Dataset {
-            projects: vec![project(
-                "svc",
-                vec![deployment(
-                    "d1",
-                    "PRODUCTION",
-                    &[("a", "SUCCESS", "2024-06-10T10:00:00Z")],
-                )],
-            )],
-        })
+        .load_projects(vec![project(
+            "svc",
+            vec![shipped("d1", "a", "2024-06-10T10:00:00Z")],
+        )])
         .await;
     let source = &under.source;
     assert_eq!(

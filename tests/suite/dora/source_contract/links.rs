@@ -3,8 +3,8 @@
 
 use fawkes_portal::dora::metrics::{Change, LinkedIncident, RestoredIncident};
 
-use super::{Under, deployment, facts_sorted, incident, june, ms, project};
-use crate::dora::dataset::{Dataset, PullRequest};
+use super::{Under, deployment, incident, ms, project, shipped};
+use crate::dora::dataset::PullRequest;
 
 pub async fn incidents_link_to_the_last_successful_production_deployment_before_them(
     under: &Under,
@@ -12,17 +12,9 @@ pub async fn incidents_link_to_the_last_successful_production_deployment_before_
     let mut svc = project(
         "svc",
         vec![
-            deployment(
-                "d1",
-                "PRODUCTION",
-                &[("a", "SUCCESS", "2024-06-10T10:00:00Z")],
-            ),
+            shipped("d1", "a", "2024-06-10T10:00:00Z"),
             deployment("d2", "STAGING", &[("b", "SUCCESS", "2024-06-10T12:00:00Z")]),
-            deployment(
-                "d3",
-                "PRODUCTION",
-                &[("c", "SUCCESS", "2024-06-12T10:00:00Z")],
-            ),
+            shipped("d3", "c", "2024-06-12T10:00:00Z"),
         ],
     );
     svc.incidents = vec![
@@ -31,21 +23,10 @@ pub async fn incidents_link_to_the_last_successful_production_deployment_before_
         incident("I3", "2024-06-01T00:00:00Z", Some("2024-06-01T01:00:00Z")),
         incident("I4", "2024-06-10T12:30:00Z", None),
     ];
-    let mut other = project(
-        "other",
-        vec![deployment(
-            "o1",
-            "PRODUCTION",
-            &[("z", "SUCCESS", "2024-06-11T10:00:00Z")],
-        )],
-    );
+    let mut other = project("other", vec![shipped("o1", "z", "2024-06-11T10:00:00Z")]);
     other.incidents = vec![incident("I9", "2024-06-11T12:00:00Z", None)];
-    under
-        .load(&Dataset {
-            projects: vec![svc, other],
-        })
-        .await;
-    let facts = facts_sorted(under.source.facts("svc", june(), false).await.unwrap());
+    under.load_projects(vec![svc, other]).await;
+    let facts = under.june_facts("svc", false).await;
     let linked = |deployment: &str, resolution: Option<&str>| LinkedIncident {
         deployment: deployment.into(),
         resolution_ms: resolution.map(ms),
@@ -63,14 +44,7 @@ pub async fn incidents_link_to_the_last_successful_production_deployment_before_
 }
 
 pub async fn restored_incidents_carry_their_lead_time(under: &Under) {
-    let mut svc = project(
-        "svc",
-        vec![deployment(
-            "d1",
-            "PRODUCTION",
-            &[("a", "SUCCESS", "2024-06-10T10:00:00Z")],
-        )],
-    );
+    let mut svc = project("svc", vec![shipped("d1", "a", "2024-06-10T10:00:00Z")]);
     let mut given = incident("I2", "2024-06-11T10:00:00Z", Some("2024-06-11T12:00:00Z"));
     given.lead_time_minutes = Some(45);
     svc.incidents = vec![
@@ -79,12 +53,8 @@ pub async fn restored_incidents_carry_their_lead_time(under: &Under) {
         incident("I3", "2024-04-01T11:00:00Z", Some("2024-04-02T11:00:00Z")),
         incident("I4", "2024-06-12T11:00:00Z", None),
     ];
-    under
-        .load(&Dataset {
-            projects: vec![svc],
-        })
-        .await;
-    let facts = facts_sorted(under.source.facts("svc", june(), true).await.unwrap());
+    under.load_projects(vec![svc]).await;
+    let facts = under.june_facts("svc", true).await;
     assert_eq!(
         facts.restored,
         [
@@ -109,21 +79,9 @@ pub async fn pull_requests_count_at_their_first_successful_production_deployment
                 "STAGING",
                 &[("aaa", "SUCCESS", "2024-06-05T10:00:00Z")],
             ),
-            deployment(
-                "d2",
-                "PRODUCTION",
-                &[("aaa", "SUCCESS", "2024-06-10T10:00:00Z")],
-            ),
-            deployment(
-                "d3",
-                "PRODUCTION",
-                &[("bbb", "SUCCESS", "2024-06-12T10:00:00Z")],
-            ),
-            deployment(
-                "d4",
-                "PRODUCTION",
-                &[("bbb", "SUCCESS", "2024-06-15T10:00:00Z")],
-            ),
+            shipped("d2", "aaa", "2024-06-10T10:00:00Z"),
+            shipped("d3", "bbb", "2024-06-12T10:00:00Z"),
+            shipped("d4", "bbb", "2024-06-15T10:00:00Z"),
         ],
     );
     let pr = |key: i64, created: &str, merged: Option<&str>, sha: Option<&str>| PullRequest {
@@ -157,12 +115,8 @@ pub async fn pull_requests_count_at_their_first_successful_production_deployment
         ),
         pr(4, "2024-06-11T08:00:00Z", None, None),
     ];
-    under
-        .load(&Dataset {
-            projects: vec![svc],
-        })
-        .await;
-    let facts = facts_sorted(under.source.facts("svc", june(), false).await.unwrap());
+    under.load_projects(vec![svc]).await;
+    let facts = under.june_facts("svc", false).await;
     // PR 1: created to merged 61 minutes (rounded up), merged to deployed 8,700 minutes (the
     // commit row of d2, its first in production, finished 2024-06-10 10:00).
     // PR 2: coding 120, review 60, deploy 1,500 (first deployed by d3).
