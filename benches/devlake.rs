@@ -43,7 +43,7 @@ use fawkes_portal::config::Settings;
 use fawkes_portal::db::Database;
 use fawkes_portal::dora::calendar::Day;
 use fawkes_portal::dora::devlake::sql;
-use sqlx::Row;
+use sqlx::{Execute, Row};
 use sqlx::mysql::MySqlPool;
 use tower::ServiceExt;
 
@@ -64,38 +64,30 @@ fn report(name: &str, samples: &mut [Duration]) {
     );
 }
 
-/// `EXPLAIN` of each read for one project: the index each table is reached by.
+/// `EXPLAIN` of each read of a team's metrics (and of one project's history): the index each
+/// table is reached by.
 async fn explain(pool: &MySqlPool) {
-    let from = "2024-10-01 00:00:00.000";
-    let to = "2024-12-31 23:59:59.999";
+    let from = Day::parse("2024-07-04").unwrap().start_ms();
+    let to = Day::parse("2024-12-30").unwrap().end_ms();
+    let team: Vec<String> = (0..TEAM_SIZE).map(generate::project_name).collect();
+    let ids: Vec<String> = (0..100).map(|i| format!("deploy-{i}")).collect();
     let project = generate::project_name(7);
-    let queries: [(&str, &str, &[&str]); 6] = [
-        (
-            "activity",
-            sql::ACTIVITY,
-            &[&project, &project, &project, &project],
-        ),
-        ("deployments", sql::PROD_ROWS, &[&project, &project, from]),
-        ("incidents", sql::LINKED_INCIDENTS, &[&project, &project]),
-        (
-            "restored (2021)",
-            sql::RESTORED_INCIDENTS,
-            &[&project, &project, from, to],
-        ),
-        (
-            "pull requests",
-            sql::PULL_REQUEST_CHANGES,
-            &[&project, &project, from, to],
-        ),
-        ("history", sql::HISTORY_ALL, &[&project, &project, "20"]),
+    let statements = [
+        ("activity", sql::activity(&team)),
+        ("deployments", sql::prod_deployments(&team, from)),
+        ("linked incidents", sql::linked_incidents(&ids)),
+        ("restored (2021)", sql::restored_incidents(&team, from, to)),
+        ("pull requests", sql::pull_request_changes(&team, from, to)),
+        ("history", sql::history(&project, None, 20).1),
     ];
-    println!("indexes used (EXPLAIN, project {project}):");
-    for (name, text, params) in queries {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {text}")));
-        for param in params {
-            query = query.bind(*param);
-        }
-        let rows = query.fetch_all(pool).await.unwrap();
+    println!("indexes used (EXPLAIN; team-00, history of {project}):");
+    for (name, mut statement) in statements {
+        let arguments = statement.take_arguments().unwrap().unwrap();
+        let text = format!("EXPLAIN {}", statement.sql().as_str());
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(text), arguments)
+            .fetch_all(pool)
+            .await
+            .unwrap();
         let plan: Vec<String> = rows
             .iter()
             .map(|row| {
@@ -108,7 +100,7 @@ async fn explain(pool: &MySqlPool) {
                 )
             })
             .collect();
-        println!("  {name:<16} {}", plan.join(", "));
+        println!("  {name:<17} {}", plan.join(", "));
     }
 }
 

@@ -1,12 +1,13 @@
 //! A running Apache DevLake's database as the source of DORA facts (`[dora] source = "devlake"`
 //! or `"both"`). It reads DevLake's domain layer the way DevLake's DORA dashboard does (see
 //! docs/DORA.md for the table mapping and the deliberate differences) and turns it into the same
-//! [`ProjectFacts`] the webhooks give, so one metrics engine serves both:
+//! [`ProjectFacts`] the webhooks give, so one metrics engine serves both. A team's projects are
+//! read together, so what two of them share (a CI/CD scope, a board, a repository) counts once:
 //!
 //! - deployments: `cicd_deployment_commits` of the project's CI/CD scopes with result `SUCCESS`
 //!   in `PRODUCTION`, grouped by `cicd_deployment_id`, finished at the latest such row;
-//! - incidents: `incidents` of the project's boards, linked to a deployment by the dora plugin's
-//!   `project_incident_deployment_relationships`;
+//! - incidents: those the dora plugin's `project_incident_deployment_relationships` links to one
+//!   of those deployments, whatever board they belong to;
 //! - changes: merged `pull_requests` of the project's repositories with the cycle time and
 //!   deployment the dora plugin stored in `project_pr_metrics`, as DevLake left them;
 //! - history: `cicd_deployments`, with the scope's name as `triggeredBy`.
@@ -21,6 +22,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::future::try_join_all;
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{Executor, MySqlConnection, Row};
 
@@ -31,6 +33,10 @@ use super::metrics::{
 use super::source::{DoraSource, SourceError};
 use super::store::HistoryRow;
 use crate::config::dora::DevLakeConfig;
+
+/// How many statements at most a team's deployments, and its pull requests, are split into
+/// (run at once: with the activity read, seven of the pool's default eight connections).
+const SPLIT: usize = 3;
 
 /// DevLake's database, pooled and bounded by `dora.devlake.timeout`.
 pub struct DevLakeSource {
@@ -74,115 +80,157 @@ impl DevLakeSource {
         }
     }
 
-    /// A project's facts, read in two halves at once on two connections: its deployments, and
-    /// what DevLake linked to deployments (incidents, pull requests).
+    /// The facts of `projects` together: a deployment, incident or pull request several of the
+    /// projects map is read once, as DevLake's dashboard counts it for a selection of projects.
+    /// The two costly reads, deployments and pull requests, are split by project into up to
+    /// [`SPLIT`] statements each, all run at once on their own connections (DevLake indexes no
+    /// date, so each costs a lookup per row of its projects' scopes, of all time).
     async fn load_facts(
         &self,
-        project: &str,
+        projects: &[String],
         window: Window,
         restored: bool,
     ) -> Result<ProjectFacts, sqlx::Error> {
+        if projects.is_empty() {
+            return Ok(ProjectFacts::default());
+        }
         let range = window.since(&window.previous());
-        let ((has_deployments, has_incidents, latest), links) = tokio::try_join!(
-            self.load_deployments(project, range),
-            self.load_links(project, range, restored),
+        // Deployment days are whole days: load the range's days in full.
+        let days = Window::days(Day::of(range.from_ms), Day::of(range.to_ms));
+        let parts = projects.chunks(projects.len().div_ceil(SPLIT));
+        let ((has_deployments, has_incidents, restored), latest, changes) = tokio::try_join!(
+            self.load_activity(projects, range, restored),
+            try_join_all(
+                parts
+                    .clone()
+                    .map(|part| self.load_deployments(part, days.from_ms))
+            ),
+            try_join_all(parts.map(|part| self.load_changes(part, range))),
         )?;
-        let mut deployments: Vec<ProdDeployment> = latest
-            .iter()
-            .map(|(id, finished)| ProdDeployment {
-                id: id.clone(),
-                finished_ms: *finished,
-            })
+        let mut finished: HashMap<String, Millis> = HashMap::new();
+        for (id, ms) in latest.into_iter().flatten() {
+            let at = finished.entry(id).or_insert(ms);
+            *at = (*at).max(ms);
+        }
+        let mut deployments: Vec<ProdDeployment> = finished
+            .into_iter()
+            .filter(|(_, ms)| *ms <= days.to_ms)
+            .map(|(id, finished_ms)| ProdDeployment { id, finished_ms })
             .collect();
         deployments.sort_by(|a, b| (a.finished_ms, &a.id).cmp(&(b.finished_ms, &b.id)));
-        let incidents = links
-            .incidents
+        let incidents = self.load_linked_incidents(&deployments).await?;
+        // DevLake counts each (pull request, cycle time) once.
+        let mut seen = BTreeSet::new();
+        let changes = changes
             .into_iter()
-            .filter(|i| latest.contains_key(&i.deployment))
+            .flatten()
+            .filter(|(id, minutes, deployed_ms)| seen.insert((id.clone(), *minutes, *deployed_ms)))
+            .map(|(_, minutes, deployed_ms)| Change::PullRequest {
+                deployed_ms,
+                minutes,
+            })
             .collect();
         Ok(ProjectFacts {
             has_deployments,
-            has_incidents,
+            // An incident linked to one of their deployments counts as theirs too.
+            has_incidents: has_incidents || !incidents.is_empty(),
             deployments,
             incidents,
-            restored: links.restored,
-            changes: links.changes,
+            restored,
+            changes,
         })
     }
 
-    /// Whether the project has any deployment and any incident, and its successful production
-    /// deployments of the range's whole days with their finish.
-    async fn load_deployments(
+    /// Whether the projects have any deployment and any incident, and (when `restored`) their
+    /// incidents resolved in the range, each once.
+    async fn load_activity(
         &self,
-        project: &str,
-        range: Window,
-    ) -> Result<(bool, bool, HashMap<String, Millis>), sqlx::Error> {
-        let mut conn = self.pool.acquire().await?;
-        let activity = sql::activity(project).fetch_one(&mut *conn).await?;
-        let has_deployments = activity.try_get::<i64, _>(0)? > 0;
-        let has_incidents = activity.try_get::<i64, _>(1)? > 0;
-        // Deployment days are whole days: load the range's days in full.
-        let days = Window::days(Day::of(range.from_ms), Day::of(range.to_ms));
-        let mut latest: HashMap<String, Millis> = HashMap::new();
-        for row in sql::prod_rows(project, days.from_ms)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            let id: Option<String> = row.try_get(0)?;
-            let finished: Millis = row.try_get(1)?;
-            let at = latest.entry(id.unwrap_or_default()).or_insert(finished);
-            *at = (*at).max(finished);
-        }
-        latest.retain(|_, finished| *finished <= days.to_ms);
-        Ok((has_deployments, has_incidents, latest))
-    }
-
-    /// The project's incidents with the deployment each is linked to, those resolved in the range
-    /// (when `restored`), and its pull requests shipped in the range.
-    async fn load_links(
-        &self,
-        project: &str,
+        projects: &[String],
         range: Window,
         restored: bool,
-    ) -> Result<Links, sqlx::Error> {
+    ) -> Result<(bool, bool, Vec<RestoredIncident>), sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
-        let mut links = Links::default();
-        for row in sql::linked_incidents(project).fetch_all(&mut *conn).await? {
-            let deployment: Option<String> = row.try_get(0)?;
-            if let Some(deployment) = deployment {
-                links.incidents.push(LinkedIncident {
-                    deployment,
-                    resolution_ms: row.try_get(1)?,
-                });
-            }
-        }
+        let activity = sql::activity(projects).fetch_one(&mut *conn).await?;
+        let mut incidents = Vec::new();
         if restored {
-            for row in sql::restored_incidents(project, range.from_ms, range.to_ms)
+            let mut seen = BTreeSet::new();
+            for row in sql::restored_incidents(projects, range.from_ms, range.to_ms)
                 .fetch_all(&mut *conn)
                 .await?
             {
-                links.restored.push(RestoredIncident {
-                    resolution_ms: row.try_get(0)?,
-                    lead_time_minutes: row.try_get(1)?,
-                });
+                if seen.insert(row.try_get::<String, _>(0)?) {
+                    incidents.push(RestoredIncident {
+                        resolution_ms: row.try_get(1)?,
+                        lead_time_minutes: row.try_get(2)?,
+                    });
+                }
             }
         }
-        // DevLake counts each (pull request, cycle time) once.
-        let mut seen = BTreeSet::new();
-        for row in sql::pull_request_changes(project, range.from_ms, range.to_ms)
+        Ok((
+            activity.try_get::<i64, _>(0)? > 0,
+            activity.try_get::<i64, _>(1)? > 0,
+            incidents,
+        ))
+    }
+
+    /// The projects' successful production deployments with a qualifying row finished at or
+    /// after `from_ms`, and their latest finish.
+    async fn load_deployments(
+        &self,
+        projects: &[String],
+        from_ms: Millis,
+    ) -> Result<Vec<(String, Millis)>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sql::prod_deployments(projects, from_ms)
             .fetch_all(&mut *conn)
-            .await?
-        {
-            let (id, minutes, deployed_ms): (String, i64, Millis) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            if seen.insert((id, minutes, deployed_ms)) {
-                links.changes.push(Change::PullRequest {
-                    deployed_ms,
-                    minutes,
-                });
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: Option<String> = row.try_get(0)?;
+                Ok((id.unwrap_or_default(), row.try_get(1)?))
+            })
+            .collect()
+    }
+
+    /// The incidents linked to `deployments`, whichever board they belong to: DevLake's
+    /// dashboard follows the link alone.
+    async fn load_linked_incidents(
+        &self,
+        deployments: &[ProdDeployment],
+    ) -> Result<Vec<LinkedIncident>, sqlx::Error> {
+        let mut incidents = Vec::new();
+        if deployments.is_empty() {
+            return Ok(incidents);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let ids: Vec<String> = deployments.iter().map(|d| d.id.clone()).collect();
+        for ids in ids.chunks(sql::MAX_IDS) {
+            for row in sql::linked_incidents(ids).fetch_all(&mut *conn).await? {
+                let deployment: Option<String> = row.try_get(0)?;
+                if let Some(deployment) = deployment {
+                    incidents.push(LinkedIncident {
+                        deployment,
+                        resolution_ms: row.try_get(1)?,
+                    });
+                }
             }
         }
-        Ok(links)
+        Ok(incidents)
+    }
+
+    /// The projects' merged pull requests shipped in the range: id, cycle time, deployment finish.
+    async fn load_changes(
+        &self,
+        projects: &[String],
+        range: Window,
+    ) -> Result<Vec<(String, i64, Millis)>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sql::pull_request_changes(projects, range.from_ms, range.to_ms)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect()
     }
 
     async fn load_history(
@@ -249,14 +297,6 @@ impl DevLakeSource {
     }
 }
 
-/// What DevLake linked to a project's deployments.
-#[derive(Default)]
-struct Links {
-    incidents: Vec<LinkedIncident>,
-    restored: Vec<RestoredIncident>,
-    changes: Vec<Change>,
-}
-
 /// A deployment's candidate head commit.
 struct Head {
     deployment: String,
@@ -314,8 +354,25 @@ impl DoraSource for DevLakeSource {
         window: Window,
         restored: bool,
     ) -> Result<ProjectFacts, SourceError> {
-        self.bounded(self.load_facts(project, window, restored))
+        self.bounded(self.load_facts(&[project.to_owned()], window, restored))
             .await
+    }
+
+    /// One group: DevLake's ids are global, so the projects' facts are read together and a
+    /// deployment, incident or pull request they share counts once.
+    async fn facts_of(
+        &self,
+        projects: &[String],
+        window: Window,
+        restored: bool,
+    ) -> Result<Vec<ProjectFacts>, SourceError> {
+        if projects.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![
+            self.bounded(self.load_facts(projects, window, restored))
+                .await?,
+        ])
     }
 
     async fn history(

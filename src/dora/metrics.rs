@@ -124,8 +124,9 @@ pub enum Change {
     },
 }
 
-/// What a store loads for one project over the report's time range (the window and the one
-/// before it).
+/// What a source loads for one project, or for several DevLake projects read together (each
+/// shared deployment, incident and change once), over the report's time range (the window and
+/// the one before it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectFacts {
     /// Whether the project has ever received a deployment (else no deployment frequency).

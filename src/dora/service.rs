@@ -41,7 +41,7 @@ pub enum DoraError {
     /// Webhooks are refused: the facts come from DevLake alone (`[dora] source = "devlake"`).
     #[error("{0}")]
     WebhooksOff(String),
-    /// The project directory failed, or a loading task panicked.
+    /// The project directory failed.
     #[error("{0}")]
     Internal(anyhow::Error),
 }
@@ -243,7 +243,8 @@ impl DoraService {
         let team = non_empty("team", request.team)?;
         let (team, projects) = self.scope(project.as_deref(), team.as_deref()).await?;
         let facts = self
-            .facts(projects, period.window, benchmark == Benchmark::Dora2021)
+            .source
+            .facts_of(&projects, period.window, benchmark == Benchmark::Dora2021)
             .await?;
         let series = with_series.then(|| metrics::series(&facts, &period.window, benchmark));
         let answer = MetricsAnswer {
@@ -274,26 +275,6 @@ impl DoraService {
                 .map_err(DoraError::Internal)?,
         );
         Ok((teams, projects.into_iter().collect()))
-    }
-
-    /// Each project's facts, loaded concurrently (the pool bounds how many at once).
-    async fn facts(
-        &self,
-        projects: Vec<String>,
-        window: Window,
-        restored: bool,
-    ) -> Result<Vec<metrics::ProjectFacts>, DoraError> {
-        let mut tasks = tokio::task::JoinSet::new();
-        for project in projects {
-            let source = self.source.clone();
-            tasks.spawn(async move { source.facts(&project, window, restored).await });
-        }
-        let mut facts = Vec::with_capacity(tasks.len());
-        while let Some(joined) = tasks.join_next().await {
-            let loaded = joined.map_err(|err| DoraError::Internal(err.into()))?;
-            facts.push(loaded?);
-        }
-        Ok(facts)
     }
 
     /// The team to report and the projects a request covers: one project (its team from the

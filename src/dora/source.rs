@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures_util::future::try_join_all;
 
 use super::metrics::{ProjectFacts, Window};
 use super::store::{DoraStore, HistoryRow};
@@ -51,6 +52,23 @@ pub trait DoraSource: Send + Sync + 'static {
         window: Window,
         restored: bool,
     ) -> Result<ProjectFacts, SourceError>;
+    /// The facts of `projects` taken together (a team, or every project), as groups the metrics
+    /// add up: whatever several of the projects share (a DevLake deployment of a CI/CD scope two
+    /// of them map) is in one group, once. By default each project is its own group (webhook
+    /// projects share nothing), loaded concurrently.
+    async fn facts_of(
+        &self,
+        projects: &[String],
+        window: Window,
+        restored: bool,
+    ) -> Result<Vec<ProjectFacts>, SourceError> {
+        try_join_all(
+            projects
+                .iter()
+                .map(|project| self.facts(project, window, restored)),
+        )
+        .await
+    }
     /// The newest `limit` finished deployments of `project` in `environments` (DevLake's
     /// environment names; all when `None`), newest start first, and how many there are in all.
     async fn history(
@@ -145,6 +163,28 @@ impl DoraSource for BothSources {
             .await?
             .facts(project, window, restored)
             .await
+    }
+
+    /// DevLake's projects read together (one group), the others one by one.
+    async fn facts_of(
+        &self,
+        projects: &[String],
+        window: Window,
+        restored: bool,
+    ) -> Result<Vec<ProjectFacts>, SourceError> {
+        let in_devlake = try_join_all(projects.iter().map(|p| self.devlake.has_project(p))).await?;
+        let (lake, hooks): (Vec<_>, Vec<_>) = projects
+            .iter()
+            .zip(in_devlake)
+            .partition(|(_, in_devlake)| *in_devlake);
+        let lake: Vec<String> = lake.into_iter().map(|(p, _)| p.clone()).collect();
+        let hooks: Vec<String> = hooks.into_iter().map(|(p, _)| p.clone()).collect();
+        let (mut facts, from_hooks) = tokio::try_join!(
+            self.devlake.facts_of(&lake, window, restored),
+            self.webhooks.facts_of(&hooks, window, restored),
+        )?;
+        facts.extend(from_hooks);
+        Ok(facts)
     }
 
     async fn history(

@@ -1,11 +1,15 @@
 //! The statements the DevLake source runs on DevLake's domain tables (MySQL 8 or MariaDB; `?`
-//! placeholders), each with the one function that binds it. They read only columns DevLake has
+//! placeholders), each built and bound by one function. The metrics' statements take a list of
+//! projects or of deployment ids; lists are padded to a few lengths so that each connection
+//! prepares few texts. They read only columns DevLake has
 //! had since v1.0.1 and reach rows through DevLake's own indexes (see docs/DORA.md):
 //! `project_mapping`'s primary key (`project_name`, `table`, `row_id`),
 //! `idx_cicd_deployment_commits_cicd_scope_id`, `idx_cicd_deployments_cicd_scope_id`,
 //! `idx_table_scope_id` on `incidents`, `idx_pull_requests_base_repo_id`, and the primary keys of
-//! `project_incident_deployment_relationships`, `project_pr_metrics`, `cicd_deployment_commits`,
-//! `cicd_scopes` and `commits`.
+//! `incidents`, `project_pr_metrics`, `cicd_deployment_commits`, `cicd_scopes` and `commits`.
+//! The one read without an index is DevLake's too: the incidents linked to given deployments,
+//! one pass over `project_incident_deployment_relationships` (its `deployment_id` is an
+//! unindexed text; the table has a row per linked incident).
 //!
 //! Strings DevLake compares (`SUCCESS`, `PRODUCTION`, project names, `project_mapping.table`)
 //! are compared byte for byte, as DevLake's `utf8mb4_bin` database does, whatever the server's
@@ -19,7 +23,8 @@ use sqlx::query::Query;
 
 use crate::dora::calendar::{Day, Millis};
 
-pub(crate) type Statement = Query<'static, MySql, MySqlArguments>;
+/// A statement with its values bound, ready to run.
+pub type Statement = Query<'static, MySql, MySqlArguments>;
 
 /// `ms` as the `DATETIME(3)` text DevLake's columns compare with.
 pub(crate) fn datetime(ms: Millis) -> String {
@@ -41,6 +46,42 @@ fn for_project(sql: &'static str, project: &str) -> Statement {
         .bind(project.to_owned())
 }
 
+/// How many values a list of `n` binds: `n` rounded up to a power of two (at least 8), the last
+/// value repeated, so that a few statement texts (each prepared once per connection) serve every
+/// length.
+fn padded(n: usize) -> usize {
+    n.max(8).next_power_of_two()
+}
+
+/// `n` placeholders for a list of `n` values, padded (see [`padded`]).
+fn marks(n: usize) -> String {
+    vec!["?"; padded(n)].join(", ")
+}
+
+/// Binds `values`, padded (see [`padded`]).
+fn bind_list(mut query: Statement, values: &[String]) -> Statement {
+    let last = values.last().cloned().unwrap_or_default();
+    for value in values {
+        query = query.bind(value.clone());
+    }
+    for _ in values.len()..padded(values.len()) {
+        query = query.bind(last.clone());
+    }
+    query
+}
+
+/// The condition "`pm` is a `project_mapping` row of one of `n` projects" (byte for byte):
+/// [`bind_projects`] binds it.
+fn of_projects(n: usize) -> String {
+    let marks = marks(n);
+    format!("pm.project_name IN ({marks}) AND CAST(pm.project_name AS BINARY) IN ({marks})")
+}
+
+/// Binds the projects of one [`of_projects`] condition.
+fn bind_projects(query: Statement, projects: &[String]) -> Statement {
+    bind_list(bind_list(query, projects), projects)
+}
+
 /// Whether a project exists (its name bound twice).
 pub const PROJECT: &str = "SELECT CAST(1 AS SIGNED) FROM projects \
      WHERE name = ? AND CAST(name AS BINARY) = ? LIMIT 1";
@@ -56,82 +97,105 @@ pub(crate) fn projects() -> Statement {
     sqlx::query(PROJECTS)
 }
 
-/// Whether the project has any deployment commit row, and any incident, of its scopes.
-pub const ACTIVITY: &str = "SELECT \
-     CAST(EXISTS (SELECT 1 FROM project_mapping pm \
-       JOIN cicd_deployment_commits c ON c.cicd_scope_id = pm.row_id \
-       WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
-       AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes') AS SIGNED), \
-     CAST(EXISTS (SELECT 1 FROM project_mapping pm \
-       JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
-       WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ?) AS SIGNED)";
-
-pub(crate) fn activity(project: &str) -> Statement {
-    for_project(ACTIVITY, project)
-        .bind(project.to_owned())
-        .bind(project.to_owned())
+/// Whether the projects have any deployment commit row, and any incident, of their scopes.
+pub fn activity(projects: &[String]) -> Statement {
+    let of_projects = of_projects(projects.len());
+    let sql = format!(
+        "SELECT \
+         CAST(EXISTS (SELECT 1 FROM project_mapping pm \
+           JOIN cicd_deployment_commits c ON c.cicd_scope_id = pm.row_id \
+           WHERE {of_projects} \
+           AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes') AS SIGNED), \
+         CAST(EXISTS (SELECT 1 FROM project_mapping pm \
+           JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
+           WHERE {of_projects}) AS SIGNED)"
+    );
+    // Only placeholders are formatted into the text.
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    bind_projects(bind_projects(query, projects), projects)
 }
 
-/// The project's successful production deployment commit rows that finished at or after `?`:
-/// a deployment finishes at its latest such row, so rows before the range cannot move a
-/// deployment into it (the caller groups them and applies the range's end).
-pub const PROD_ROWS: &str = "SELECT c.cicd_deployment_id, \
-     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
-     FROM project_mapping pm \
-     JOIN cicd_deployment_commits c ON c.cicd_scope_id = pm.row_id \
-     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
-     AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes' \
-     AND CAST(c.result AS BINARY) = 'SUCCESS' AND CAST(c.environment AS BINARY) = 'PRODUCTION' \
-     AND c.finished_date >= ?";
-
-pub(crate) fn prod_rows(project: &str, from_ms: Millis) -> Statement {
-    for_project(PROD_ROWS, project).bind(datetime(from_ms))
+/// The projects' successful production deployments that have such a commit row finished at or
+/// after `from`: id and latest finish (a deployment is one `cicd_deployment_id` however many of
+/// the projects map its CI/CD scope, as DevLake's dashboard groups them). A deployment finishes
+/// at its latest such row, so rows before `from` cannot move it into the range; the caller
+/// applies the range's end once it has merged the statements a team is split into (a
+/// deployment's rows may sit in scopes of two of them).
+pub fn prod_deployments(projects: &[String], from_ms: Millis) -> Statement {
+    let of_projects = of_projects(projects.len());
+    let sql = format!(
+        "SELECT c.cicd_deployment_id, \
+         TIMESTAMPDIFF(MICROSECOND, '1970-01-01', MAX(c.finished_date)) DIV 1000 \
+         FROM cicd_deployment_commits c \
+         WHERE c.cicd_scope_id IN (SELECT pm.row_id FROM project_mapping pm \
+           WHERE {of_projects} \
+           AND pm.`table` = 'cicd_scopes' AND CAST(pm.`table` AS BINARY) = 'cicd_scopes') \
+         AND CAST(c.result AS BINARY) = 'SUCCESS' AND CAST(c.environment AS BINARY) = 'PRODUCTION' \
+         AND c.finished_date >= ? \
+         GROUP BY c.cicd_deployment_id"
+    );
+    // Only placeholders are formatted into the text.
+    bind_projects(sqlx::query(sqlx::AssertSqlSafe(sql)), projects).bind(datetime(from_ms))
 }
 
-/// The incidents of the project's boards (any scope `project_mapping` gives it) with the
-/// deployment DevLake's dora plugin linked each to, under any project name.
-pub const LINKED_INCIDENTS: &str = "SELECT r.deployment_id, \
-     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', i.resolution_date) DIV 1000 \
-     FROM project_mapping pm \
-     JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
-     JOIN project_incident_deployment_relationships r ON r.id = i.id \
-     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ?";
+/// The most deployment ids one [`linked_incidents`] statement binds.
+pub const MAX_IDS: usize = 4096;
 
-pub(crate) fn linked_incidents(project: &str) -> Statement {
-    for_project(LINKED_INCIDENTS, project)
+/// The incidents the dora plugin linked to deployments `ids` (at most [`MAX_IDS`]), under any
+/// project name and whatever board they belong to, as DevLake's dashboard finds them: the
+/// deployment each is linked to and its resolution. `deployment_id` has no index: one pass over
+/// the link table.
+pub fn linked_incidents(ids: &[String]) -> Statement {
+    let sql = format!(
+        "SELECT r.deployment_id, \
+         TIMESTAMPDIFF(MICROSECOND, '1970-01-01', i.resolution_date) DIV 1000 \
+         FROM project_incident_deployment_relationships r \
+         JOIN incidents i ON i.id = r.id \
+         WHERE CAST(r.deployment_id AS BINARY) IN ({})",
+        marks(ids.len())
+    );
+    // Only placeholders are formatted into the text.
+    bind_list(sqlx::query(sqlx::AssertSqlSafe(sql)), ids)
 }
 
-/// The project's incidents resolved in the range, with their own lead time (2021's median time
-/// to restore).
-pub const RESTORED_INCIDENTS: &str = "SELECT \
-     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', i.resolution_date) DIV 1000, \
-     CAST(i.lead_time_minutes AS SIGNED) \
-     FROM project_mapping pm \
-     JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
-     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
-     AND i.resolution_date BETWEEN ? AND ?";
-
-pub(crate) fn restored_incidents(project: &str, from_ms: Millis, to_ms: Millis) -> Statement {
-    for_project(RESTORED_INCIDENTS, project)
+/// The incidents of the projects' boards resolved in the range, with their id (an incident of a
+/// board two projects map is one incident) and their own lead time (2021's median time to
+/// restore).
+pub fn restored_incidents(projects: &[String], from_ms: Millis, to_ms: Millis) -> Statement {
+    let of_projects = of_projects(projects.len());
+    let sql = format!(
+        "SELECT i.id, \
+         TIMESTAMPDIFF(MICROSECOND, '1970-01-01', i.resolution_date) DIV 1000, \
+         CAST(i.lead_time_minutes AS SIGNED) \
+         FROM project_mapping pm \
+         JOIN incidents i ON i.`table` = pm.`table` AND i.scope_id = pm.row_id \
+         WHERE {of_projects} \
+         AND i.resolution_date BETWEEN ? AND ?"
+    );
+    // Only placeholders are formatted into the text.
+    bind_projects(sqlx::query(sqlx::AssertSqlSafe(sql)), projects)
         .bind(datetime(from_ms))
         .bind(datetime(to_ms))
 }
 
-/// Merged pull requests of the project's repositories with the cycle time the dora plugin
+/// Merged pull requests of the projects' repositories with the cycle time the dora plugin
 /// computed (any project name) and the finish of the deployment commit row it linked them to.
-pub const PULL_REQUEST_CHANGES: &str = "SELECT p.id, ppm.pr_cycle_time, \
-     TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
-     FROM project_mapping pm \
-     JOIN pull_requests p ON p.base_repo_id = pm.row_id \
-     JOIN project_pr_metrics ppm ON ppm.id = p.id \
-     JOIN cicd_deployment_commits c ON c.id = ppm.deployment_commit_id \
-     WHERE pm.project_name = ? AND CAST(pm.project_name AS BINARY) = ? \
-     AND pm.`table` = 'repos' AND CAST(pm.`table` AS BINARY) = 'repos' \
-     AND p.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL \
-     AND c.finished_date BETWEEN ? AND ?";
-
-pub(crate) fn pull_request_changes(project: &str, from_ms: Millis, to_ms: Millis) -> Statement {
-    for_project(PULL_REQUEST_CHANGES, project)
+pub fn pull_request_changes(projects: &[String], from_ms: Millis, to_ms: Millis) -> Statement {
+    let of_projects = of_projects(projects.len());
+    let sql = format!(
+        "SELECT p.id, ppm.pr_cycle_time, \
+         TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
+         FROM pull_requests p \
+         JOIN project_pr_metrics ppm ON ppm.id = p.id \
+         JOIN cicd_deployment_commits c ON c.id = ppm.deployment_commit_id \
+         WHERE p.base_repo_id IN (SELECT pm.row_id FROM project_mapping pm \
+           WHERE {of_projects} \
+           AND pm.`table` = 'repos' AND CAST(pm.`table` AS BINARY) = 'repos') \
+         AND p.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL \
+         AND c.finished_date BETWEEN ? AND ?"
+    );
+    // Only placeholders are formatted into the text.
+    bind_projects(sqlx::query(sqlx::AssertSqlSafe(sql)), projects)
         .bind(datetime(from_ms))
         .bind(datetime(to_ms))
 }
@@ -174,11 +238,7 @@ pub const HISTORY_IN: &str = "SELECT d.id, d.cicd_scope_id, d.environment, d.res
      ORDER BY started DESC, CAST(d.id AS BINARY) DESC LIMIT ?";
 
 /// The history's total and newest `limit` rows, in every environment or in one or two.
-pub(crate) fn history(
-    project: &str,
-    environments: Option<&[&str]>,
-    limit: i64,
-) -> (Statement, Statement) {
+pub fn history(project: &str, environments: Option<&[&str]>, limit: i64) -> (Statement, Statement) {
     match environments {
         None => (
             for_project(HISTORY_COUNT_ALL, project),

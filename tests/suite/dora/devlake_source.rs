@@ -262,3 +262,60 @@ async fn both_sources_read_each_project_from_exactly_one() {
     db.drop().await;
 }
 
+/// Two DevLake projects of one team that map the same CI/CD scope (a shared repository or
+/// pipeline), the second without the first's board: DevLake's dashboard counts a deployment once
+/// for any selection of projects, and counts an incident for every selected deployment the dora
+/// plugin linked it to, whichever project's board it is on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_sharing_a_ci_cd_scope_count_its_deployments_once() {
+    let db = crate::devlake_db!();
+    let mut api = one_project("api", &["2024-06-10T10:00:00Z", "2024-06-11T10:00:00Z"]);
+    api.incidents.push(super::source_contract::incident(
+        "INC-1",
+        "2024-06-11T12:00:00Z",
+        Some("2024-06-11T14:00:00Z"),
+    ));
+    Dataset {
+        projects: vec![api, one_project("web", &["2024-06-12T10:00:00Z"])],
+    }
+    .write_devlake(&db)
+    .await;
+    // `web` also deploys through `api`'s pipeline (connection 1), not its board.
+    db.run_script(
+        "INSERT INTO project_mapping (project_name, `table`, row_id) \
+         VALUES ('web', 'cicd_scopes', 'webhook:1')",
+    )
+    .await;
+    let url = db.url.clone();
+    let app = app_with(NOW, &[("shop", &["api", "web"])], move |s| {
+        s.dora.source = "devlake".into();
+        s.dora.devlake.database_url = url;
+    })
+    .await;
+    let cfr = |metrics: &Value| {
+        let cfr = &metrics["metrics"]["changeFailureRate"];
+        (
+            cfr["details"]["failedDeployments"].clone(),
+            cfr["value"].clone(),
+        )
+    };
+    let api = app.metrics(&format!("project=api&{JUNE}")).await;
+    assert_eq!(deployments_in(&api), 2);
+    assert_eq!(cfr(&api), (1.into(), 50.0.into()));
+    // `web` counts api's incident on the deployment they share, as DevLake's dashboard does.
+    let web = app.metrics(&format!("project=web&{JUNE}")).await;
+    assert_eq!(deployments_in(&web), 3);
+    assert_eq!(cfr(&web), (1.into(), 33.3.into()));
+    // The team: three deployments, not five; one of them failed.
+    let shop = app.metrics(&format!("team=shop&{JUNE}")).await;
+    assert_eq!(deployments_in(&shop), 3);
+    assert_eq!(cfr(&shop), (1.into(), 33.3.into()));
+    let restore = &shop["metrics"]["timeToRestoreService"]["details"]["incidents"];
+    assert_eq!(restore, 1, "{shop}");
+    let shop_2021 = app
+        .metrics(&format!("team=shop&{JUNE}&benchmark=2021"))
+        .await;
+    let restore = &shop_2021["metrics"]["timeToRestoreService"]["details"]["incidents"];
+    assert_eq!(restore, 1, "{shop_2021}");
+    db.drop().await;
+}
