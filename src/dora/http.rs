@@ -167,6 +167,19 @@ pub struct MetricsQuery {
     benchmark: Option<String>,
 }
 
+impl From<MetricsQuery> for MetricsRequest {
+    fn from(query: MetricsQuery) -> Self {
+        MetricsRequest {
+            project: query.project,
+            team: query.team,
+            start_date: query.start_date,
+            end_date: query.end_date,
+            benchmark: query.benchmark,
+            last_days: None,
+        }
+    }
+}
+
 #[allow(
     missing_docs,
     reason = "a wire type: its doc comments are the OpenAPI document's descriptions"
@@ -269,16 +282,7 @@ pub async fn dora_metrics(
     State(dora): State<Arc<DoraService>>,
     AppQuery(query): AppQuery<MetricsQuery>,
 ) -> Result<Json<DoraMetrics>, AppError> {
-    let answer = dora
-        .metrics(MetricsRequest {
-            project: query.project,
-            team: query.team,
-            start_date: query.start_date,
-            end_date: query.end_date,
-            benchmark: query.benchmark,
-            last_days: None,
-        })
-        .await?;
+    let answer = dora.metrics(query.into()).await?;
     Ok(Json(answer.into()))
 }
 

@@ -15,7 +15,6 @@ use super::MetricsQuery;
 use crate::dora::DoraService;
 use crate::dora::benchmark::Performance;
 use crate::dora::metrics::Reported;
-use crate::dora::service::MetricsRequest;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::AppQuery;
 
@@ -80,16 +79,7 @@ pub async fn widget_metrics(
     State(dora): State<Arc<DoraService>>,
     AppQuery(query): AppQuery<MetricsQuery>,
 ) -> Result<Json<WidgetMetrics>, AppError> {
-    let answer = dora
-        .metrics(MetricsRequest {
-            project: query.project,
-            team: query.team,
-            start_date: query.start_date,
-            end_date: query.end_date,
-            benchmark: query.benchmark,
-            last_days: None,
-        })
-        .await?;
+    let answer = dora.metrics(query.into()).await?;
     let report = answer.report;
     Ok(Json(WidgetMetrics {
         project: answer.project,
