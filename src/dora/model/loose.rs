@@ -23,8 +23,13 @@
 //! time) asks with `deserialize_str`; a `String` field asks with `deserialize_string` and gets
 //! the coercions above.
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Unexpected, Visitor};
-use serde_json::{Map, Number, Value};
+mod access;
+mod go_syntax;
+
+use access::{Fields, Items, matching};
+use go_syntax::{float, float_text, go_float, go_int};
+use serde::de::{self, DeserializeOwned, Unexpected, Visitor};
+use serde_json::Value;
 
 /// A body that does not fit, with the path of the field (`deploymentCommits[0].finishedDate:
 /// ...`).
@@ -112,103 +117,6 @@ impl Loose {
     fn invalid(&self, expected: &str) -> LooseError {
         de::Error::invalid_type(self.unexpected(), &expected)
     }
-}
-
-/// A JSON number as Go's `float64`.
-fn float(n: &Number) -> f64 {
-    n.as_f64().unwrap_or_default()
-}
-
-/// Go's `strconv.FormatFloat(f, 'f', -1, 64)`: the shortest text, never an exponent.
-fn float_text(f: f64) -> String {
-    format!("{f}")
-}
-
-/// Go's `strconv.ParseInt(text, 0, 64)`: an optional sign, then `0x`, `0o`, `0b` or a bare
-/// leading `0` (octal) picks the base; underscores may separate digits.
-pub(crate) fn go_int(text: &str) -> Option<i64> {
-    if !underscores_separate_digits(text) {
-        return None;
-    }
-    let (negative, unsigned) = match text.as_bytes().first()? {
-        b'+' => (false, &text[1..]),
-        b'-' => (true, &text[1..]),
-        _ => (false, text),
-    };
-    let bytes = unsigned.as_bytes();
-    let (radix, digits) = match bytes {
-        [] => return None,
-        [b'0', letter, _, ..] if matches!(letter.to_ascii_lowercase(), b'b' | b'o' | b'x') => {
-            let radix = match letter.to_ascii_lowercase() {
-                b'b' => 2,
-                b'o' => 8,
-                _ => 16,
-            };
-            (radix, &bytes[2..])
-        }
-        [b'0', rest @ ..] => (8, rest),
-        _ => (10, bytes),
-    };
-    let mut magnitude: u64 = 0;
-    for c in digits.iter().filter(|c| **c != b'_') {
-        let digit = u64::from(char::from(*c).to_digit(radix)?);
-        magnitude = magnitude
-            .checked_mul(u64::from(radix))?
-            .checked_add(digit)?;
-    }
-    if negative {
-        0_i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
-
-/// Go's `underscoreOK`: every `_` sits between two digits, or between a base prefix and a digit.
-fn underscores_separate_digits(text: &str) -> bool {
-    let mut s = text.as_bytes();
-    if let [b'+' | b'-', rest @ ..] = s {
-        s = rest;
-    }
-    // What came last: a digit (or base prefix), an underscore, or something else.
-    #[derive(PartialEq)]
-    enum Saw {
-        Start,
-        Digit,
-        Underscore,
-        Other,
-    }
-    let mut saw = Saw::Start;
-    let mut hex = false;
-    if let [b'0', letter, rest @ ..] = s
-        && matches!(letter.to_ascii_lowercase(), b'b' | b'o' | b'x')
-    {
-        hex = letter.eq_ignore_ascii_case(&b'x');
-        saw = Saw::Digit;
-        s = rest;
-    }
-    for c in s {
-        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
-            saw = Saw::Digit;
-        } else if *c == b'_' {
-            if saw != Saw::Digit {
-                return false;
-            }
-            saw = Saw::Underscore;
-        } else if saw == Saw::Underscore {
-            return false;
-        } else {
-            saw = Saw::Other;
-        }
-    }
-    saw != Saw::Underscore
-}
-
-/// Go's `strconv.ParseFloat(text, 64)` for decimal texts (underscores between digits allowed).
-fn go_float(text: &str) -> Option<f64> {
-    if text.contains("__") || text.starts_with('_') || text.ends_with('_') {
-        return None;
-    }
-    text.replace('_', "").parse().ok()
 }
 
 impl<'de> de::Deserializer<'de> for Loose {
@@ -354,78 +262,6 @@ impl<'de> de::Deserializer<'de> for Loose {
     serde::forward_to_deserialize_any! {
         i8 i16 i32 i128 u8 u16 u32 u64 u128 f32 char bytes byte_buf unit unit_struct
         newtype_struct tuple tuple_struct map enum identifier
-    }
-}
-
-/// `field`'s value in `object`: under its exact name, else under the first key (in byte order)
-/// equal to it ignoring case.
-fn matching<'a>(object: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
-    object.get(field).or_else(|| {
-        let folded = field.to_lowercase();
-        object
-            .iter()
-            .find(|(key, _)| key.to_lowercase() == folded)
-            .map(|(_, value)| value)
-    })
-}
-
-/// An object's entries, each value located by its path.
-struct Fields {
-    entries: std::vec::IntoIter<(String, Loose)>,
-    next: Option<Loose>,
-}
-
-impl Fields {
-    fn new(entries: Vec<(String, Loose)>) -> Fields {
-        Fields {
-            entries: entries.into_iter(),
-            next: None,
-        }
-    }
-}
-
-impl<'de> de::MapAccess<'de> for Fields {
-    type Error = LooseError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, LooseError> {
-        let Some((key, value)) = self.entries.next() else {
-            return Ok(None);
-        };
-        self.next = Some(value);
-        seed.deserialize(key.into_deserializer()).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, LooseError> {
-        let value = self
-            .next
-            .take()
-            .ok_or_else(|| de::Error::custom("a value without a key"))?;
-        let path = value.path.clone();
-        seed.deserialize(value).map_err(|e| e.at(&path))
-    }
-}
-
-/// A list's items, each located by its path.
-struct Items(std::vec::IntoIter<Loose>);
-
-impl<'de> de::SeqAccess<'de> for Items {
-    type Error = LooseError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, LooseError> {
-        let Some(item) = self.0.next() else {
-            return Ok(None);
-        };
-        let path = item.path.clone();
-        seed.deserialize(item).map(Some).map_err(|e| e.at(&path))
     }
 }
 
