@@ -180,19 +180,24 @@ pub fn restored_incidents(projects: &[String], from_ms: Millis, to_ms: Millis) -
 
 /// Merged pull requests of the projects' repositories with the cycle time the dora plugin
 /// computed (any project name) and the finish of the deployment commit row it linked them to.
+/// The joins run in the order written: the repositories' pull request ids from their index
+/// alone, their metrics, the deployment's finish, and only for those deployed in the range the
+/// pull request's own row (whether it was merged), so most rows are never read.
 pub fn pull_request_changes(projects: &[String], from_ms: Millis, to_ms: Millis) -> Statement {
     let of_projects = of_projects(projects.len());
     let sql = format!(
-        "SELECT p.id, ppm.pr_cycle_time, \
+        "SELECT STRAIGHT_JOIN ids.id, ppm.pr_cycle_time, \
          TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
-         FROM pull_requests p \
-         JOIN project_pr_metrics ppm ON ppm.id = p.id \
+         FROM project_mapping pm \
+         JOIN pull_requests ids ON ids.base_repo_id = pm.row_id \
+         JOIN project_pr_metrics ppm ON ppm.id = ids.id \
          JOIN cicd_deployment_commits c ON c.id = ppm.deployment_commit_id \
-         WHERE p.base_repo_id IN (SELECT pm.row_id FROM project_mapping pm \
-           WHERE {of_projects} \
-           AND pm.`table` = 'repos' AND CAST(pm.`table` AS BINARY) = 'repos') \
-         AND p.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL \
-         AND c.finished_date BETWEEN ? AND ?"
+         JOIN pull_requests p ON p.id = ids.id \
+         WHERE {of_projects} \
+         AND pm.`table` = 'repos' AND CAST(pm.`table` AS BINARY) = 'repos' \
+         AND ppm.pr_cycle_time IS NOT NULL \
+         AND c.finished_date BETWEEN ? AND ? \
+         AND p.merged_date IS NOT NULL"
     );
     // Only placeholders are formatted into the text.
     bind_projects(sqlx::query(sqlx::AssertSqlSafe(sql)), projects)
