@@ -26,43 +26,27 @@
     reason = "a benchmark: a failed unwrap ends the run"
 )]
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "devlake/generate.rs"]
 mod generate;
 #[path = "devlake/server.rs"]
 mod server;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, header};
-use fawkes_portal::app::{App, AppState};
-use fawkes_portal::auth::issuer::TokenSubject;
+use fawkes_portal::app::AppState;
 use fawkes_portal::clock::ManualClock;
 use fawkes_portal::config::Settings;
 use fawkes_portal::db::Database;
 use fawkes_portal::dora::calendar::Day;
 use fawkes_portal::dora::devlake::sql;
-use sqlx::{Execute, Row};
 use sqlx::mysql::MySqlPool;
-use tower::ServiceExt;
+use sqlx::{Execute, Row};
 
 /// Projects per team.
 const TEAM_SIZE: usize = 20;
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort_unstable();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn report(name: &str, samples: &mut [Duration]) {
-    let p50 = percentile(samples, 0.50);
-    let p95 = percentile(samples, 0.95);
-    println!(
-        "{name:<56} n={:<5} p50={p50:>10.2?} p95={p95:>10.2?}",
-        samples.len()
-    );
-}
 
 /// `EXPLAIN` of each read of a team's metrics (and of one project's history): the index each
 /// table is reached by.
@@ -142,10 +126,9 @@ async fn run() {
     settings.rate_limit.user_per_minute = u64::MAX / 2;
     settings.dora.source = "devlake".into();
     settings.dora.devlake.database_url = url.clone();
-    let per_team = TEAM_SIZE;
     settings.dora.teams = (0..teams)
         .map(|t| {
-            let members = (t * per_team..(t + 1) * per_team)
+            let members = (t * TEAM_SIZE..(t + 1) * TEAM_SIZE)
                 .map(generate::project_name)
                 .collect();
             (format!("team-{t:02}"), members)
@@ -157,101 +140,52 @@ async fn run() {
     let now = generate::end_day().start_ms() + 12 * 3_600_000;
     let clock = Arc::new(ManualClock::at(Duration::from_millis(now as u64)));
     let state = AppState::with_clock(config, db.clone(), clock).unwrap();
-    let issuer = state.auth.issuer.clone().unwrap();
-    let user = format!(
-        "Bearer {}",
-        issuer
-            .issue(
-                &TokenSubject::user("jdoe").unwrap(),
-                None,
-                jsonwebtoken::get_current_timestamp()
-            )
-            .unwrap()
-    );
-    let router = App::new(state, fawkes_portal::app::routes::api_routes()).router();
-    let get = |path: String| {
-        let router = router.clone();
-        let user = user.clone();
-        async move {
-            let request = Request::get(path.as_str())
-                .header(header::AUTHORIZATION, user)
-                .body(Body::empty())
-                .unwrap();
-            let started = Instant::now();
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-            started.elapsed()
-        }
-    };
-    let last: Day = generate::end_day().plus(-1);
-    let month = format!(
-        "startDate={}&endDate={}",
-        last.plus(-29).format(),
-        last.format()
-    );
-    let quarter = format!(
-        "startDate={}&endDate={}",
-        last.plus(-89).format(),
-        last.format()
-    );
+    let client = common::Client::new(state);
+    let (month, quarter) = common::month_and_quarter(generate::end_day().plus(-1));
     let mut rng = generate::Rng(42);
     let project = |rng: &mut generate::Rng| generate::project_name(rng.below(projects));
     // Warm the pool and DevLake's buffer pool as a running server would have them.
     for p in 0..projects {
-        get(format!(
-            "/api/devlake/dora-metrics?project={}&{quarter}",
-            generate::project_name(p)
-        ))
-        .await;
+        let p = generate::project_name(p);
+        client
+            .get(&format!("/api/devlake/dora-metrics?project={p}&{quarter}"))
+            .await;
     }
 
-    let mut samples = Vec::new();
-    for _ in 0..300 {
-        let p = project(&mut rng);
-        samples.push(get(format!("/api/devlake/dora-metrics?project={p}&{month}")).await);
-    }
-    report("dora-metrics, one project, 30 days", &mut samples);
+    client
+        .measure("dora-metrics, one project, 30 days", 300, |_| {
+            format!(
+                "/api/devlake/dora-metrics?project={}&{month}",
+                project(&mut rng)
+            )
+        })
+        .await;
     for benchmark in ["2023", "2021"] {
-        let mut samples = Vec::new();
-        for _ in 0..100 {
-            let team = format!("team-{:02}", rng.below(teams));
-            samples.push(
-                get(format!(
-                    "/api/devlake/dora-metrics?team={team}&{quarter}&benchmark={benchmark}"
-                ))
-                .await,
-            );
-        }
-        report(
-            &format!("dora-metrics, one team ({per_team} projects), 90 days, {benchmark}"),
-            &mut samples,
-        );
+        client
+            .measure(
+                &format!("dora-metrics, one team ({TEAM_SIZE} projects), 90 days, {benchmark}"),
+                100,
+                |_| {
+                    let team = rng.below(teams);
+                    format!(
+                        "/api/devlake/dora-metrics?team=team-{team:02}&{quarter}&benchmark={benchmark}"
+                    )
+                },
+            )
+            .await;
     }
-    let mut samples = Vec::new();
-    for _ in 0..300 {
-        let p = project(&mut rng);
-        samples.push(get(format!("/api/dora/metrics?project={p}")).await);
-    }
-    report(
-        "/api/dora/metrics (widget), one project, 30 days",
-        &mut samples,
-    );
-    let mut samples = Vec::new();
-    for i in 0..300 {
-        let p = project(&mut rng);
-        let filter = ["", "&environment=prod", "&environment=dev"][i % 3];
-        samples.push(
-            get(format!(
-                "/api/devlake/deployment-history?service={p}&limit=20{filter}"
-            ))
-            .await,
-        );
-    }
-    report("deployment-history, 20 newest", &mut samples);
+    client
+        .measure(
+            "/api/dora/metrics (widget), one project, 30 days",
+            300,
+            |_| format!("/api/dora/metrics?project={}", project(&mut rng)),
+        )
+        .await;
+    client
+        .measure("deployment-history, 20 newest", 300, |i| {
+            common::history_path(&project(&mut rng), i)
+        })
+        .await;
 
     pool.close().await;
     db.close().await;

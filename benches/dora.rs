@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use fawkes_portal::app::{App, AppState};
+use fawkes_portal::app::AppState;
 use fawkes_portal::auth::issuer::TokenSubject;
 use fawkes_portal::clock::ManualClock;
 use fawkes_portal::config::Settings;
@@ -34,6 +34,9 @@ use fawkes_portal::dora::calendar::{DAY_MS, Day, format_timestamp};
 use futures_util::StreamExt;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tower::ServiceExt;
+
+#[path = "common/mod.rs"]
+mod common;
 
 const TEAMS: usize = 50;
 const DEPLOYMENTS_PER_PROJECT: usize = 1000;
@@ -65,20 +68,6 @@ fn end_day() -> Day {
 
 fn project_name(p: usize) -> String {
     format!("svc-{p:04}")
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort_unstable();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn report(name: &str, samples: &mut [Duration]) {
-    let p50 = percentile(samples, 0.50);
-    let p95 = percentile(samples, 0.95);
-    println!(
-        "{name:<52} n={:<6} p50={p50:>10.2?} p95={p95:>10.2?}",
-        samples.len()
-    );
 }
 
 struct Deployment {
@@ -314,103 +303,51 @@ async fn run() {
     let now = end_day().start_ms() + 12 * HOUR;
     let clock = Arc::new(ManualClock::at(Duration::from_millis(now as u64)));
     let state = AppState::with_clock(config, db.clone(), clock).unwrap();
-    let issuer = state.auth.issuer.clone().unwrap();
-    let user = format!(
-        "Bearer {}",
-        issuer
-            .issue(
-                &TokenSubject::user("jdoe").unwrap(),
-                None,
-                jsonwebtoken::get_current_timestamp()
-            )
-            .unwrap()
-    );
-    let service = format!(
-        "Bearer {}",
-        issuer
-            .issue(
-                &TokenSubject::service("ci-bot").unwrap(),
-                None,
-                jsonwebtoken::get_current_timestamp()
-            )
-            .unwrap()
-    );
-    let router = App::new(state, fawkes_portal::app::routes::api_routes()).router();
-    let get = |path: String| {
-        let router = router.clone();
-        let user = user.clone();
-        async move {
-            let request = Request::get(path.as_str())
-                .header(header::AUTHORIZATION, user)
-                .body(Body::empty())
-                .unwrap();
-            let started = Instant::now();
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            assert_eq!(status, 200, "{path}");
-            started.elapsed()
-        }
-    };
+    let service = common::bearer(&state, &TokenSubject::service("ci-bot").unwrap());
+    let client = common::Client::new(state);
+    let router = client.router.clone();
+    let (month, quarter) = common::month_and_quarter(end_day().plus(-1));
     let mut rng = Rng(42);
-    let last = end_day().plus(-1);
-    let month = format!(
-        "startDate={}&endDate={}",
-        last.plus(-29).format(),
-        last.format()
-    );
-    let quarter = format!(
-        "startDate={}&endDate={}",
-        last.plus(-89).format(),
-        last.format()
-    );
+    let project = |rng: &mut Rng| project_name(rng.below(projects as u64) as usize);
+    let team = |rng: &mut Rng| format!("team-{:02}", rng.below(TEAMS as u64));
 
-    let mut samples = Vec::new();
-    for _ in 0..300 {
-        let p = project_name(rng.below(projects as u64) as usize);
-        samples.push(get(format!("/api/devlake/dora-metrics?project={p}&{month}")).await);
-    }
-    report("dora-metrics, one project, 30 days", &mut samples);
-
-    let mut samples = Vec::new();
-    for _ in 0..100 {
-        let team = format!("team-{:02}", rng.below(TEAMS as u64));
-        samples.push(get(format!("/api/devlake/dora-metrics?team={team}&{quarter}")).await);
-    }
-    report(
-        &format!("dora-metrics, one team ({per_team} projects), 90 days"),
-        &mut samples,
-    );
-
-    let mut samples = Vec::new();
-    for _ in 0..100 {
-        let team = format!("team-{:02}", rng.below(TEAMS as u64));
-        samples.push(
-            get(format!(
-                "/api/devlake/dora-metrics?team={team}&{quarter}&benchmark=2021"
-            ))
-            .await,
-        );
-    }
-    report(
-        "dora-metrics, one team, 90 days, 2021 benchmark",
-        &mut samples,
-    );
-
-    let mut samples = Vec::new();
-    for i in 0..1000 {
-        let p = project_name(rng.below(projects as u64) as usize);
-        let filter = ["", "&environment=prod", "&environment=dev"][i % 3];
-        samples.push(
-            get(format!(
-                "/api/devlake/deployment-history?service={p}&limit=20{filter}"
-            ))
-            .await,
-        );
-    }
-    report("deployment-history, 20 newest", &mut samples);
+    client
+        .measure("dora-metrics, one project, 30 days", 300, |_| {
+            format!(
+                "/api/devlake/dora-metrics?project={}&{month}",
+                project(&mut rng)
+            )
+        })
+        .await;
+    client
+        .measure(
+            &format!("dora-metrics, one team ({per_team} projects), 90 days"),
+            100,
+            |_| {
+                format!(
+                    "/api/devlake/dora-metrics?team={}&{quarter}",
+                    team(&mut rng)
+                )
+            },
+        )
+        .await;
+    client
+        .measure(
+            "dora-metrics, one team, 90 days, 2021 benchmark",
+            100,
+            |_| {
+                format!(
+                    "/api/devlake/dora-metrics?team={}&{quarter}&benchmark=2021",
+                    team(&mut rng)
+                )
+            },
+        )
+        .await;
+    client
+        .measure("deployment-history, 20 newest", 1000, |i| {
+            common::history_path(&project(&mut rng), i)
+        })
+        .await;
 
     // Ingestion: new deployments of existing projects, three commits each; first one post at a
     // time, then 16 posters at once (as many pipelines would post).

@@ -81,7 +81,7 @@ impl Private {
                 "--skip-log-bin",
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_bin",
-                "--innodb-buffer-pool-size=1G",
+                "--innodb-buffer-pool-size=2G",
                 "--innodb-flush-log-at-trx-commit=2",
             ])
             .stdout(Stdio::null())
