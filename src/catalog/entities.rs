@@ -22,7 +22,6 @@ use super::predicate::predicate_filter;
 use super::search::search_rows;
 use super::service::{Catalog, CatalogError};
 use super::store::{CatalogStore, DefaultOrder, EntityRow, EntitySnapshot, RowQuery};
-use crate::db::StoreError;
 
 /// Entities per page when a whole list is streamed.
 const STREAM_PAGE: u64 = 1000;
@@ -142,17 +141,33 @@ pub enum Listing {
     Kept(Arc<Answer>),
 }
 
-/// Where a list's pages are read: one snapshot, or the store's pool page by page.
+/// Where a list's pages are read: all in one snapshot (an answer made whole before it is sent),
+/// or each in a read transaction of its own that must see the catalog's stored version of the
+/// first (a list streamed to its client: no connection is held while the client reads).
 enum Pages {
     Snapshot(Box<dyn EntitySnapshot>),
-    Pool(Arc<dyn CatalogStore>),
+    Pinned {
+        store: Arc<dyn CatalogStore>,
+        version: Option<i64>,
+    },
 }
 
 impl Pages {
-    async fn query(&mut self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError> {
+    /// The rows of `query`; for pinned pages, an error when the catalog changed since the first
+    /// page (the answer is then aborted, never sent as half of one state and half of another).
+    async fn query(&mut self, query: &RowQuery) -> Result<Vec<EntityRow>, CatalogError> {
         match self {
-            Pages::Snapshot(snapshot) => snapshot.query(query).await,
-            Pages::Pool(store) => store.query(query).await,
+            Pages::Snapshot(snapshot) => Ok(snapshot.query(query).await?),
+            Pages::Pinned { store, version } => {
+                let mut snapshot = store.snapshot().await?;
+                let now = snapshot.version().await?;
+                if *version.get_or_insert(now) != now {
+                    return Err(CatalogError::Conflict(
+                        "the catalog changed while this list was being sent; ask again".into(),
+                    ));
+                }
+                Ok(snapshot.query(query).await?)
+            }
         }
     }
 }
@@ -242,8 +257,9 @@ impl Catalog {
     /// Every match of `list` as one JSON array, in chunks. Where the catalog has a version (one
     /// writer), the answer is kept until it changes (see [`answers`](super::answers)), so a
     /// repeated list is the bytes already made; otherwise, or when it is too large to keep, it
-    /// is read a page at a time, each page a statement of its own (a stream holds no connection
-    /// while its client reads; a change committed between two pages shows in the later ones).
+    /// is read a page at a time, each page a read transaction of its own (a stream holds no
+    /// connection while its client reads), all at the catalog's stored version of the first: a
+    /// change committed between two pages aborts the answer rather than mixing two states.
     async fn stream(&self, list: EntityList) -> Result<Listing, CatalogError> {
         let mut query = RowQuery::new(list.filter);
         query.default_order = DefaultOrder::Uid;
@@ -287,7 +303,8 @@ impl Catalog {
 
     /// Every match of `query` as one JSON array, a page at a time (keyset on uid, or on the first
     /// order key); with `consistent`, all pages are read in one snapshot of the catalog (which
-    /// holds a connection until the last page), else each page is a statement of its own. The
+    /// holds a connection until the last page), else each page is read on its own, pinned to the
+    /// stored version of the first (see [`Pages`]). The
     /// first page is read before
     /// this returns, so a failure there is an error answer, not a stream that breaks off at once;
     /// a later page that fails ends the stream with the error (the HTTP layer then aborts the
@@ -302,7 +319,10 @@ impl Catalog {
         let mut snapshot = if consistent {
             Pages::Snapshot(self.store.snapshot().await?)
         } else {
-            Pages::Pool(self.store.clone())
+            Pages::Pinned {
+                store: self.store.clone(),
+                version: None,
+            }
         };
         let first = {
             let _permit = self.stream_pages.acquire().await;
@@ -323,7 +343,7 @@ impl Catalog {
                     Some(rows) => rows,
                     None => match snapshot.query(&query).await {
                         Ok(rows) => rows,
-                        Err(e) => return Some((Err(e.into()), None)),
+                        Err(e) => return Some((Err(e), None)),
                     },
                 };
                 let last = (rows.len() as u64) < STREAM_PAGE;

@@ -232,6 +232,10 @@ pub trait EntityReads: Send + Sync {
 pub trait EntitySnapshot: Send {
     /// The rows of `query`, as of the snapshot.
     async fn query(&mut self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError>;
+    /// The catalog's stored version as of the snapshot. Every write transaction that changes
+    /// entities moves it before it commits, on every replica: two snapshots of the same version
+    /// see the same entities.
+    async fn version(&mut self) -> Result<i64, StoreError>;
 }
 
 /// Every use case of the catalog's storage.

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod conformance;
+mod consistency;
 mod fawkes;
 mod lineage;
 mod locations;

@@ -15,6 +15,7 @@ use super::{TAG, answer_response, check_params, filter_of, json_array, json_resp
 use crate::catalog::Catalog;
 use crate::catalog::entities::{Chunks, Cursor, EntityList, FieldPath, Fields, Listing, Order};
 use crate::catalog::query::{EntityQuery, FullText as Term, QueryFrom, QueryStart};
+use crate::catalog::service::CatalogError;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AppJson, QueryPairs};
 
@@ -100,7 +101,11 @@ pub async fn get_entities(
 fn streamed(chunks: Chunks) -> Response {
     let chunks = chunks.map(|chunk| {
         chunk.map_err(|e| {
-            tracing::error!(error = %e, "streaming GET /entities failed; aborting the answer");
+            if let CatalogError::Conflict(_) = e {
+                tracing::warn!(error = %e, "GET /entities: aborting the answer");
+            } else {
+                tracing::error!(error = %e, "streaming GET /entities failed; aborting the answer");
+            }
             std::io::Error::other("database error")
         })
     });

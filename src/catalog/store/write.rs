@@ -72,6 +72,18 @@ async fn for_ids<DB: CatalogSql>(
     Ok(())
 }
 
+/// Moves the catalog's stored version (see [`EntitySnapshot::version`]); called last before the
+/// commit of every write transaction that changed entities, so on PostgreSQL the row is locked
+/// only while that transaction commits.
+///
+/// [`EntitySnapshot::version`]: super::EntitySnapshot::version
+async fn bump_version<DB: CatalogSql>(tx: &mut DB::Connection) -> Result<(), sqlx::Error> {
+    Statement::new("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+        .execute::<DB>(tx)
+        .await?;
+    Ok(())
+}
+
 /// Re-serves the entities with these refs from their processed form and every relation row whose
 /// source they are, in chunks: an entity whose served form did not change (same etag) is left as
 /// it is.
@@ -270,8 +282,16 @@ impl<DB: CatalogSql> EntityWrites for SqlCatalogStore<DB> {
         }
         affected.retain(|r| !changed_set.contains(r.as_str()));
         restitch::<DB>(&mut tx, &affected).await?;
+        // A pass that changed nothing (every file as before) leaves the version, and so the
+        // answers kept and the streams being read, alone.
+        let any = outcome.inserted + outcome.updated + outcome.removed > 0;
+        if any {
+            bump_version::<DB>(&mut tx).await?;
+        }
         tx.commit().await?;
-        self.counts.invalidate();
+        if any {
+            self.counts.invalidate();
+        }
         Ok(outcome)
     }
 
@@ -290,6 +310,7 @@ impl<DB: CatalogSql> EntityWrites for SqlCatalogStore<DB> {
             .execute::<DB>(&mut tx)
             .await?;
         restitch::<DB>(&mut tx, &peers.into_iter().collect()).await?;
+        bump_version::<DB>(&mut tx).await?;
         tx.commit().await?;
         self.counts.invalidate();
         Ok(())
@@ -313,6 +334,7 @@ impl<DB: CatalogSql> EntityWrites for SqlCatalogStore<DB> {
             .execute::<DB>(&mut tx)
             .await?;
         restitch::<DB>(&mut tx, &peers).await?;
+        bump_version::<DB>(&mut tx).await?;
         tx.commit().await?;
         self.counts.invalidate();
         Ok(deleted == 1)

@@ -647,6 +647,73 @@ async fn recently_changed_follows_served_changes(db: &Database) {
     assert!(third[..2].iter().any(|(n, _)| n == "c"), "{third:?}");
 }
 
+/// The version a snapshot reads moves with every committed change to entities and with nothing
+/// else: pages read in separate transactions at one version saw one state of the catalog.
+async fn the_stored_version_moves_with_every_change_and_only_then(db: &Database) {
+    let store = store::open(db);
+    location(&*store, "l").await;
+    let version = async || store.snapshot().await.unwrap().version().await.unwrap();
+    let before = version().await;
+    let entities = vec![
+        entity(
+            "Component",
+            "a",
+            json!({"type": "service", "owner": "team-a"}),
+        ),
+        entity("Component", "b", json!({"type": "service"})),
+    ];
+    store.replace_entities("l", &entities).await.unwrap();
+    let inserted = version().await;
+    assert_ne!(inserted, before, "an insert");
+    store.replace_entities("l", &entities).await.unwrap();
+    assert_eq!(
+        version().await,
+        inserted,
+        "the same entities again change nothing"
+    );
+
+    let mut open = store.snapshot().await.unwrap();
+    assert_eq!(open.version().await.unwrap(), inserted);
+    store.replace_entities("l", &entities[..1]).await.unwrap();
+    let removed = version().await;
+    assert_ne!(removed, inserted, "a removal");
+    assert_eq!(
+        open.version().await.unwrap(),
+        inserted,
+        "an open snapshot keeps its state"
+    );
+    drop(open);
+
+    let changed = [entity(
+        "Component",
+        "a",
+        json!({"type": "website", "owner": "team-a"}),
+    )];
+    store.replace_entities("l", &changed).await.unwrap();
+    let updated = version().await;
+    assert_ne!(updated, removed, "an update");
+    let body = &store
+        .by_refs(&["component:default/a".into()])
+        .await
+        .unwrap()[0]
+        .1;
+    let uid = serde_json::from_str::<Value>(body).unwrap()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    store.delete_entity(&uid).await.unwrap();
+    let deleted = version().await;
+    assert_ne!(deleted, updated, "a delete by uid");
+    store.delete_entity(&uid).await.unwrap();
+    assert_eq!(
+        version().await,
+        deleted,
+        "deleting an unknown uid changes nothing"
+    );
+    assert!(store.delete_location("l").await.unwrap());
+    assert_ne!(version().await, deleted, "a location's deletion");
+}
+
 mod migrations {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_keeps_every_row_through_the_entity_id_migration() {
@@ -666,6 +733,7 @@ mod migrations {
 crate::store_contract!(
     a_snapshot_sees_one_state_across_a_replace,
     recently_changed_follows_served_changes,
+    the_stored_version_moves_with_every_change_and_only_then,
     counts_follow_every_change,
     replacing_inserts_updates_removes_and_reports_conflicts,
     relations_follow_changes_across_locations,
