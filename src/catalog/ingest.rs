@@ -2,8 +2,10 @@
 //! follow nested Location entities (relative targets resolved against their parent, cycles and
 //! duplicates reported, never looped), and collect errors per target.
 
+mod files;
 mod origin;
 
+use files::{FileOutcome, next_batch};
 pub use origin::generated_location;
 pub(super) use origin::nested_targets;
 use origin::{annotate, file_name};
@@ -19,7 +21,7 @@ use serde_json::Value;
 use super::model::{Entity, EntityRef, LocationSpec, LocationType};
 use super::parse::parse_documents;
 use super::placeholder::{self, has_placeholders};
-use super::read::{FileValidators, ReadError, ReadOutcome, Reader, Validators};
+use super::read::{FileValidators, ReadError, Reader, Validators};
 use super::relations::{Relation, relations_of};
 use super::stitch::{processed_hash, with_status};
 use super::store::ProcessedEntity;
@@ -40,23 +42,12 @@ const FILES_AT_ONCE: usize = 2;
 /// one file per entity: 50,000 files).
 const SMALL_FILES_AT_ONCE: usize = 32;
 
+/// Small files read, parsed and checked one after another on one blocking thread: a hand-off
+/// between threads costs more than reading and parsing a one-entity file.
+const SMALL_FILES_PER_BATCH: usize = 8;
+
 /// See [`SMALL_FILES_AT_ONCE`].
 const SMALL_FILE: u64 = 16 * 1024;
-
-/// One file of a location tree, read and parsed.
-enum FileOutcome {
-    Parsed {
-        validators: FileValidators,
-        /// The validators of files read for placeholders.
-        placeholder_validators: Validators,
-        entities: Vec<FileEntity>,
-        errors: Vec<String>,
-        /// Bytes read.
-        size: usize,
-    },
-    NotModified,
-    Failed(ReadError),
-}
 
 /// Everything one processing of a location tree produced.
 #[derive(Debug, Default)]
@@ -249,103 +240,106 @@ impl Ingest {
         // entity kept of a duplicate do not depend on which read finished first.
         let mut reading = FuturesOrdered::new();
         let (mut bytes_read, mut files_read): (u64, u64) = (0, 0);
+        let mut in_flight = 0;
         loop {
-            let at_once = if files_read > 0 && bytes_read / files_read <= SMALL_FILE {
-                SMALL_FILES_AT_ONCE
+            let small = files_read > 0 && bytes_read / files_read <= SMALL_FILE;
+            let (at_once, per_batch) = if small {
+                (SMALL_FILES_AT_ONCE, SMALL_FILES_PER_BATCH)
             } else {
-                FILES_AT_ONCE
+                (FILES_AT_ONCE, 1)
             };
-            while reading.len() < at_once
-                && let Some((spec, body)) = queue.pop_front()
+            while in_flight < at_once
+                && let Some(batch) = next_batch(&mut queue, per_batch)
             {
-                reading.push_back(async move {
-                    let file = self.read_file(&spec, body, root).await;
-                    (spec, file)
-                });
+                in_flight += batch.len();
+                reading.push_back(self.read_batch(batch, root));
             }
-            let Some((spec, file)) = reading.next().await else {
+            let Some(batch) = reading.next().await else {
                 break;
             };
-            let is_root = spec == *root;
-            let (entities, errors) = match file {
-                FileOutcome::Parsed {
-                    validators,
-                    placeholder_validators,
-                    entities,
-                    errors,
-                    size,
-                } => {
-                    bytes_read = bytes_read.saturating_add(size as u64);
-                    files_read += 1;
-                    if bytes_read > self.limits.max_bytes {
-                        return over_limit(format!(
-                            "this location's files are more than {} bytes (catalog.max_bytes_per_location); nothing from this read was stored: split it into several locations",
-                            self.limits.max_bytes
-                        ));
+            in_flight -= batch.len();
+            for (spec, file) in batch {
+                let is_root = spec == *root;
+                let (entities, errors) = match file {
+                    FileOutcome::Parsed {
+                        validators,
+                        placeholder_validators,
+                        entities,
+                        errors,
+                        size,
+                    } => {
+                        bytes_read = bytes_read.saturating_add(size as u64);
+                        files_read += 1;
+                        if bytes_read > self.limits.max_bytes {
+                            return over_limit(format!(
+                                "this location's files are more than {} bytes (catalog.max_bytes_per_location); nothing from this read was stored: split it into several locations",
+                                self.limits.max_bytes
+                            ));
+                        }
+                        result.validators.insert(spec.key(), validators);
+                        result.validators.extend(placeholder_validators);
+                        (entities, errors)
                     }
-                    result.validators.insert(spec.key(), validators);
-                    result.validators.extend(placeholder_validators);
-                    (entities, errors)
+                    FileOutcome::NotModified => continue,
+                    FileOutcome::Failed(e) => {
+                        result.root_failed |= is_root;
+                        result.problem(parent_of.get(&spec.key()), &spec.key(), e.to_string());
+                        continue;
+                    }
+                };
+                if is_root && entities.is_empty() && !errors.is_empty() {
+                    result.root_failed = true;
                 }
-                FileOutcome::NotModified => continue,
-                FileOutcome::Failed(e) => {
-                    result.root_failed |= is_root;
-                    result.problem(parent_of.get(&spec.key()), &spec.key(), e.to_string());
-                    continue;
+                let parent = parent_of.get(&spec.key()).cloned();
+                for e in errors {
+                    result.problem(parent.as_ref(), &spec.key(), e);
                 }
-            };
-            if is_root && entities.is_empty() && !errors.is_empty() {
-                result.root_failed = true;
-            }
-            let parent = parent_of.get(&spec.key()).cloned();
-            for e in errors {
-                result.problem(parent.as_ref(), &spec.key(), e);
-            }
-            for FileEntity {
-                processed,
-                location,
-            } in entities
-            {
-                if !seen_refs.insert(processed.entity_ref.clone()) {
-                    result.problem(
-                        parent.as_ref(),
-                        &spec.key(),
-                        format!(
-                            "entity {} is defined more than once in this location",
-                            processed.entity_ref
-                        ),
-                    );
-                    continue;
-                }
-                let this = Some(&processed.entity_ref);
-                if let Some(location) = location {
-                    for nested in nested_targets(&location, &spec, &self.reader) {
-                        let nested = match nested.and_then(|n| self.normalise(n)) {
-                            Ok(n) => n,
-                            Err(e) => {
-                                result.problem(this, &spec.key(), e.to_string());
+                for FileEntity {
+                    processed,
+                    location,
+                } in entities
+                {
+                    if !seen_refs.insert(processed.entity_ref.clone()) {
+                        result.problem(
+                            parent.as_ref(),
+                            &spec.key(),
+                            format!(
+                                "entity {} is defined more than once in this location",
+                                processed.entity_ref
+                            ),
+                        );
+                        continue;
+                    }
+                    let this = Some(&processed.entity_ref);
+                    if let Some(location) = location {
+                        for nested in self.normalised_targets(location, &spec).await {
+                            let nested = match nested {
+                                Ok(n) => n,
+                                Err(e) => {
+                                    result.problem(this, &spec.key(), e.to_string());
+                                    continue;
+                                }
+                            };
+                            if !visited.insert(nested.key()) {
+                                result.problem(this, &spec.key(), format!(
+                                    "{} is already part of this location (a cycle or a duplicate listing); it is read once",
+                                    nested.key()
+                                ));
                                 continue;
                             }
-                        };
-                        if !visited.insert(nested.key()) {
-                            result.problem(this, &spec.key(), format!(
-                                "{} is already part of this location (a cycle or a duplicate listing); it is read once",
-                                nested.key()
-                            ));
-                            continue;
+                            if visited.len() > MAX_FILES {
+                                result.problem(this, &spec.key(), format!(
+                                    "more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
+                                    nested.key()
+                                ));
+                                continue;
+                            }
+                            parent_of.insert(nested.key(), processed.entity_ref.clone());
+                            queue.push_back((nested, None));
                         }
-                        if visited.len() > MAX_FILES {
-                            result.problem(this, &spec.key(), format!(
-                                "more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
-                                nested.key()
-                            ));
-                            continue;
-                        }
-                        parent_of.insert(nested.key(), processed.entity_ref.clone());
-                        queue.push_back((nested, None));
                     }
+                    result.entities.push(processed);
                 }
-                result.entities.push(processed);
             }
             if result.entities.len() > self.limits.max_entities {
                 return over_limit(format!(
@@ -358,87 +352,27 @@ impl Ingest {
         result
     }
 
-    /// Reads one file (or takes `body`, read just before) and parses it on a blocking thread,
-    /// never on the runtime's.
-    async fn read_file(
+    /// The targets of a Location entity read from `spec`, in canonical form, made on a blocking
+    /// thread (canonicalising a path is system calls; a Location may list 10,000 files).
+    async fn normalised_targets(
         &self,
+        location: Entity,
         spec: &LocationSpec,
-        body: Option<(Bytes, FileValidators)>,
-        root: &LocationSpec,
-    ) -> FileOutcome {
-        let (bytes, validators) = match body {
-            Some(body) => body,
-            None => match self.reader.read(spec, None).await {
-                Ok(ReadOutcome::Body { bytes, validators }) => (bytes, validators),
-                Ok(ReadOutcome::NotModified) => return FileOutcome::NotModified,
-                Err(e) => return FileOutcome::Failed(e),
-            },
-        };
-        let size = bytes.len();
-        let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
-        // The stored form (JSON, hash) is made here too, off the runtime; callers that only
-        // validate (`Catalog::read_root`, validate-entity) skip it. A file with placeholders goes
-        // back to the runtime for their reads, then is checked on a blocking thread again.
-        let parsed = tokio::task::spawn_blocking(move || {
-            let documents = documents_of(&bytes, &file)?;
-            if documents.documents.iter().any(|(_, d)| has_placeholders(d)) {
-                return Ok(Err(documents));
-            }
-            Ok(Ok(this.checked_file(documents, &file, &origin)))
+    ) -> Vec<Result<LocationSpec, ReadError>> {
+        let (this, spec) = (self.clone(), spec.clone());
+        tokio::task::spawn_blocking(move || {
+            nested_targets(&location, &spec, &this.reader)
+                .into_iter()
+                .map(|n| n.and_then(|n| this.normalise(n)))
+                .collect()
         })
-        .await;
-        let mut placeholder_validators = Validators::new();
-        let checked = match parsed {
-            Ok(Ok(Ok(checked))) => Ok(checked),
-            Ok(Ok(Err(documents))) => {
-                let (documents, errors, validators) =
-                    self.resolve_placeholders(documents, spec).await;
-                placeholder_validators = validators;
-                let (this, file, origin) = (self.clone(), spec.clone(), root.clone());
-                let checked = tokio::task::spawn_blocking(move || {
-                    this.checked_file(documents, &file, &origin)
-                })
-                .await;
-                checked.map(|(entities, mut more)| {
-                    more.splice(0..0, errors);
-                    (entities, more)
-                })
-            }
-            Ok(Err(e)) => Ok((Vec::new(), vec![e])),
-            Err(e) => Err(e),
-        };
-        let (entities, errors) = checked.unwrap_or_else(|e| {
-            tracing::error!(error = %e, target = %spec.key(), "parsing a catalog file failed");
-            (
-                Vec::new(),
-                vec![format!(
-                    "Invalid {}: it could not be parsed",
-                    file_name(&spec.target)
-                )],
-            )
-        });
-        FileOutcome::Parsed {
-            validators,
-            placeholder_validators,
-            entities,
-            errors,
-            size,
-        }
-    }
-
-    /// The checked entities of a parsed file in the form they are stored in, and its errors.
-    fn checked_file(
-        &self,
-        documents: Documents,
-        file: &LocationSpec,
-        origin: &LocationSpec,
-    ) -> (Vec<FileEntity>, Vec<String>) {
-        let (entities, errors) = self.check_documents(documents, file, origin);
-        let entities = entities
-            .into_iter()
-            .map(|(entity, relations)| FileEntity::new(entity, relations))
-            .collect();
-        (entities, errors)
+        .await
+        .unwrap_or_else(|e| {
+            vec![Err(ReadError::Failed(
+                "file",
+                format!("reading failed: {e}"),
+            ))]
+        })
     }
 
     /// The canonical form of a target (file paths canonicalised below the roots).

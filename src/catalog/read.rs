@@ -184,7 +184,8 @@ impl Reader {
             .unwrap_or_else(|e| Err(ReadError::Failed("file", format!("reading failed: {e}"))))
     }
 
-    fn read_file_now(
+    /// Reads a `file` target on the calling thread (which may block): path checks, then the file.
+    pub fn read_file_now(
         &self,
         target: &str,
         previous: Option<&FileValidators>,
