@@ -243,6 +243,16 @@ impl Catalog {
         query.default_order = DefaultOrder::EntityRef;
         query.offset = offset;
         query.limit = Some(limit.saturating_add(1));
+        // A short page of a filter matching many entities: walk the ref index and test each
+        // entity, instead of looking every match up and sorting them all for a few (a page of
+        // 20 of 19,000 matches took 470 ms). A filter matching few keeps its lookups.
+        let reach = offset.saturating_add(limit);
+        if list.order.is_empty() && !query.filter.any_of.is_empty() && reach < STREAM_PAGE {
+            query.many_matches = self
+                .store
+                .matches_at_least(&query.filter, STREAM_PAGE)
+                .await?;
+        }
         let mut rows = self.store.query(&query).await?;
         let more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));

@@ -206,6 +206,8 @@ pub trait EntityReads: Send + Sync {
     async fn query(&self, query: &RowQuery) -> Result<Vec<EntityRow>, StoreError>;
     /// How many entities `query` matches (its page ignored).
     async fn count(&self, query: &RowQuery) -> Result<i64, StoreError>;
+    /// Whether at least `n` entities match `filter`: it stops counting at `n`.
+    async fn matches_at_least(&self, filter: &Filter, n: u64) -> Result<bool, StoreError>;
     /// Served JSON of the entities with these (lower-case) refs, as `(ref, body)`.
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError>;
     /// Served JSON of the entity with this (lower-case) uid.

@@ -32,6 +32,18 @@ impl<DB: CatalogSql> EntityReads for SqlCatalogStore<DB> {
         Ok(count)
     }
 
+    async fn matches_at_least(&self, filter: &Filter, n: u64) -> Result<bool, StoreError> {
+        let mut sql = SqlBuilder::default();
+        let condition = filter_condition(&mut sql, filter, "e.id");
+        let cap = n.min(i64::MAX as u64);
+        let statement = sql.finish_with(format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM catalog_entities e WHERE {condition} LIMIT {cap}) q"
+        ));
+        let mut conn = self.pool.acquire().await?;
+        let found = statement.fetch_one::<DB>(&mut conn).await?.int(0)?;
+        Ok(found as u64 >= n)
+    }
+
     async fn by_refs(&self, refs: &[String]) -> Result<Vec<(String, String)>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::new();

@@ -537,6 +537,59 @@ async fn the_whole_catalog_streams_ordered_by_uid() {
     assert_eq!(uids, sorted);
 }
 
+/// A short page of a filter matching many entities (read by walking the entity-ref index) and one
+/// matching few (read by looking its matches up) are the same slices of the ordered list.
+#[tokio::test]
+async fn short_pages_of_large_and_small_match_sets_follow_the_entity_ref_order() {
+    let c = CatalogApp::new().await;
+    let docs: Vec<String> = (0..1200)
+        .rev()
+        .map(|i| super::component(&format!("c{i:04}"), "t"))
+        .collect();
+    let path = c.write("many.yaml", docs[..700].join("---\n"));
+    c.register(&path).await;
+    let path = c.write("more.yaml", docs[700..].join("---\n"));
+    c.register(&path).await;
+    let expected = |from: usize, to: usize| -> Vec<String> {
+        (from..to).map(|i| format!("c{i:04}")).collect()
+    };
+    let c = &c;
+    let page = |query: String| async move {
+        let response = c.get(&format!("/api/catalog/entities?{query}")).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let filter = "filter=kind=component,spec.lifecycle=production";
+    assert_eq!(page(format!("{filter}&limit=20")).await, expected(0, 20));
+    assert_eq!(
+        page(format!("{filter}&offset=20&limit=20")).await,
+        expected(20, 40)
+    );
+    assert_eq!(
+        page(format!("{filter}&offset=980&limit=19")).await,
+        expected(980, 999)
+    );
+    assert_eq!(
+        page(format!("{filter}&offset=1190&limit=20")).await,
+        expected(1190, 1200)
+    );
+    assert_eq!(
+        page("filter=metadata.name=c0700,kind=component&limit=5".into()).await,
+        ["c0700"]
+    );
+    assert_eq!(
+        page("filter=kind=location&limit=1".into()).await.len(),
+        1,
+        "two Location entities, one page of one"
+    );
+}
+
 /// Answers are kept while the catalog does not change (`catalog::answers`): a repeated list,
 /// by-query page or facet count is the same, and the first one after a change shows the change.
 #[tokio::test]
