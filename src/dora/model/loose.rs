@@ -84,19 +84,19 @@ struct Loose {
 }
 
 impl Loose {
-    fn child(&self, key: &str, value: Value) -> Loose {
-        let path = if self.path.is_empty() {
+    fn child(path: &str, key: &str, value: Value) -> Loose {
+        let path = if path.is_empty() {
             key.to_owned()
         } else {
-            format!("{}.{key}", self.path)
+            format!("{path}.{key}")
         };
         Loose { value, path }
     }
 
-    fn item(&self, index: usize, value: Value) -> Loose {
+    fn item(path: &str, index: usize, value: Value) -> Loose {
         Loose {
             value,
-            path: format!("{}[{index}]", self.path),
+            path: format!("{path}[{index}]"),
         }
     }
 
@@ -133,10 +133,13 @@ impl<'de> de::Deserializer<'de> for Loose {
             },
             Value::String(s) => visitor.visit_string(s),
             Value::Array(_) => self.deserialize_seq(visitor),
-            Value::Object(ref object) => {
+            Value::Object(object) => {
                 let entries: Vec<(String, Loose)> = object
-                    .iter()
-                    .map(|(k, v)| (k.clone(), self.child(k, v.clone())))
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let child = Loose::child(&self.path, &k, v);
+                        (k, child)
+                    })
                     .collect();
                 visitor.visit_map(Fields::new(entries))
             }
@@ -221,15 +224,15 @@ impl<'de> de::Deserializer<'de> for Loose {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LooseError> {
         let items = match self.value {
-            Value::Array(ref items) => items.clone(),
+            Value::Array(items) => items,
             Value::Object(ref object) if object.is_empty() => Vec::new(),
             // One value where a list is expected is a list of one.
-            ref other => vec![other.clone()],
+            other => vec![other],
         };
         let items: Vec<Loose> = items
             .into_iter()
             .enumerate()
-            .map(|(i, v)| self.item(i, v))
+            .map(|(i, v)| Loose::item(&self.path, i, v))
             .collect();
         visitor.visit_seq(Items(items.into_iter()))
     }
@@ -240,16 +243,28 @@ impl<'de> de::Deserializer<'de> for Loose {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, LooseError> {
-        let Value::Object(ref object) = self.value else {
+        let Value::Object(mut object) = self.value else {
             return Err(self.invalid("an object"));
         };
-        let entries = fields
+        // The key each field takes, found first: values then move out of the body, copied only
+        // for a key that two fields take.
+        let keys: Vec<(&str, Option<String>)> = fields
             .iter()
-            .filter_map(|field| {
-                let value = matching(object, field)?;
-                (!value.is_null()).then(|| ((*field).to_owned(), self.child(field, value.clone())))
-            })
+            .map(|field| (*field, matching(&object, field).map(str::to_owned)))
             .collect();
+        let mut entries = Vec::with_capacity(keys.len());
+        for (i, (field, key)) in keys.iter().enumerate() {
+            let Some(key) = key else { continue };
+            let shared = keys[i + 1..].iter().any(|(_, k)| k.as_ref() == Some(key));
+            let value = if shared {
+                object.get(key).cloned()
+            } else {
+                object.remove(key)
+            };
+            if let Some(value) = value.filter(|v| !v.is_null()) {
+                entries.push(((*field).to_owned(), Loose::child(&self.path, field, value)));
+            }
+        }
         visitor
             .visit_map(Fields::new(entries))
             .map_err(|e| e.at(&self.path))
@@ -304,6 +319,12 @@ mod tests {
         assert_eq!(body(json!({"id": "a", "k_e_y": 1})).unwrap().key, None);
         let got = body(json!({"id": "a", "items": [{"REPOURL": "r"}]})).unwrap();
         assert_eq!(got.items.unwrap()[0].repo_url, "r");
+        // Case as Unicode has it: the Kelvin sign lowercases to `k`.
+        assert_eq!(
+            body(json!({"id": "a", "\u{212A}EY": 2})).unwrap().key,
+            Some(2)
+        );
+        assert_eq!(body(json!({"id": "a", "KEYS": 2})).unwrap().key, None);
     }
 
     #[test]
