@@ -196,25 +196,18 @@ fn changed_statements<DB: CatalogSql>(
                     .bind(processed)
                     .bind(c.id),
                 );
-                statements.push(if served_changed {
+                // `changed_at` moves only when what is served changes (NULL keeps it).
+                statements.push(
                     Statement::new(
                         "UPDATE catalog_entities SET processed_hash = $1, body = $2, etag = $3, \
-                         changed_at = $4 WHERE id = $5",
+                         changed_at = COALESCE($4, changed_at) WHERE id = $5",
                     )
                     .bind(hash)
                     .bind(body)
                     .bind(etag)
-                    .bind(now)
-                    .bind(c.id)
-                } else {
-                    Statement::new(
-                        "UPDATE catalog_entities SET processed_hash = $1, body = $2, etag = $3 WHERE id = $4",
-                    )
-                    .bind(hash)
-                    .bind(body)
-                    .bind(etag)
-                    .bind(c.id)
-                });
+                    .bind(served_changed.then_some(now))
+                    .bind(c.id),
+                );
                 if served_changed {
                     rows.extend(search.into_iter().map(|row| (c.id, row)));
                     reserved.push(c.id);
