@@ -209,6 +209,10 @@ impl State {
             self.version = version;
         }
         let size = size_of(key, &kept);
+        // An answer that can never fit is not kept, and drops nothing to make room for it.
+        if size > MAX_ANSWER || size > budget {
+            return;
+        }
         // Room is made by dropping other answers, whichever come first (no order is kept: the
         // answers of one version are few).
         while self.used + size > budget {
@@ -219,7 +223,7 @@ impl State {
                 self.used -= size_of(&other, &dropped);
             }
         }
-        if size <= MAX_ANSWER && self.used + size <= budget {
+        if self.used + size <= budget {
             self.used += size;
             if let Some(old) = self.kept.insert(key.to_owned(), kept) {
                 self.used -= size_of(key, &old);
@@ -234,4 +238,44 @@ fn size_of(key: &str, kept: &Kept) -> usize {
             Kept::Answer(answer) => answer.len(),
             Kept::TooLarge => 0,
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(answers: &Answers, key: &str, bytes: usize) -> (Option<Arc<Answer>>, bool) {
+        let mut built = false;
+        let answer = answers
+            .get_or_build::<(), _, _>(
+                key,
+                1,
+                || Some(1),
+                || {
+                    built = true;
+                    async move { Ok(Built::Answer(vec![Bytes::from(vec![b'x'; bytes])])) }
+                },
+            )
+            .await
+            .unwrap();
+        (answer, built)
+    }
+
+    /// An answer larger than the whole budget is served but not kept, and the answers already
+    /// kept stay.
+    #[tokio::test]
+    async fn an_answer_over_the_budget_drops_nothing() {
+        let answers = Answers::new(100);
+        assert!(get(&answers, "small", 40).await.1, "built the first time");
+        assert!(!get(&answers, "small", 40).await.1, "kept");
+        let (large, built) = get(&answers, "large", 200).await;
+        assert!(built);
+        assert_eq!(large.unwrap().len(), 200, "served whole");
+        assert!(get(&answers, "large", 200).await.1, "not kept");
+        assert!(!get(&answers, "small", 40).await.1, "still kept");
+        // Room is made by dropping another answer when the new one fits the budget.
+        assert!(get(&answers, "other", 80).await.1);
+        assert!(!get(&answers, "other", 80).await.1, "kept");
+        assert!(get(&answers, "small", 40).await.1, "dropped for it");
+    }
 }
