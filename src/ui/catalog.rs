@@ -64,6 +64,16 @@ pub fn entity_link(base: &str, kind: &str, namespace: &str, name: &str) -> Strin
     )
 }
 
+/// The link to `entity`'s page (its kind, namespace, default `default`, and name).
+pub fn link_of(base: &str, entity: &Value) -> String {
+    entity_link(
+        base,
+        text_at(entity, "kind").unwrap_or_default(),
+        text_at(entity, "metadata.namespace").unwrap_or("default"),
+        text_at(entity, "metadata.name").unwrap_or_default(),
+    )
+}
+
 /// A column of the index: header and dotted path.
 type Column = (&'static str, &'static str);
 
@@ -302,12 +312,7 @@ async fn results(ui: &UiState, query: &IndexQuery) -> Result<Results, UiError> {
                 .unwrap_or_default()
                 .to_owned();
             Row {
-                link: entity_link(
-                    &ui.base,
-                    text_at(&entity, "kind").unwrap_or_default(),
-                    text_at(&entity, "metadata.namespace").unwrap_or("default"),
-                    &name,
-                ),
+                link: link_of(&ui.base, &entity),
                 title: text_at(&entity, "metadata.title").map(str::to_owned),
                 cells: headers
                     .iter()

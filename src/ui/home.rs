@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::UiState;
 use super::admin::time_text;
-use super::catalog::{entity_link, text_at};
+use super::catalog::{link_of, text_at};
 use super::page::{Chrome, UiError, html};
 use super::session::Viewer;
 use super::workspaces::{WorkspaceList, workspace_list};
@@ -149,9 +149,8 @@ pub async fn home(State(ui): State<UiState>, viewer: Viewer) -> Result<Response,
             let entity: Value = serde_json::from_str(&changed.body).ok()?;
             let kind = text_at(&entity, "kind")?.to_owned();
             let name = text_at(&entity, "metadata.name")?.to_owned();
-            let namespace = text_at(&entity, "metadata.namespace").unwrap_or("default");
             Some(RecentEntity {
-                link: entity_link(&ui.base, &kind, namespace, &name),
+                link: link_of(&ui.base, &entity),
                 name: text_at(&entity, "metadata.title").map_or(name, str::to_owned),
                 kind,
                 changed: time_text(changed.changed_at_ms),
