@@ -30,12 +30,12 @@ async fn readiness_is_503_until_migrations_are_applied() {
     let db = Database::connect(&config.database).await.unwrap();
     let state = fawkes_portal::app::AppState::new(config, db.clone()).unwrap();
     let app = App::new(state, fawkes_portal::app::routes::api_routes());
-    let status = |app: &App| {
+    let status_of = |app: &App, path: &'static str| {
         let router = app.router();
         async move {
             let response = router
                 .oneshot(
-                    axum::http::Request::get("/readyz")
+                    axum::http::Request::get(path)
                         .body(axum::body::Body::empty())
                         .unwrap(),
                 )
@@ -52,8 +52,14 @@ async fn readiness_is_503_until_migrations_are_applied() {
             )
         }
     };
+    let status = |app: &App| status_of(app, "/readyz");
     let (code, body) = status(&app).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+    // Backstage's probe says the same, in Backstage's words.
+    let (code, backstage) = status_of(&app, "/.backstage/health/v1/readiness").await;
+    assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(backstage["status"], "error");
+    assert_eq!(backstage["message"], body["error"]);
     // Every migration is pending (each feature adds its own).
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
         .unwrap()
@@ -66,6 +72,9 @@ async fn readiness_is_503_until_migrations_are_applied() {
     );
     db.migrate().await.unwrap();
     assert_eq!(status(&app).await.0, StatusCode::OK);
+    let (code, backstage) = status_of(&app, "/.backstage/health/v1/readiness").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(backstage["status"], "ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
