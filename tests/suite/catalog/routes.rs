@@ -20,15 +20,16 @@ async fn on_conflict_refresh_answers_the_registered_location_and_processes_it_ag
         .post("/api/catalog/locations?onConflict=reject", body.clone())
         .await;
     assert_eq!(rejected.status, StatusCode::CONFLICT);
-    // The generated Location entity, deleted, comes back through onConflict=refresh.
-    let generated = first["entityRef"].as_str().unwrap();
-    let name = generated.rsplit('/').next().unwrap();
-    let location = c.entity("location", name).await;
-    c.delete(&format!(
-        "/api/catalog/entities/by-uid/{}",
-        location["metadata"]["uid"].as_str().unwrap()
-    ))
-    .await;
+    // A change to the file shows through onConflict=refresh (the next scheduled refresh is
+    // minutes away).
+    c.write(
+        "c.yaml",
+        format!(
+            "{}---\n{}",
+            component("svc", "team-a"),
+            component("svc-two", "team-a")
+        ),
+    );
     let refreshed = c
         .post("/api/catalog/locations?onConflict=refresh", body.clone())
         .await;
@@ -43,11 +44,9 @@ async fn on_conflict_refresh_answers_the_registered_location_and_processes_it_ag
     assert_eq!(json["entities"], json!([]));
     crate::support::wait_until(
         async || {
-            c.get(&format!(
-                "/api/catalog/entities/by-name/location/default/{name}"
-            ))
-            .await
-            .status
+            c.get("/api/catalog/entities/by-name/component/default/svc-two")
+                .await
+                .status
                 == StatusCode::OK
         },
         super::WAIT,
