@@ -123,6 +123,8 @@ await step('search and open an entity and follow a relation', async () => {
   assert.doesNotMatch(await page.locator('#catalog-results').innerText(), /payments-api/);
   assert.match(page.url(), /q=frontend/, 'the URL keeps the search');
   await page.getByRole('link', { name: 'web-frontend' }).click();
+  // A click does not wait for the page it opens; the old page's heading may still be there.
+  await page.waitForURL(/\/catalog\/default\/component\/web-frontend$/);
   assert.equal(await heading(), 'web-frontend');
   await audit('entity (overview)');
   await page.getByRole('link', { name: 'Relations' }).click();
@@ -139,6 +141,7 @@ await step('search and open an entity and follow a relation', async () => {
   await page.getByRole('link', { name: 'Overview' }).click();
   await page.goto(`${BASE_URL}/catalog/default/component/payments-api?tab=relations`);
   await page.locator('#relation-list').getByRole('link', { name: 'group:default/platform-team' }).click();
+  await page.waitForURL(/\/catalog\/default\/group\/platform-team$/);
   assert.equal(await heading(), 'platform-team');
   await page.goto(`${BASE_URL}/catalog/default/component/payments-api`);
   await page.getByRole('button', { name: 'Open in Che' }).click();
