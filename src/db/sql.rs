@@ -117,8 +117,13 @@ impl Statement {
 
     /// Runs it on `conn`; the number of rows it changed.
     pub async fn execute<DB: Backend>(self, conn: &mut DB::Connection) -> Result<u64, sqlx::Error> {
-        let done = DB::bound(self).execute(DB::on(conn)).await?;
-        Ok(DB::rows_affected(&done))
+        self.bound::<DB>().execute(conn).await
+    }
+
+    /// It bound for `DB`, to run later: binding a statement of thousands of parameters takes a
+    /// while, which a caller can spend on another thread than the one that runs the statements.
+    pub fn bound<DB: Backend>(self) -> Bound<DB> {
+        Bound(DB::bound(self))
     }
 
     /// Every row it returns.
@@ -143,6 +148,17 @@ impl Statement {
         conn: &mut DB::Connection,
     ) -> Result<DB::Row, sqlx::Error> {
         DB::bound(self).fetch_one(DB::on(conn)).await
+    }
+}
+
+/// A [`Statement`] bound for one database ([`Statement::bound`]), ready to run.
+pub struct Bound<DB: Database>(Query<'static, DB, DB::Arguments>);
+
+impl<DB: Backend> Bound<DB> {
+    /// Runs it on `conn`; the number of rows it changed.
+    pub async fn execute(self, conn: &mut DB::Connection) -> Result<u64, sqlx::Error> {
+        let done = self.0.execute(DB::on(conn)).await?;
+        Ok(DB::rows_affected(&done))
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::db::sql::Backend;
 
 /// What differs between the databases for [`SqlCatalogStore`](super::SqlCatalogStore).
-pub trait CatalogSql: Backend {
+pub trait CatalogSql: Backend<Arguments: Send> {
     /// Starts a write transaction. SQLite needs `BEGIN IMMEDIATE`, so concurrent writers wait for
     /// the write lock instead of failing when their transaction upgrades.
     const BEGIN: &'static str;

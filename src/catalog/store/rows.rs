@@ -1,7 +1,7 @@
 //! The statements that store entities: entity rows in their served form, their processed form,
 //! their search rows and the relation rows they originate, many rows per statement. Statements
-//! are built (stitched and bound) on a blocking thread while the database runs the previous
-//! chunk's.
+//! are built (stitched, and bound for the database) on a blocking thread while the database runs
+//! the previous chunk's.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use crate::catalog::relations::Relation;
 use crate::catalog::search::SearchRow;
 use crate::catalog::stitch::{Stitched, stitch};
 use crate::clock::{Clock, SystemClock};
-use crate::db::sql::{Param, SqlBuilder, Statement};
+use crate::db::sql::{Bound, Param, SqlBuilder, Statement};
 
 /// Refs, uids and rows per statement: well under both backends' parameter limits.
 pub(super) const CHUNK: usize = 500;
@@ -117,7 +117,7 @@ pub(super) fn prepare_changed<DB: CatalogSql>(
     location_id: &str,
     chunk: &[Changed<'_>],
     incoming: &mut Incoming<'_>,
-) -> tokio::task::JoinHandle<Vec<Statement>> {
+) -> tokio::task::JoinHandle<Vec<Bound<DB>>> {
     let chunk: Vec<Stitching> = chunk
         .iter()
         .map(|c| {
@@ -145,7 +145,12 @@ pub(super) fn prepare_changed<DB: CatalogSql>(
         })
         .collect();
     let location_id = location_id.to_owned();
-    tokio::task::spawn_blocking(move || changed_statements::<DB>(&location_id, chunk, now_ms()))
+    tokio::task::spawn_blocking(move || {
+        changed_statements::<DB>(&location_id, chunk, now_ms())
+            .into_iter()
+            .map(Statement::bound::<DB>)
+            .collect()
+    })
 }
 
 /// Milliseconds since the Unix epoch: when an entity's served form changed.

@@ -277,7 +277,7 @@ impl<DB: CatalogSql> EntityWrites for SqlCatalogStore<DB> {
                 .next()
                 .map(|c| prepare_changed::<DB>(location_id, c, &mut incoming));
             for statement in statements {
-                statement.execute::<DB>(&mut tx).await?;
+                statement.execute(&mut tx).await?;
             }
         }
         affected.retain(|r| !changed_set.contains(r.as_str()));
