@@ -10,6 +10,7 @@
 //! which Rust types each database encodes and decodes is settled here, once, for the concrete
 //! `Sqlite` and `Postgres` types.
 
+use sqlx::database::HasStatementCache;
 use sqlx::postgres::PgQueryResult;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteQueryResult;
@@ -97,6 +98,8 @@ pub struct Statement {
     pub sql: SqlStr,
     /// The parameters, `$1` first.
     pub params: Vec<Param>,
+    /// Whether the connection keeps it prepared for its next run (see [`Statement::once`]).
+    pub kept: bool,
 }
 
 impl Statement {
@@ -106,7 +109,17 @@ impl Statement {
         Statement {
             sql: sql.into_sql_str(),
             params: Vec::new(),
+            kept: true,
         }
+    }
+
+    /// Not kept prepared after it runs: for a text that is unlikely to run again, as the last,
+    /// shorter statement of many-row inserts. Each connection keeps 100 prepared statements, and
+    /// such a statement (thousands of parameters, 100 KB prepared) would push out one that runs
+    /// again.
+    pub fn once(mut self) -> Statement {
+        self.kept = false;
+        self
     }
 
     /// Adds the next parameter.
@@ -222,6 +235,7 @@ impl SqlBuilder {
             // Every value went through a placeholder: the text holds none of them.
             sql: sqlx::AssertSqlSafe(text).into_sql_str(),
             params: self.params,
+            kept: true,
         }
     }
 }
@@ -302,7 +316,8 @@ pub trait Backend: Database<Arguments: IntoArguments<Self>, Row: Columns> {
 
 impl<DB> Backend for DB
 where
-    DB: Database<Arguments: IntoArguments<DB>, Row: Columns, QueryResult: RowsAffected>,
+    DB: Database<Arguments: IntoArguments<DB>, Row: Columns, QueryResult: RowsAffected>
+        + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     Option<String>: for<'q> Encode<'q, DB> + Type<DB>,
     Option<i64>: for<'q> Encode<'q, DB> + Type<DB>,
@@ -324,7 +339,7 @@ where
             Some(text) => sqlx::AssertSqlSafe(text).into_sql_str(),
             None => statement.sql,
         };
-        let mut query = sqlx::query(sql);
+        let mut query = sqlx::query(sql).persistent(statement.kept);
         for param in statement.params {
             query = match param {
                 Param::Text(text) => query.bind(text),

@@ -52,7 +52,8 @@ pub(super) fn push_values<T, const N: usize>(
     }
 }
 
-/// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement.
+/// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement. Only full
+/// statements are kept prepared: the last one's row count rarely comes again.
 pub(super) fn inserts<T, const N: usize>(
     head: &str,
     rows: impl IntoIterator<Item = T>,
@@ -63,8 +64,18 @@ pub(super) fn inserts<T, const N: usize>(
     let mut statements = Vec::new();
     while rows.peek().is_some() {
         let mut sql = SqlBuilder::new(head);
-        push_values(&mut sql, rows.by_ref().take(per_statement), &mut values);
-        statements.push(sql.finish());
+        let mut count = 0;
+        push_values(
+            &mut sql,
+            rows.by_ref().take(per_statement).inspect(|_| count += 1),
+            &mut values,
+        );
+        let statement = sql.finish();
+        statements.push(if count < per_statement {
+            statement.once()
+        } else {
+            statement
+        });
     }
     statements
 }
