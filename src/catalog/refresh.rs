@@ -95,10 +95,11 @@ impl Catalog {
             } else {
                 tree.entities
             };
-            let outcome = self.store.replace_entities(id, &entities).await?;
+            let count = entities.len();
+            let outcome = self.store.replace_entities(id, entities).await?;
             tracing::info!(
                 location = id,
-                entities = entities.len(),
+                entities = count,
                 inserted = outcome.inserted,
                 updated = outcome.updated,
                 removed = outcome.removed,

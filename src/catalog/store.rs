@@ -191,7 +191,7 @@ pub trait EntityWrites: Send + Sync {
     async fn replace_entities(
         &self,
         location_id: &str,
-        entities: &[ProcessedEntity],
+        entities: Vec<ProcessedEntity>,
     ) -> Result<ReplaceOutcome, StoreError>;
     /// Deletes one entity (it comes back on its location's next refresh if still listed).
     async fn delete_entity(&self, uid: &str) -> Result<(), StoreError>;

@@ -1,7 +1,7 @@
 //! The statements that store entities: entity rows in their served form, their processed form,
 //! their search rows and the relation rows they originate, many rows per statement. Statements
 //! are built (stitched, and bound for the database) on a blocking thread while the database runs
-//! the previous chunk's.
+//! the previous chunk's; each chunk's entities are freed once its statements are made.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,29 @@ use crate::db::sql::{Bound, Param, SqlBuilder, Statement};
 
 /// Refs, uids and rows per statement: well under both backends' parameter limits.
 pub(super) const CHUNK: usize = 500;
+
+/// Processed JSON per chunk of changed entities, at most (past a chunk's first entity): a chunk's
+/// statements are made and held at once, and where [`CHUNK`] entities of 1 KB are half a megabyte,
+/// a Location entity listing 10,000 targets is one megabyte by itself, with 10,000 search rows.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// `changed`, in order, in chunks of at most [`CHUNK`] entities and [`CHUNK_BYTES`] of processed
+/// JSON. Each chunk owns its entities, so what one holds is freed once it is stored.
+pub(super) fn chunks(changed: Vec<Changed>) -> impl Iterator<Item = Vec<Changed>> {
+    let mut rest = changed.into_iter().peekable();
+    std::iter::from_fn(move || {
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        while let Some(next) = rest.peek()
+            && chunk.len() < CHUNK
+            && (chunk.is_empty() || bytes + next.entity.processed.len() <= CHUNK_BYTES)
+        {
+            bytes += next.entity.processed.len();
+            chunk.extend(rest.next());
+        }
+        (!chunk.is_empty()).then_some(chunk)
+    })
+}
 
 /// `<head> ($1, $2, ...)` over `items`.
 pub(super) fn in_list<T>(head: &str, items: impl IntoIterator<Item = T>) -> Statement
@@ -96,29 +119,48 @@ pub(super) fn search_inserts<DB: CatalogSql>(
     })
 }
 
-/// An entity of a replace that is new or whose processed form changed.
-pub(super) struct Changed<'a> {
+/// An entity of a replace that is new or whose processed form changed: held for every such
+/// entity until its chunk is stored, so kept small (a new entity gets its uid when stitched).
+pub(super) struct Changed {
     pub id: i64,
-    pub uid: String,
-    /// The stored etag, for an entity already stored.
-    pub old_etag: Option<String>,
-    pub entity: &'a ProcessedEntity,
+    /// The stored uid and etag, for an entity already stored.
+    pub stored: Option<Box<(String, String)>>,
+    pub entity: ProcessedEntity,
 }
 
-/// The relation rows whose source is a changed entity, by source: rows other entities keep in
-/// the database, and rows the changed entities bring (borrowed from them).
-pub(super) struct Incoming<'a> {
+impl Changed {
+    /// The relations it originates whose source is itself (`ownedBy`).
+    fn own(&self) -> impl Iterator<Item = &Relation> {
+        let own = self.entity.entity_ref.as_str();
+        self.entity
+            .relations
+            .iter()
+            .filter(move |r| &*r.source == own)
+    }
+
+    /// The relations it originates whose source is another entity (`ownerOf` for its owner).
+    pub fn for_others(&self) -> impl Iterator<Item = &Relation> {
+        let own = self.entity.entity_ref.as_str();
+        self.entity
+            .relations
+            .iter()
+            .filter(move |r| &*r.source != own)
+    }
+}
+
+/// The relation rows whose source is a changed entity, besides those it originates itself: rows
+/// other entities keep in the database, and rows the changed entities bring for each other
+/// (copies sharing their refs, so a chunk's entities are freed while later chunks still need the
+/// relations they bring).
+pub(super) struct Incoming {
     pub kept: HashMap<String, Vec<(String, String)>>,
-    /// `(source, relation)`, sorted by source.
-    pub brought: Vec<(&'a str, &'a Relation)>,
+    /// Sorted by source.
+    pub brought: Vec<Relation>,
 }
 
-/// A changed entity with its relations, owned so it can be stitched on another thread.
+/// A changed entity with every relation whose source it is, to be stitched on another thread.
 struct Stitching {
-    id: i64,
-    uid: String,
-    old_etag: Option<String>,
-    entity: ProcessedEntity,
+    changed: Changed,
     relations: Vec<(String, String)>,
 }
 
@@ -126,33 +168,30 @@ struct Stitching {
 /// ready while the database runs this one.
 pub(super) fn prepare_changed<DB: CatalogSql>(
     location_id: &str,
-    chunk: &[Changed<'_>],
-    incoming: &mut Incoming<'_>,
+    chunk: Vec<Changed>,
+    incoming: &mut Incoming,
 ) -> tokio::task::JoinHandle<Vec<Bound<DB>>> {
     let chunk: Vec<Stitching> = chunk
-        .iter()
-        .map(|c| {
+        .into_iter()
+        .map(|changed| {
             let mut relations = incoming
                 .kept
-                .remove(&c.entity.entity_ref)
+                .remove(&changed.entity.entity_ref)
                 .unwrap_or_default();
-            let entity_ref = c.entity.entity_ref.as_str();
+            let entity_ref = changed.entity.entity_ref.as_str();
             let from = incoming
                 .brought
-                .partition_point(|(source, _)| *source < entity_ref);
+                .partition_point(|r| &*r.source < entity_ref);
+            let brought = incoming.brought[from..]
+                .iter()
+                .take_while(|r| &*r.source == entity_ref);
             relations.extend(
-                incoming.brought[from..]
-                    .iter()
-                    .take_while(|(source, _)| *source == entity_ref)
-                    .map(|(_, r)| (r.kind.to_owned(), r.target.to_string())),
+                changed
+                    .own()
+                    .chain(brought)
+                    .map(|r| (r.kind.to_owned(), r.target.to_string())),
             );
-            Stitching {
-                id: c.id,
-                uid: c.uid.clone(),
-                old_etag: c.old_etag.clone(),
-                entity: c.entity.clone(),
-                relations,
-            }
+            Stitching { changed, relations }
         })
         .collect();
     let location_id = location_id.to_owned();
@@ -184,23 +223,31 @@ fn changed_statements<DB: CatalogSql>(
     let mut relations = Vec::new();
     let mut rows = Vec::new();
     let mut reserved = Vec::new();
-    for c in chunk {
+    for Stitching {
+        changed: c,
+        relations: stitched,
+    } in chunk
+    {
+        let (uid, old_etag) = match c.stored {
+            Some(stored) => (stored.0, Some(stored.1)),
+            None => (uuid::Uuid::new_v4().to_string(), None),
+        };
         let Stitched {
             body,
             etag,
             rows: search,
-        } = stitch(&c.entity.processed, &c.uid, c.relations);
-        relations.extend(c.entity.relations.iter().map(|r| (c.id, r.clone())));
+        } = stitch(&c.entity.processed, &uid, stitched);
         let ProcessedEntity {
             entity_ref,
             processed,
             hash,
-            ..
+            relations: brought,
         } = c.entity;
-        match c.old_etag {
+        relations.extend(brought.into_iter().map(|r| (c.id, r)));
+        match old_etag {
             None => {
                 rows.extend(search.into_iter().map(|row| (c.id, row)));
-                new.push((c.id, c.uid, entity_ref, hash, body, etag));
+                new.push((c.id, uid, entity_ref, hash, body, etag));
                 new_processed.push((c.id, processed));
             }
             Some(old_etag) => {

@@ -67,7 +67,7 @@ async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) 
     let first = store
         .replace_entities(
             "l1",
-            &[
+            vec![
                 entity("Component", "a", json!({"owner": "g"})),
                 entity("Group", "g", json!({})),
             ],
@@ -84,7 +84,7 @@ async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) 
     let same = store
         .replace_entities(
             "l1",
-            &[
+            vec![
                 entity("Component", "a", json!({"owner": "g"})),
                 entity("Group", "g", json!({})),
             ],
@@ -93,7 +93,7 @@ async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) 
         .unwrap();
     assert_eq!((same.inserted, same.updated, same.removed), (0, 0, 0));
     let conflict = store
-        .replace_entities("l2", &[entity("Component", "a", json!({}))])
+        .replace_entities("l2", vec![entity("Component", "a", json!({}))])
         .await
         .unwrap();
     assert_eq!(
@@ -101,7 +101,7 @@ async fn replacing_inserts_updates_removes_and_reports_conflicts(db: &Database) 
         vec![("component:default/a".to_owned(), "/x/l1.yaml".to_owned())]
     );
     let changed = store
-        .replace_entities("l1", &[entity("Group", "g", json!({"type": "team"}))])
+        .replace_entities("l1", vec![entity("Group", "g", json!({"type": "team"}))])
         .await
         .unwrap();
     assert_eq!(
@@ -153,13 +153,13 @@ async fn relations_follow_changes_across_locations(db: &Database) {
     location(&*store, "apps").await;
     let group = |kind: &str| entity("Group", "g", json!({"type": kind, "children": []}));
     store
-        .replace_entities("teams", &[group("team")])
+        .replace_entities("teams", vec![group("team")])
         .await
         .unwrap();
     store
         .replace_entities(
             "apps",
-            &[entity(
+            vec![entity(
                 "Component",
                 "a",
                 json!({"owner": "g", "type": "service"}),
@@ -177,7 +177,7 @@ async fn relations_follow_changes_across_locations(db: &Database) {
     );
     // The group changes: it is stored again with the edge the component keeps in the database.
     let changed = store
-        .replace_entities("teams", &[group("department")])
+        .replace_entities("teams", vec![group("department")])
         .await
         .unwrap();
     assert_eq!((changed.inserted, changed.updated), (0, 1));
@@ -193,7 +193,7 @@ async fn relations_follow_changes_across_locations(db: &Database) {
         "old search rows are gone"
     );
     // The component goes: the edge leaves the group, and no search row outlives its entity.
-    store.replace_entities("apps", &[]).await.unwrap();
+    store.replace_entities("apps", vec![]).await.unwrap();
     let g = store.by_refs(&["group:default/g".into()]).await.unwrap();
     assert_eq!(served(&g[0].1), json!([]));
     assert!(
@@ -212,7 +212,7 @@ async fn relations_follow_changes_across_locations(db: &Database) {
     store.delete_entity(&uid).await.unwrap();
     assert_no_facet(&*store, "kind").await;
     store
-        .replace_entities("teams", &[group("team")])
+        .replace_entities("teams", vec![group("team")])
         .await
         .unwrap();
     assert!(store.delete_location("teams").await.unwrap());
@@ -231,7 +231,7 @@ async fn queries_filter_order_page_and_count(db: &Database) {
             )
         })
         .collect();
-    store.replace_entities("l", &entities).await.unwrap();
+    store.replace_entities("l", entities.clone()).await.unwrap();
     let mut query = RowQuery::new(Filter::parse(&["spec.type=EVEN".into()]).unwrap());
     assert_eq!(store.count(&query).await.unwrap(), 4);
     query.order = vec![("metadata.name".into(), true)];
@@ -387,10 +387,10 @@ async fn counts_follow_every_change(db: &Database) {
             .collect()
     };
     let query = RowQuery::new(Filter::parse(&["spec.type=even".into()]).unwrap());
-    store.replace_entities("l", &even(3)).await.unwrap();
+    store.replace_entities("l", even(3)).await.unwrap();
     assert_eq!(store.count(&query).await.unwrap(), 3);
     assert_eq!(store.count(&query).await.unwrap(), 3);
-    store.replace_entities("l", &even(5)).await.unwrap();
+    store.replace_entities("l", even(5)).await.unwrap();
     assert_eq!(store.count(&query).await.unwrap(), 5);
     let uid = store.query(&query).await.unwrap()[0].uid.clone();
     store.delete_entity(&uid).await.unwrap();
@@ -475,7 +475,7 @@ async fn the_entity_id_migration_keeps_every_row(db: &Database) {
     let inserted = store
         .replace_entities(
             "apps",
-            &[entity("Component", "c", json!({"owner": "team-b"}))],
+            vec![entity("Component", "c", json!({"owner": "team-b"}))],
         )
         .await
         .unwrap();
@@ -523,7 +523,7 @@ async fn a_snapshot_sees_one_state_across_a_replace(db: &Database) {
             .collect()
     };
     store
-        .replace_entities("l", &generation("old"))
+        .replace_entities("l", generation("old"))
         .await
         .unwrap();
     let types = |rows: &[store::EntityRow]| -> Vec<String> {
@@ -541,7 +541,7 @@ async fn a_snapshot_sees_one_state_across_a_replace(db: &Database) {
     let mut next = generation("new");
     next.truncate(3);
     next.extend((6..9).map(|i| entity("Component", &format!("c{i}"), json!({"type": "new"}))));
-    store.replace_entities("l", &next).await.unwrap();
+    store.replace_entities("l", next.clone()).await.unwrap();
     query.after = Some((None, first[2].uid.clone()));
     let second = snapshot.query(&query).await.unwrap();
     let mut seen = [names(&first), names(&second)].concat();
@@ -599,10 +599,7 @@ async fn recently_changed_follows_served_changes(db: &Database) {
             entity("Location", "generated", json!({"targets": ["./a.yaml"]})),
         ]
     };
-    store
-        .replace_entities("l1", &generation("g"))
-        .await
-        .unwrap();
+    store.replace_entities("l1", generation("g")).await.unwrap();
     let first = changed(&*store).await;
     let mut names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
     names.sort();
@@ -610,16 +607,10 @@ async fn recently_changed_follows_served_changes(db: &Database) {
     let added = first.iter().map(|(_, at)| *at).max().unwrap();
     after(added).await;
 
-    store
-        .replace_entities("l1", &generation("g"))
-        .await
-        .unwrap();
+    store.replace_entities("l1", generation("g")).await.unwrap();
     assert_eq!(changed(&*store).await, first, "nothing changed");
 
-    store
-        .replace_entities("l1", &generation("h"))
-        .await
-        .unwrap();
+    store.replace_entities("l1", generation("h")).await.unwrap();
     let second = changed(&*store).await;
     assert_eq!(second[0].0, "a", "{second:?}");
     assert!(second[0].1 > added);
@@ -633,7 +624,7 @@ async fn recently_changed_follows_served_changes(db: &Database) {
     store
         .replace_entities(
             "l2",
-            &[entity(
+            vec![entity(
                 "Component",
                 "c",
                 json!({"owner": "g", "dependsOn": ["component:default/b"]}),
@@ -662,10 +653,10 @@ async fn the_stored_version_moves_with_every_change_and_only_then(db: &Database)
         ),
         entity("Component", "b", json!({"type": "service"})),
     ];
-    store.replace_entities("l", &entities).await.unwrap();
+    store.replace_entities("l", entities.clone()).await.unwrap();
     let inserted = version().await;
     assert_ne!(inserted, before, "an insert");
-    store.replace_entities("l", &entities).await.unwrap();
+    store.replace_entities("l", entities.clone()).await.unwrap();
     assert_eq!(
         version().await,
         inserted,
@@ -674,7 +665,10 @@ async fn the_stored_version_moves_with_every_change_and_only_then(db: &Database)
 
     let mut open = store.snapshot().await.unwrap();
     assert_eq!(open.version().await.unwrap(), inserted);
-    store.replace_entities("l", &entities[..1]).await.unwrap();
+    store
+        .replace_entities("l", entities[..1].to_vec())
+        .await
+        .unwrap();
     let removed = version().await;
     assert_ne!(removed, inserted, "a removal");
     assert_eq!(
@@ -684,12 +678,12 @@ async fn the_stored_version_moves_with_every_change_and_only_then(db: &Database)
     );
     drop(open);
 
-    let changed = [entity(
+    let changed = vec![entity(
         "Component",
         "a",
         json!({"type": "website", "owner": "team-a"}),
     )];
-    store.replace_entities("l", &changed).await.unwrap();
+    store.replace_entities("l", changed).await.unwrap();
     let updated = version().await;
     assert_ne!(updated, removed, "an update");
     let body = &store
