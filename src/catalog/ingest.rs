@@ -10,7 +10,7 @@ pub use origin::generated_location;
 pub(super) use origin::nested_targets;
 use origin::{annotate, file_name};
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -70,9 +70,9 @@ pub struct TreeResult {
 impl TreeResult {
     /// Records a problem met reading `file`: on the location's errors, and, when `on` names the
     /// Location entity whose processing met it, on that entity's status.
-    fn problem(&mut self, on: Option<&String>, file: &str, message: String) {
+    fn problem(&mut self, on: Option<&str>, file: &str, message: String) {
         if let Some(on) = on {
-            self.problems.push((on.clone(), message.clone()));
+            self.problems.push((on.to_owned(), message.clone()));
         }
         self.errors.push(format!("{file}: {message}"));
     }
@@ -227,14 +227,15 @@ impl Ingest {
     ) -> TreeResult {
         let mut result = TreeResult::default();
         let mut seen_refs: HashSet<String> = HashSet::new();
-        let mut visited: BTreeSet<String> = BTreeSet::from([root.key()]);
         let mut queue = VecDeque::from([(root.clone(), root_body)]);
         let generated = generated_location(root);
         let relations = relations_of(&generated).unwrap_or_default();
         let generated = FileEntity::new(generated, relations).processed;
         seen_refs.insert(generated.entity_ref.clone());
-        // The Location entity that lists each file, whose status shows that file's problems.
-        let mut parent_of = HashMap::from([(root.key(), generated.entity_ref.clone())]);
+        // Every file reached so far, with the Location entity that lists it, whose status shows
+        // that file's problems (a Location listing 10,000 files is named once, not 10,000 times).
+        let mut parent_of: HashMap<String, Arc<str>> =
+            HashMap::from([(root.key(), generated.entity_ref.as_str().into())]);
         result.entities.push(generated);
         // Files are read in queue order and their results taken in that order, so errors and the
         // entity kept of a duplicate do not depend on which read finished first.
@@ -283,16 +284,18 @@ impl Ingest {
                     FileOutcome::NotModified => continue,
                     FileOutcome::Failed(e) => {
                         result.root_failed |= is_root;
-                        result.problem(parent_of.get(&spec.key()), &spec.key(), e.to_string());
+                        let key = spec.key();
+                        result.problem(parent_of.get(&key).map(|p| &**p), &key, e.to_string());
                         continue;
                     }
                 };
                 if is_root && entities.is_empty() && !errors.is_empty() {
                     result.root_failed = true;
                 }
-                let parent = parent_of.get(&spec.key()).cloned();
+                let key = spec.key();
+                let parent = parent_of.get(&key).cloned();
                 for e in errors {
-                    result.problem(parent.as_ref(), &spec.key(), e);
+                    result.problem(parent.as_deref(), &key, e);
                 }
                 for FileEntity {
                     processed,
@@ -301,8 +304,8 @@ impl Ingest {
                 {
                     if !seen_refs.insert(processed.entity_ref.clone()) {
                         result.problem(
-                            parent.as_ref(),
-                            &spec.key(),
+                            parent.as_deref(),
+                            &key,
                             format!(
                                 "entity {} is defined more than once in this location",
                                 processed.entity_ref
@@ -310,31 +313,30 @@ impl Ingest {
                         );
                         continue;
                     }
-                    let this = Some(&processed.entity_ref);
                     if let Some(location) = location {
+                        let this: Arc<str> = processed.entity_ref.as_str().into();
                         for nested in self.normalised_targets(location, &spec).await {
                             let nested = match nested {
                                 Ok(n) => n,
                                 Err(e) => {
-                                    result.problem(this, &spec.key(), e.to_string());
+                                    result.problem(Some(&this), &key, e.to_string());
                                     continue;
                                 }
                             };
-                            if !visited.insert(nested.key()) {
-                                result.problem(this, &spec.key(), format!(
-                                    "{} is already part of this location (a cycle or a duplicate listing); it is read once",
-                                    nested.key()
+                            let nested_key = nested.key();
+                            if parent_of.contains_key(&nested_key) {
+                                result.problem(Some(&this), &key, format!(
+                                    "{nested_key} is already part of this location (a cycle or a duplicate listing); it is read once"
                                 ));
                                 continue;
                             }
-                            if visited.len() > MAX_FILES {
-                                result.problem(this, &spec.key(), format!(
-                                    "more than {MAX_FILES} files reached from one location; {} and later targets are skipped",
-                                    nested.key()
+                            parent_of.insert(nested_key.clone(), this.clone());
+                            if parent_of.len() > MAX_FILES {
+                                result.problem(Some(&this), &key, format!(
+                                    "more than {MAX_FILES} files reached from one location; {nested_key} and later targets are skipped"
                                 ));
                                 continue;
                             }
-                            parent_of.insert(nested.key(), processed.entity_ref.clone());
                             queue.push_back((nested, None));
                         }
                     }
