@@ -24,7 +24,10 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// read once. `cargo bench --bench dora` with SQLite's defaults (2 MiB, 1,000-page checkpoints):
 /// 1,501 deployments/s one at a time, 1,625/s with 16 posters; with 32 MiB and 20,000-page
 /// checkpoints 1,930/s and 2,507/s. 64 MiB was no faster and raised the catalog's peak memory.
-const WRITER_CACHE_KIB: &str = "-32768";
+/// A 50,000-entity ingestion fills it in its first seconds, while the location's entities are all
+/// still held: 24 MiB instead of 32 kept that peak under 200 MB (194 MB against 200 MB, both
+/// with one jemalloc arena) for 5 % of the ingestion's speed (docs/PERFORMANCE.md).
+const WRITER_CACHE_KIB: &str = "-24576";
 /// WAL pages after which the write connection checkpoints itself, inside a commit: a backstop
 /// only (1 GiB of 4 KiB pages). Checkpoints normally run from [`Database::checkpoint_until`],
 /// every [`CHECKPOINT_EVERY`], off the write connection: a commit that checkpoints copies the
