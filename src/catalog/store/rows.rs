@@ -330,3 +330,46 @@ fn changed_statements<DB: CatalogSql>(
     ));
     statements
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed(id: i64, bytes: usize) -> Changed {
+        Changed {
+            id,
+            stored: None,
+            entity: ProcessedEntity {
+                entity_ref: format!("component:default/c{id}"),
+                processed: "x".repeat(bytes),
+                hash: String::new(),
+                relations: Vec::new(),
+            },
+        }
+    }
+
+    fn sizes(changed: Vec<Changed>) -> Vec<Vec<i64>> {
+        chunks(changed)
+            .map(|chunk| chunk.iter().map(|c| c.id).collect())
+            .collect()
+    }
+
+    #[test]
+    fn chunks_end_at_their_count_or_their_bytes_and_keep_the_order() {
+        let many: Vec<Changed> = (0..1_201).map(|id| changed(id, 100)).collect();
+        let lengths: Vec<usize> = sizes(many).iter().map(Vec::len).collect();
+        assert_eq!(lengths, [CHUNK, CHUNK, 201]);
+
+        // A Location listing 10,000 files is a megabyte by itself: alone in its chunk, and the
+        // small entities after it start the next one.
+        let mixed = vec![
+            changed(1, 100),
+            changed(2, CHUNK_BYTES + 1),
+            changed(3, CHUNK_BYTES / 2),
+            changed(4, CHUNK_BYTES / 2),
+            changed(5, 1),
+        ];
+        assert_eq!(sizes(mixed), [vec![1], vec![2], vec![3, 4], vec![5]]);
+        assert!(sizes(Vec::new()).is_empty());
+    }
+}
