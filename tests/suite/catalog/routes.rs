@@ -191,6 +191,60 @@ async fn analyze_location_finds_the_catalog_file_or_proposes_a_component() {
 }
 
 #[tokio::test]
+async fn analyze_location_reads_a_named_file_and_refuses_other_kinds_and_unsafe_names() {
+    let files = Files::default();
+    let server = start(&files).await;
+    files.files.lock().unwrap().insert(
+        "/acme/nested/blob/main/deploy/catalog.yaml".into(),
+        component("nested", "team-a"),
+    );
+    let c = app_for(&server).await;
+    let analyze = |location: Value, filename: Option<&str>| {
+        let mut body = json!({ "location": location });
+        if let Some(filename) = filename {
+            body["catalogFilename"] = json!(filename);
+        }
+        c.post("/api/catalog/analyze-location", body)
+    };
+    let repo = json!({"type": "url", "target": server.url("/acme/nested")});
+
+    let found = analyze(repo.clone(), Some("deploy/catalog.yaml")).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text());
+    let found = found.json();
+    assert_eq!(
+        found["existingEntityFiles"][0]["location"]["target"],
+        json!(server.url("/acme/nested/blob/main/deploy/catalog.yaml"))
+    );
+    assert_eq!(
+        found["existingEntityFiles"][0]["entity"]["metadata"]["name"],
+        "nested"
+    );
+
+    let file = analyze(json!({"type": "file", "target": "/etc/passwd"}), None).await;
+    assert_eq!(file.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        file.json()["error"],
+        "Invalid location type 'file': only url locations can be analyzed"
+    );
+
+    let long = "a".repeat(256);
+    for name in [
+        "",
+        "/etc/passwd",
+        "../other/catalog-info.yaml",
+        "deploy/./catalog.yaml",
+        &long,
+    ] {
+        let refused = analyze(repo.clone(), Some(name)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{name}");
+        assert_eq!(
+            refused.json()["error"],
+            format!("Invalid catalogFilename '{name}': a relative path inside the repository"),
+        );
+    }
+}
+
+#[tokio::test]
 async fn backstage_health_probes_answer_without_a_token() {
     let c = CatalogApp::new().await;
     for path in [
