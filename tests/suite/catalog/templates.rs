@@ -160,3 +160,64 @@ async fn a_template_with_string_steps_is_refused_with_backstages_message() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn placeholders_past_their_limits_fail_only_the_entities_concerned() {
+    let c = CatalogApp::new().await;
+    for i in 0..=100 {
+        c.write(&format!("part-{i}.txt"), format!("part {i}"));
+    }
+    let texts = |range: std::ops::RangeInclusive<usize>| {
+        range
+            .map(|i| format!("  p{i}: {{$text: ./part-{i}.txt}}\n"))
+            .collect::<String>()
+    };
+    let entity = |name: &str, placeholders: String| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n{placeholders}"
+        )
+    };
+    // One entity with 101 placeholders; then 100 placeholders in one entity and one more file in
+    // the next, which makes 101 files read for one catalog file.
+    let file = [
+        entity("plain", String::new()),
+        entity("too-many", texts(0..=100)),
+        entity("hundred", texts(0..=99)),
+        entity("one-more-file", texts(100..=100)),
+    ]
+    .join("---\n");
+    c.write("entities.yaml", file);
+    // Listed by a Location: the registered file itself would be refused whole (400), as
+    // Backstage refuses a root file that fails processing.
+    let root = c.write(
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: root}\nspec: {targets: [./entities.yaml]}\n",
+    );
+    let view = c.register(&root).await;
+
+    assert_eq!(
+        c.entity("component", "plain").await["metadata"]["name"],
+        "plain"
+    );
+    let hundred = c.entity("component", "hundred").await;
+    assert_eq!(hundred["spec"]["p99"], "part 99");
+    for missing in ["too-many", "one-more-file"] {
+        let response = c
+            .get(&format!(
+                "/api/catalog/entities/by-name/component/default/{missing}"
+            ))
+            .await;
+        assert_eq!(response.status, 404, "{missing}");
+    }
+    let errors = view["errors"].to_string();
+    assert!(
+        errors.contains("(document 2)")
+            && errors.contains("more than 100 placeholders in one entity"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("(document 4)")
+            && errors.contains("more than 100 files read for placeholders of one catalog file"),
+        "{errors}"
+    );
+}
