@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use super::Backend;
 use crate::catalog::CatalogApp;
-use crate::support::TestApp;
+use crate::support::{TestApp, wait_for, wait_until};
 
 /// Connections the test routes hold now, and the most they held at once.
 #[derive(Default)]
@@ -171,11 +171,8 @@ async fn one_principal_holds_at_most_its_share_of_the_pool(backend: Backend) {
             tokio::spawn(async move { app.get("/api/test/slow-statement").await.status })
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while probe.holding.load(Ordering::SeqCst) < 2 {
-        assert!(Instant::now() < deadline, "the slow requests did not start");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let started = async || probe.holding.load(Ordering::SeqCst) >= 2;
+    wait_until(started, Duration::from_secs(5)).await;
     // Without the share the other two would take the rest of the pool within this second.
     let window = Instant::now() + Duration::from_secs(1);
     while Instant::now() < window {
@@ -250,16 +247,12 @@ async fn a_streamed_list_failing_midway_is_aborted(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    let processed = async || {
         let view = c.get(&format!("/api/catalog/locations/{id}")).await.json();
-        if view["status"] != "processing" {
-            assert_eq!(view["status"], "ready", "{view}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "still processing: {view}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (view["status"] != "processing").then_some(view)
+    };
+    let view = wait_for(processed, Duration::from_secs(120)).await;
+    assert_eq!(view["status"], "ready", "{view}");
 
     let state = c.app.app.state().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

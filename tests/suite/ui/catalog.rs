@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 
 use super::Browser;
-use crate::support::TestApp;
+use crate::support::{TestApp, wait_until};
 
 struct Catalog {
     app: TestApp,
@@ -69,18 +69,14 @@ async fn register(catalog: &Catalog, browser: &Browser<'_>) {
             .header("location")
             .starts_with("/catalog/locations?registered=")
     );
-    for _ in 0..100 {
-        if browser
+    let served = async || {
+        browser
             .get("/catalog")
             .await
             .text()
             .contains("payments-api")
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the location's entities never appeared");
+    };
+    wait_until(served, Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -350,17 +346,14 @@ async fn pages_go_forward_and_back_through_cursors() {
         )
         .await;
     assert_eq!(imported.status, StatusCode::SEE_OTHER);
-    for _ in 0..100 {
-        if browser
+    let all = async || {
+        browser
             .get("/catalog")
             .await
             .text()
             .contains("45 components")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    };
+    wait_until(all, Duration::from_secs(5)).await;
     let link = |html: &str, rel: &str| -> Option<String> {
         let marker = format!("\" rel=\"{rel}\"");
         let end = html.find(&marker)?;
