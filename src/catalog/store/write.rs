@@ -340,10 +340,13 @@ impl<DB: CatalogSql> EntityWrites for SqlCatalogStore<DB> {
             .bind(id)
             .execute::<DB>(&mut tx)
             .await?;
+        if deleted == 0 {
+            return Ok(false);
+        }
         restitch::<DB>(&mut tx, &peers).await?;
         bump_version::<DB>(&mut tx).await?;
         tx.commit().await?;
         self.counts.invalidate();
-        Ok(deleted == 1)
+        Ok(true)
     }
 }
