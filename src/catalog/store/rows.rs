@@ -39,21 +39,40 @@ pub(super) fn chunks(changed: Vec<Changed>) -> impl Iterator<Item = Vec<Changed>
     })
 }
 
-/// `<head> ($1, $2, ...)` over `items`.
+/// Rows (or list items) below which a statement stays prepared whatever its count: its text is
+/// short, and counts this small come again.
+const FEW: usize = 16;
+
+/// `statement` of `count` rows, kept prepared only when that count comes again: a full chunk
+/// (`full` rows), or a few. The last, shorter statement of a chunked list or insert rarely
+/// recurs, and such a statement (thousands of parameters, 100 KB prepared) would push out of
+/// the connection's 100 prepared statements one that runs again.
+pub(super) fn sized(statement: Statement, count: usize, full: usize) -> Statement {
+    if count == full || count <= FEW {
+        statement
+    } else {
+        statement.once()
+    }
+}
+
+/// `<head> ($1, $2, ...)` over `items`, kept prepared when the list is of [`CHUNK`] items or a
+/// few (see [`sized`]).
 pub(super) fn in_list<T>(head: &str, items: impl IntoIterator<Item = T>) -> Statement
 where
     T: Into<Param>,
 {
     let mut sql = SqlBuilder::new(head);
     sql.push(" (");
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
+    let mut count = 0;
+    for item in items {
+        if count > 0 {
             sql.push(", ");
         }
         sql.push_bind(item);
+        count += 1;
     }
     sql.push(")");
-    sql.finish()
+    sized(sql.finish(), count, CHUNK)
 }
 
 /// Appends `VALUES (...), (...)` over `rows`, each row's values given by `values`.
@@ -75,8 +94,8 @@ pub(super) fn push_values<T, const N: usize>(
     }
 }
 
-/// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement. Only full
-/// statements are kept prepared: the last one's row count rarely comes again.
+/// `<head> VALUES (...), (...)` over `rows`, `per_statement` rows per statement; a shorter last
+/// statement is kept prepared only if it has a few rows (see [`sized`]).
 pub(super) fn inserts<T, const N: usize>(
     head: &str,
     rows: impl IntoIterator<Item = T>,
@@ -93,12 +112,7 @@ pub(super) fn inserts<T, const N: usize>(
             rows.by_ref().take(per_statement).inspect(|_| count += 1),
             &mut values,
         );
-        let statement = sql.finish();
-        statements.push(if count < per_statement {
-            statement.once()
-        } else {
-            statement
-        });
+        statements.push(sized(sql.finish(), count, per_statement));
     }
     statements
 }

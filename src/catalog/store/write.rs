@@ -7,7 +7,8 @@ use async_trait::async_trait;
 
 use super::dialect::CatalogSql;
 use super::rows::{
-    CHUNK, Changed, Incoming, chunks, in_list, now_ms, prepare_changed, push_values, search_inserts,
+    CHUNK, Changed, Incoming, chunks, in_list, now_ms, prepare_changed, push_values,
+    search_inserts, sized,
 };
 use super::{EntityWrites, ProcessedEntity, ReplaceOutcome, SqlCatalogStore};
 use crate::catalog::relations::Relation;
@@ -121,7 +122,9 @@ async fn restitch<DB: CatalogSql>(
             [(*id).into(), (&s.body).into(), (&s.etag).into(), now.into()]
         });
         update.push(") AS v WHERE catalog_entities.id = v.column1");
-        update.finish().execute::<DB>(tx).await?;
+        sized(update.finish(), served.len(), CHUNK)
+            .execute::<DB>(tx)
+            .await?;
         let ids: Vec<i64> = served.iter().map(|(id, _)| *id).collect();
         in_list("DELETE FROM catalog_search WHERE entity_id IN", ids)
             .execute::<DB>(tx)
