@@ -261,6 +261,7 @@ impl Ingest {
             in_flight -= batch.len();
             for (spec, file) in batch {
                 let is_root = spec == *root;
+                let key = spec.key();
                 let (entities, errors) = match file {
                     FileOutcome::Parsed {
                         validators,
@@ -277,14 +278,13 @@ impl Ingest {
                                 self.limits.max_bytes
                             ));
                         }
-                        result.validators.insert(spec.key(), validators);
+                        result.validators.insert(key.clone(), validators);
                         result.validators.extend(placeholder_validators);
                         (entities, errors)
                     }
                     FileOutcome::NotModified => continue,
                     FileOutcome::Failed(e) => {
                         result.root_failed |= is_root;
-                        let key = spec.key();
                         result.problem(parent_of.get(&key).map(|p| &**p), &key, e.to_string());
                         continue;
                     }
@@ -292,7 +292,6 @@ impl Ingest {
                 if is_root && entities.is_empty() && !errors.is_empty() {
                     result.root_failed = true;
                 }
-                let key = spec.key();
                 let parent = parent_of.get(&key).cloned();
                 for e in errors {
                     result.problem(parent.as_deref(), &key, e);
