@@ -124,10 +124,7 @@ impl Ingest {
                 let unparsed = |spec: &LocationSpec| Parsed::Checked {
                     validators: FileValidators::default(),
                     entities: Vec::new(),
-                    errors: vec![format!(
-                        "Invalid {}: it could not be parsed",
-                        file_name(&spec.target)
-                    )],
+                    errors: vec![unparsed(spec)],
                     size: 0,
                 };
                 specs.iter().map(unparsed).collect()
@@ -219,10 +216,7 @@ impl Ingest {
             }
             Err(e) => {
                 tracing::error!(error = %e, target = %spec.key(), "parsing a catalog file failed");
-                errors.push(format!(
-                    "Invalid {}: it could not be parsed",
-                    file_name(&spec.target)
-                ));
+                errors.push(unparsed(spec));
                 Vec::new()
             }
         };
@@ -249,4 +243,12 @@ impl Ingest {
             .collect();
         (entities, errors)
     }
+}
+
+/// The error of a file whose parsing thread failed.
+fn unparsed(spec: &LocationSpec) -> String {
+    format!(
+        "Invalid {}: it could not be parsed",
+        file_name(&spec.target)
+    )
 }
