@@ -223,11 +223,9 @@ impl State {
                 self.used -= size_of(&other, &dropped);
             }
         }
-        if self.used + size <= budget {
-            self.used += size;
-            if let Some(old) = self.kept.insert(key.to_owned(), kept) {
-                self.used -= size_of(key, &old);
-            }
+        self.used += size;
+        if let Some(old) = self.kept.insert(key.to_owned(), kept) {
+            self.used -= size_of(key, &old);
         }
     }
 }
