@@ -264,7 +264,7 @@ pub fn history(project: &str, environments: Option<&[&str]>, limit: i64) -> (Sta
 /// The commit rows of deployments `ids` in scope `scope_id` (through the scope's index:
 /// `cicd_deployment_id` has none), with the author from `commits` when DevLake cloned the repo.
 pub(crate) fn deployment_commits(scope_id: &str, ids: &[String]) -> Statement {
-    let placeholders = vec!["?"; ids.len()].join(", ");
+    let placeholders = marks(ids.len());
     let sql = format!(
         "SELECT c.cicd_deployment_id, c.commit_sha, c.commit_msg, cm.author_name, \
          TIMESTAMPDIFF(MICROSECOND, '1970-01-01', c.finished_date) DIV 1000 \
@@ -272,11 +272,10 @@ pub(crate) fn deployment_commits(scope_id: &str, ids: &[String]) -> Statement {
          WHERE c.cicd_scope_id = ? AND c.cicd_deployment_id IN ({placeholders})"
     );
     // Only placeholders are formatted into the text.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope_id.to_owned());
-    for id in ids {
-        query = query.bind(id.clone());
-    }
-    query
+    bind_list(
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope_id.to_owned()),
+        ids,
+    )
 }
 
 #[cfg(test)]
