@@ -95,14 +95,11 @@ impl DevLakeSource {
         window: Window,
         restored: bool,
     ) -> Result<ProjectFacts, sqlx::Error> {
-        if projects.is_empty() {
-            return Ok(ProjectFacts::default());
-        }
         let range = window.since(&window.previous());
         // Deployment days are whole days: load the range's days in full.
         let days = Window::days(Day::of(range.from_ms), Day::of(range.to_ms));
         let parts = projects.chunks(PROJECTS_PER_STATEMENT);
-        let ((has_deployments, has_incidents, restored), latest, changes) = tokio::try_join!(
+        let ((has_deployments, has_incidents, restored_incidents), latest, changes) = tokio::try_join!(
             self.load_activity(projects, range, restored),
             try_join_all(
                 parts
@@ -140,7 +137,7 @@ impl DevLakeSource {
             has_incidents: has_incidents || !incidents.is_empty(),
             deployments,
             incidents,
-            restored,
+            restored: restored_incidents,
             changes,
         })
     }
