@@ -275,8 +275,14 @@ async fn projects_sharing_a_ci_cd_scope_count_its_deployments_once() {
         "2024-06-11T12:00:00Z",
         Some("2024-06-11T14:00:00Z"),
     ));
+    // `ops` (no deployments) puts `api` and `web` in different statements of the team's read
+    // (two projects each), so the shared deployment is merged across them.
     Dataset {
-        projects: vec![api, one_project("web", &["2024-06-12T10:00:00Z"])],
+        projects: vec![
+            api,
+            one_project("ops", &[]),
+            one_project("web", &["2024-06-12T10:00:00Z"]),
+        ],
     }
     .write_devlake(&db)
     .await;
@@ -287,7 +293,7 @@ async fn projects_sharing_a_ci_cd_scope_count_its_deployments_once() {
     )
     .await;
     let url = db.url.clone();
-    let app = app_with(NOW, &[("shop", &["api", "web"])], move |s| {
+    let app = app_with(NOW, &[("shop", &["api", "ops", "web"])], move |s| {
         s.dora.source = "devlake".into();
         s.dora.devlake.database_url = url;
     })
